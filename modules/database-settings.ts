@@ -1,0 +1,330 @@
+import {
+  AURORA_INSTANCE_CLASSES, CA_CERTIFICATES, DATABASE_ENGINES, DEFAULT_LOG_EXPORTS, LOG_EXPORTS, MONITORING_INTERVALS,
+  RDS_INSTANCE_CLASSES, SERVERLESS_INSTANCE_CLASS, defaultPortOf, engineFamilyOf, engineVersionFacts, isAurora,
+  supportsPerformanceInsights, type DatabaseEngine,
+} from "./database-engines.ts";
+import { LOG_RETENTION_DAYS } from "./aws-regions.ts";
+import { Problems } from "./validation.ts";
+
+/**
+ * What an environment says about its database. Every optional setting has a default; where the default
+ * differs between production and other environments the doc says so. Safety settings (deletion protection,
+ * final snapshot, IAM authentication, backups of at least 7 days) cannot be relaxed in production.
+ */
+export interface DatabaseSettingsInput {
+  /** `aurora-postgresql` / `aurora-mysql` make an Aurora cluster; `postgres` / `mysql` an RDS instance. */
+  readonly engine: DatabaseEngine;
+  /** Exact engine version; Aurora needs "<major>.<minor>", RDS also accepts a major alone ("16"). */
+  readonly engineVersion: string;
+  /**
+   * Aurora engine mode. Only `provisioned` (which includes Serverless v2) is accepted: Serverless v1
+   * (`serverless`) cannot be fronted by RDS Proxy.
+   * @default "provisioned"
+   */
+  readonly engineMode?: "provisioned" | "serverless";
+  /** Instance class of every instance, e.g. "db.r6g.large". Required unless `serverless` is set. */
+  readonly instanceClass?: string;
+  /** Aurora Serverless v2 capacity range in ACUs; makes every instance `db.serverless`. Aurora only. */
+  readonly serverless?: { readonly minCapacity: number; readonly maxCapacity: number };
+  /**
+   * Aurora reader instances besides the writer, spread over the availability zones.
+   * @default 0
+   */
+  readonly readers?: number;
+  /**
+   * RDS instance only: a synchronous standby in another availability zone.
+   * @default true in production, false elsewhere
+   */
+  readonly multiAz?: boolean;
+  /** RDS instance only: storage. @default 20 GiB gp3, autoscaling up to 100 GiB */
+  readonly storage?: { readonly allocatedGiB?: number; readonly maxAllocatedGiB?: number; readonly type?: "gp2" | "gp3" };
+  /**
+   * Aurora only: I/O-Optimized storage (`aurora-iopt1`), cheaper when I/O exceeds ~25 % of the bill.
+   * @default false
+   */
+  readonly ioOptimized?: boolean;
+  /** The application database the bootstrap script creates; clients connect to it. */
+  readonly databaseName: string;
+  /**
+   * Master user; its password is generated and kept by RDS in Secrets Manager, never seen by Terraform.
+   * @default "dbadmin"
+   */
+  readonly masterUsername?: string;
+  /** @default 5432 for PostgreSQL, 3306 for MySQL */
+  readonly port?: number;
+  /** IAM database authentication on the database itself. @default true */
+  readonly iamAuthentication?: boolean;
+  /** @default true */
+  readonly deletionProtection?: boolean;
+  /** Skip the snapshot RDS takes when the database is destroyed; refused in production. @default false */
+  readonly skipFinalSnapshot?: boolean;
+  /** Days of automated backups (point-in-time recovery), 1..35. @default 14 in production, 1 elsewhere */
+  readonly backupRetentionDays?: number;
+  /** Daily backup window in UTC, "hh:mm-hh:mm", at least 30 minutes. @default "03:00-04:00" */
+  readonly backupWindow?: string;
+  /** Weekly maintenance window in UTC, "ddd:hh:mm-ddd:hh:mm", at least 30 minutes, not overlapping backups. @default "sun:04:30-sun:05:30" */
+  readonly maintenanceWindow?: string;
+  /** @default true */
+  readonly copyTagsToSnapshot?: boolean;
+  /** Log types exported to CloudWatch Logs. @default the server log (PostgreSQL) or error + slow query logs (MySQL) */
+  readonly logExports?: readonly string[];
+  /** Retention of the exported logs' groups, a value CloudWatch Logs accepts. @default 365 in production, 30 elsewhere */
+  readonly logRetentionDays?: number;
+  /** Performance Insights, encrypted with the environment key. @default on (where the class supports it), 7 days */
+  readonly performanceInsights?: { readonly enabled?: boolean; readonly retentionDays?: number };
+  /** Enhanced Monitoring interval in seconds (0, 1, 5, 10, 15, 30, 60); 0 turns it off. @default 60 */
+  readonly monitoringIntervalSeconds?: number;
+  /** @default true */
+  readonly autoMinorVersionUpgrade?: boolean;
+  /** Certificate authority of the server certificate. @default "rds-ca-rsa2048-g1" */
+  readonly caCertificate?: CaCertificate;
+  /** Apply changes now rather than in the maintenance window. @default false in production, true elsewhere */
+  readonly applyImmediately?: boolean;
+}
+
+/** Settings with every default filled in. */
+export interface DatabaseSettings {
+  readonly engine: DatabaseEngine;
+  readonly engineVersion: string;
+  readonly parameterGroupFamily: string;
+  /** The class of every instance: a provisioned class or `db.serverless`. */
+  readonly instanceClass: string;
+  readonly serverless?: { readonly minCapacity: number; readonly maxCapacity: number };
+  readonly readers: number;
+  /** RDS instance only. */
+  readonly multiAz?: boolean;
+  /** RDS instance only. */
+  readonly storage?: { readonly allocatedGiB: number; readonly maxAllocatedGiB: number; readonly type: "gp2" | "gp3" };
+  readonly ioOptimized: boolean;
+  readonly databaseName: string;
+  readonly masterUsername: string;
+  readonly port: number;
+  readonly iamAuthentication: boolean;
+  readonly deletionProtection: boolean;
+  readonly skipFinalSnapshot: boolean;
+  readonly backupRetentionDays: number;
+  readonly backupWindow: string;
+  readonly maintenanceWindow: string;
+  readonly copyTagsToSnapshot: boolean;
+  readonly logExports: readonly string[];
+  readonly logRetentionDays: number;
+  readonly performanceInsights: { readonly enabled: boolean; readonly retentionDays: number };
+  readonly monitoringIntervalSeconds: number;
+  readonly autoMinorVersionUpgrade: boolean;
+  readonly caCertificate: CaCertificate;
+  readonly applyImmediately: boolean;
+}
+
+export type CaCertificate = (typeof CA_CERTIFICATES)[number];
+
+const DEFAULT_BACKUP_WINDOW = "03:00-04:00";
+const DEFAULT_MAINTENANCE_WINDOW = "sun:04:30-sun:05:30";
+const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] as const;
+const MINUTES_PER_DAY = 24 * 60;
+const BACKUP_WINDOW = /^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$/;
+const MAINTENANCE_WINDOW = /^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):([0-5]\d)-(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):([0-5]\d)$/;
+const PERFORMANCE_INSIGHTS_RETENTION = [7, ...Array.from({ length: 23 }, (_, i) => (i + 1) * 31), 731];
+const RESERVED_USERNAMES = ["rdsadmin", "rdsrepladmin", "rdsproxyadmin", "rds_superuser", "rdstopmgr", "mysql.sys", "root"];
+const RESERVED_DATABASES: Record<"POSTGRESQL" | "MYSQL", readonly string[]> = {
+  POSTGRESQL: ["template0", "template1", "rdsadmin"],
+  MYSQL: ["mysql", "sys", "information_schema", "performance_schema", "rdsadmin"],
+};
+
+/** Fills the defaults; call `validateDatabaseSettings` on the input first. */
+export function resolveDatabaseSettings(input: DatabaseSettingsInput, production: boolean): DatabaseSettings {
+  const facts = engineVersionFacts(input.engine, input.engineVersion);
+  const instanceClass = input.serverless ? SERVERLESS_INSTANCE_CLASS : (input.instanceClass ?? "");
+  const allocatedGiB = input.storage?.allocatedGiB ?? 20;
+  return {
+    engine: input.engine,
+    engineVersion: input.engineVersion,
+    parameterGroupFamily: "parameterGroupFamily" in facts ? facts.parameterGroupFamily : "",
+    instanceClass,
+    ...(input.serverless ? { serverless: { ...input.serverless } } : {}),
+    readers: input.readers ?? 0,
+    ...(isAurora(input.engine) ? {} : {
+      multiAz: input.multiAz ?? production,
+      storage: {
+        allocatedGiB,
+        maxAllocatedGiB: input.storage?.maxAllocatedGiB ?? Math.max(100, allocatedGiB),
+        type: input.storage?.type ?? "gp3",
+      },
+    }),
+    ioOptimized: input.ioOptimized ?? false,
+    databaseName: input.databaseName,
+    masterUsername: input.masterUsername ?? "dbadmin",
+    port: input.port ?? defaultPortOf(input.engine),
+    iamAuthentication: input.iamAuthentication ?? true,
+    deletionProtection: input.deletionProtection ?? true,
+    skipFinalSnapshot: input.skipFinalSnapshot ?? false,
+    backupRetentionDays: input.backupRetentionDays ?? (production ? 14 : 1),
+    backupWindow: input.backupWindow ?? DEFAULT_BACKUP_WINDOW,
+    maintenanceWindow: input.maintenanceWindow ?? DEFAULT_MAINTENANCE_WINDOW,
+    copyTagsToSnapshot: input.copyTagsToSnapshot ?? true,
+    logExports: [...(input.logExports ?? DEFAULT_LOG_EXPORTS[input.engine])],
+    logRetentionDays: input.logRetentionDays ?? (production ? 365 : 30),
+    performanceInsights: {
+      enabled: input.performanceInsights?.enabled ?? supportsPerformanceInsights(instanceClass),
+      retentionDays: input.performanceInsights?.retentionDays ?? 7,
+    },
+    monitoringIntervalSeconds: input.monitoringIntervalSeconds ?? 60,
+    autoMinorVersionUpgrade: input.autoMinorVersionUpgrade ?? true,
+    caCertificate: input.caCertificate ?? "rds-ca-rsa2048-g1",
+    applyImmediately: input.applyImmediately ?? !production,
+  };
+}
+
+/**
+ * Records every way the settings would be refused by RDS (or, with `production`, by dbstack's production
+ * rules). Paths are relative to the settings object.
+ */
+export function validateDatabaseSettings(input: DatabaseSettingsInput, production: boolean, problems: Problems): void {
+  if (!problems.oneOf("engine", input.engine, DATABASE_ENGINES)) return;
+  const engine = input.engine;
+  const aurora = isAurora(engine);
+  const family = engineFamilyOf(engine);
+
+  const facts = engineVersionFacts(engine, input.engineVersion);
+  if ("allowed" in facts) problems.add("engineVersion", input.engineVersion, facts.allowed);
+
+  if (input.engineMode !== undefined && input.engineMode !== "provisioned") {
+    problems.add("engineMode", input.engineMode, input.engineMode === "serverless"
+      ? 'Aurora Serverless v1 is refused: RDS Proxy cannot front it; use serverless: { minCapacity, maxCapacity } (Serverless v2) with engineMode "provisioned"'
+      : 'must be "provisioned"');
+  }
+
+  if (aurora) validateAuroraCapacity(input, facts, problems);
+  else validateInstanceCapacity(input, problems);
+
+  problems.matches("databaseName", input.databaseName,
+    family === "POSTGRESQL" ? /^[A-Za-z_][A-Za-z0-9_]{0,62}$/ : /^[A-Za-z][A-Za-z0-9_]{0,63}$/,
+    family === "POSTGRESQL"
+      ? "must be 1..63 letters, digits or underscores, starting with a letter or underscore"
+      : "must be 1..64 letters, digits or underscores, starting with a letter");
+  if (RESERVED_DATABASES[family].includes(String(input.databaseName).toLowerCase())) {
+    problems.add("databaseName", input.databaseName, `must not be a name the engine reserves (${RESERVED_DATABASES[family].join(", ")})`);
+  }
+  if (input.masterUsername !== undefined) {
+    const maxLength = family === "POSTGRESQL" ? 63 : 32;
+    if (problems.matches("masterUsername", input.masterUsername, new RegExp(`^[A-Za-z][A-Za-z0-9_]{0,${maxLength - 1}}$`),
+      `must be 1..${maxLength} letters, digits or underscores, starting with a letter`)) {
+      problems.check(!RESERVED_USERNAMES.includes(input.masterUsername.toLowerCase()), "masterUsername", input.masterUsername,
+        `must not be a user name RDS reserves (${RESERVED_USERNAMES.join(", ")})`);
+    }
+  }
+  if (input.port !== undefined) problems.integer("port", input.port, 1150, 65535);
+
+  if (input.backupRetentionDays !== undefined && problems.integer("backupRetentionDays", input.backupRetentionDays, 1, 35)) {
+    problems.check(!production || input.backupRetentionDays >= 7, "backupRetentionDays", input.backupRetentionDays,
+      "must be at least 7 in production");
+  }
+  const backupWindow = input.backupWindow ?? DEFAULT_BACKUP_WINDOW;
+  const maintenanceWindow = input.maintenanceWindow ?? DEFAULT_MAINTENANCE_WINDOW;
+  const backup = parseBackupWindow(backupWindow, problems);
+  const maintenance = parseMaintenanceWindow(maintenanceWindow, problems);
+  if (backup && maintenance && windowsOverlap(backup, maintenance)) {
+    problems.add("maintenanceWindow", maintenanceWindow, `must not overlap the backup window ${backupWindow} on any day`);
+  }
+
+  if (production) {
+    const mustBe = (path: keyof DatabaseSettingsInput, value: unknown, expected: boolean) =>
+      problems.check(value === undefined || value === expected, path, value, `must be ${expected} in production`);
+    mustBe("deletionProtection", input.deletionProtection, true);
+    mustBe("skipFinalSnapshot", input.skipFinalSnapshot, false);
+    mustBe("iamAuthentication", input.iamAuthentication, true);
+  }
+
+  if (input.logExports !== undefined) {
+    const allowed = LOG_EXPORTS[engine];
+    if (problems.check(Array.isArray(input.logExports), "logExports", input.logExports, `must be a list drawn from ${allowed.join(", ")}`)) {
+      input.logExports.forEach((type, i) => problems.oneOf(`logExports[${i}]`, type, allowed));
+      problems.check(new Set(input.logExports).size === input.logExports.length, "logExports", input.logExports, "must not repeat a log type");
+      problems.check(!production || input.logExports.length > 0, "logExports", input.logExports, "must export at least one log type in production");
+    }
+  }
+  if (input.logRetentionDays !== undefined) problems.oneOf("logRetentionDays", input.logRetentionDays, LOG_RETENTION_DAYS);
+
+  const pi = input.performanceInsights;
+  if (pi?.retentionDays !== undefined) {
+    problems.check(PERFORMANCE_INSIGHTS_RETENTION.includes(pi.retentionDays), "performanceInsights.retentionDays", pi.retentionDays,
+      "must be 7, 731, or a multiple of 31 up to 713 (months)");
+  }
+  if (pi?.enabled === true && input.instanceClass !== undefined && !input.serverless && !supportsPerformanceInsights(input.instanceClass)) {
+    problems.add("performanceInsights.enabled", true, `is not available on ${input.instanceClass}; use a medium or larger class, or turn it off`);
+  }
+  if (input.monitoringIntervalSeconds !== undefined) problems.oneOf("monitoringIntervalSeconds", input.monitoringIntervalSeconds, MONITORING_INTERVALS);
+  if (input.caCertificate !== undefined) problems.oneOf("caCertificate", input.caCertificate, CA_CERTIFICATES);
+}
+
+function validateAuroraCapacity(input: DatabaseSettingsInput, facts: ReturnType<typeof engineVersionFacts>, problems: Problems): void {
+  if (input.serverless !== undefined) {
+    problems.check(input.instanceClass === undefined || input.instanceClass === SERVERLESS_INSTANCE_CLASS, "instanceClass", input.instanceClass,
+      "must not be set with serverless (Serverless v2 instances are db.serverless)");
+    const { minCapacity, maxCapacity } = input.serverless;
+    const halfSteps = (v: unknown) => typeof v === "number" && Number.isInteger(v * 2);
+    const minOk = problems.check(halfSteps(minCapacity) && minCapacity >= 0.5 && minCapacity <= 256, "serverless.minCapacity", minCapacity,
+      "must be 0.5..256 in steps of 0.5 (dbstack does not offer 0-ACU auto-pause)");
+    const maxOk = problems.check(halfSteps(maxCapacity) && maxCapacity >= 1 && maxCapacity <= 256, "serverless.maxCapacity", maxCapacity,
+      "must be 1..256 in steps of 0.5");
+    if (minOk && maxOk) problems.check(minCapacity <= maxCapacity, "serverless.minCapacity", minCapacity, `must not exceed serverless.maxCapacity (${maxCapacity})`);
+    if ("supportsServerlessV2" in facts && !facts.supportsServerlessV2) {
+      problems.add("engineVersion", input.engineVersion,
+        "does not support Serverless v2 (Aurora PostgreSQL needs 13.6+, 14.3+, 15.2+, 16.1+ or 17; Aurora MySQL 3.02.0+)");
+    }
+  } else {
+    problems.check(input.instanceClass !== undefined && input.instanceClass in AURORA_INSTANCE_CLASSES, "instanceClass", input.instanceClass,
+      `must be an Aurora instance class (${Object.keys(AURORA_INSTANCE_CLASSES).slice(0, 6).join(", ")}, …) or omitted with serverless set`);
+  }
+  if (input.readers !== undefined) problems.integer("readers", input.readers, 0, 15);
+  problems.check(input.multiAz === undefined, "multiAz", input.multiAz, "applies to RDS instances only; Aurora gets availability from readers in other zones");
+  problems.check(input.storage === undefined, "storage", input.storage, "applies to RDS instances only; Aurora storage grows by itself");
+}
+
+function validateInstanceCapacity(input: DatabaseSettingsInput, problems: Problems): void {
+  problems.check(input.serverless === undefined, "serverless", input.serverless, "applies to Aurora engines only");
+  problems.check(input.instanceClass !== undefined && input.instanceClass in RDS_INSTANCE_CLASSES, "instanceClass", input.instanceClass,
+    `must be an RDS instance class (${Object.keys(RDS_INSTANCE_CLASSES).slice(0, 6).join(", ")}, …)`);
+  problems.check(input.readers === undefined || input.readers === 0, "readers", input.readers,
+    "applies to Aurora only; for read scaling use an Aurora engine");
+  problems.check(input.ioOptimized === undefined || input.ioOptimized === false, "ioOptimized", input.ioOptimized, "applies to Aurora only");
+  const storage = input.storage;
+  if (storage === undefined) return;
+  const allocated = storage.allocatedGiB ?? 20;
+  if (storage.allocatedGiB !== undefined) problems.integer("storage.allocatedGiB", storage.allocatedGiB, 20, 65536);
+  if (storage.maxAllocatedGiB !== undefined && problems.integer("storage.maxAllocatedGiB", storage.maxAllocatedGiB, 20, 65536)) {
+    problems.check(storage.maxAllocatedGiB >= allocated, "storage.maxAllocatedGiB", storage.maxAllocatedGiB,
+      `must be at least storage.allocatedGiB (${allocated})`);
+  }
+  if (storage.type !== undefined) problems.oneOf("storage.type", storage.type, ["gp2", "gp3"]);
+}
+
+/** A window as minute ranges within the week, so daily and weekly windows can be compared. */
+type WeekRanges = readonly (readonly [number, number])[];
+
+function parseBackupWindow(window: string, problems: Problems): WeekRanges | undefined {
+  const m = BACKUP_WINDOW.exec(window);
+  if (!problems.check(m !== null, "backupWindow", window, 'must be "hh:mm-hh:mm" in UTC, e.g. "03:00-04:00"')) return undefined;
+  const start = Number(m![1]) * 60 + Number(m![2]);
+  const end = Number(m![3]) * 60 + Number(m![4]);
+  const length = (end - start + MINUTES_PER_DAY) % MINUTES_PER_DAY;
+  if (!problems.check(length >= 30, "backupWindow", window, "must be at least 30 minutes long")) return undefined;
+  return DAYS.map((_, day) => [day * MINUTES_PER_DAY + start, day * MINUTES_PER_DAY + start + length] as const);
+}
+
+function parseMaintenanceWindow(window: string, problems: Problems): WeekRanges | undefined {
+  const m = MAINTENANCE_WINDOW.exec(window);
+  if (!problems.check(m !== null, "maintenanceWindow", window, 'must be "ddd:hh:mm-ddd:hh:mm" in UTC, e.g. "sun:04:30-sun:05:30"')) return undefined;
+  const at = (day: string, h: string, min: string) => DAYS.indexOf(day as (typeof DAYS)[number]) * MINUTES_PER_DAY + Number(h) * 60 + Number(min);
+  const start = at(m![1]!, m![2]!, m![3]!);
+  const end = at(m![4]!, m![5]!, m![6]!);
+  const week = 7 * MINUTES_PER_DAY;
+  const length = (end - start + week) % week;
+  if (!problems.check(length >= 30, "maintenanceWindow", window, "must be at least 30 minutes long")) return undefined;
+  return [[start, start + length]];
+}
+
+function windowsOverlap(a: WeekRanges, b: WeekRanges): boolean {
+  const week = 7 * MINUTES_PER_DAY;
+  // Ranges may run past the end of the week; compare each against b shifted by a week either way.
+  return a.some(([s1, e1]) => b.some(([s2, e2]) => [-week, 0, week].some((shift) => s1 < e2 + shift && s2 + shift < e1)));
+}

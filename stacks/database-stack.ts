@@ -1,0 +1,92 @@
+import { Construct } from "constructs";
+import { LocalBackend, S3Backend, TerraformOutput, TerraformStack } from "cdktf";
+import { AwsProvider } from "@cdktf/provider-aws/lib/provider/index.js";
+import { Database } from "../modules/database.ts";
+import { EnvironmentKey } from "../modules/kms.ts";
+import { Network } from "../modules/network.ts";
+import type { EnvironmentConfig } from "./config.ts";
+
+/**
+ * One environment: its provider and state backend, key, network and database. Construct ids here are a
+ * public contract — renaming one replaces the resources under it — and are pinned by tests.
+ */
+export class DatabaseStack extends TerraformStack {
+  readonly network: Network;
+  readonly database: Database;
+  readonly kmsKeyArn: string;
+
+  constructor(scope: Construct, config: EnvironmentConfig) {
+    super(scope, config.name);
+
+    new AwsProvider(this, "aws", {
+      region: config.region,
+      allowedAccountIds: [config.account],
+      defaultTags: [{ tags: { App: config.app, Environment: config.name, ManagedBy: "dbstack", ...config.tags } }],
+    });
+    this.configureBackend(config);
+
+    this.kmsKeyArn = config.encryption.kmsKeyArn ?? new EnvironmentKey(this, "key", {
+      alias: config.namePrefix,
+      account: config.account,
+      region: config.region,
+      deletionWindowDays: config.encryption.keyDeletionWindowDays,
+    }).arn;
+
+    this.network = new Network(this, "network", {
+      settings: config.network,
+      namePrefix: config.namePrefix,
+      region: config.region,
+      availabilityZones: config.availabilityZones,
+      databasePort: config.database.port,
+    });
+
+    this.database = new Database(this, "database", {
+      settings: config.database,
+      identifier: config.namePrefix,
+      region: config.region,
+      availabilityZones: config.availabilityZones,
+      subnetGroupName: this.network.dbSubnetGroupName,
+      securityGroupId: this.network.databaseSecurityGroupId,
+      kmsKeyArn: this.kmsKeyArn,
+    });
+
+    this.outputs(config);
+  }
+
+  private configureBackend(config: EnvironmentConfig): void {
+    const backend = config.stateBackend;
+    if (backend.type === "local") {
+      new LocalBackend(this, { path: `terraform.${config.name}.tfstate` });
+      return;
+    }
+    new S3Backend(this, {
+      bucket: backend.bucket,
+      key: `${backend.keyPrefix}/${config.name}.tfstate`,
+      region: backend.region,
+      encrypt: true,
+      kmsKeyId: backend.kmsKeyArn,
+    });
+    // S3-native state locking (Terraform >= 1.10); cdktf 0.21's S3Backend has no property for it.
+    this.addOverride("terraform.backend.s3.use_lockfile", true);
+  }
+
+  private outputs(config: EnvironmentConfig): void {
+    const output = (id: string, value: string | string[], description: string) =>
+      new TerraformOutput(this, id, { value, description });
+    output("vpc_id", this.network.vpcId, "VPC of the database path");
+    output("application_subnet_ids", this.network.applicationSubnetIds, "Private subnets for database clients");
+    output("database_subnet_ids", this.network.databaseSubnetIds, "Subnets of the database and the proxy");
+    output("clients_security_group_id", this.network.clientsSecurityGroupId, "Attach to anything that connects to the database proxy");
+    output("proxy_security_group_id", this.network.proxySecurityGroupId, "Security group of the RDS Proxy");
+    output("database_security_group_id", this.database.securityGroupId, "Security group of the database");
+    output("database_identifier", this.database.identifier, "Cluster or instance identifier");
+    output("database_resource_id", this.database.resourceId, "Resource id used in rds-db:connect ARNs for direct IAM auth");
+    output("database_writer_endpoint", this.database.writerEndpoint, "Writer endpoint (clients should use the proxy)");
+    if (this.database.readerEndpoint) output("database_reader_endpoint", this.database.readerEndpoint, "Aurora reader endpoint");
+    output("database_port", String(this.database.port), "Database port");
+    output("database_engine_family", this.database.engineFamily, "POSTGRESQL or MYSQL");
+    output("database_name", config.database.databaseName, "Application database the bootstrap script creates");
+    output("master_secret_arn", this.database.masterSecretArn, "RDS-managed master user secret (bootstrap and administration only)");
+    output("kms_key_arn", this.kmsKeyArn, "Customer managed key of the environment");
+  }
+}
