@@ -1,0 +1,14 @@
+import { fileURLToPath } from "node:url";
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  root: fileURLToPath(new URL("..", import.meta.url)),
+  test: {
+    include: ["__tests__/**/*.test.ts"],
+    setupFiles: ["__tests__/setup.ts"],
+    // Terraform plans of every stack are the slowest tests; forks keep each file's memory separate.
+    pool: "forks",
+    testTimeout: 20_000,
+    hookTimeout: 300_000,
+  },
+});
