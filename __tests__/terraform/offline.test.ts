@@ -1,0 +1,103 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { countResources, mirrorCliConfig, offlineStack, plannedAdds } from "../../scripts/lib/terraform-offline.ts";
+import { OfflineWorkspace, checkAll, offlineUnavailableReason, type OfflineCheck } from "../../scripts/lib/terraform-runner.ts";
+import { environments } from "../../stacks/environments.ts";
+import { environment, fixtures, synthEnvironment } from "../helpers.ts";
+
+describe("offline stack preparation", () => {
+  const stack = {
+    terraform: { backend: { s3: { bucket: "b", key: "k", region: "eu-west-1", encrypt: true, use_lockfile: true } } },
+    provider: { aws: [{ region: "eu-west-1", allowed_account_ids: ["123456789012"] }] },
+    resource: { aws_vpc: { a: {} }, aws_subnet: { b: {}, c: {} } },
+    data: { aws_ssm_parameter: { d: {} } },
+  };
+
+  it("swaps the backend for a local one and stops the provider calling AWS, changing nothing else", () => {
+    const offline = offlineStack(stack) as typeof stack & { provider: { aws: Record<string, unknown>[] } };
+    expect(offline.terraform.backend).toEqual({ local: { path: "terraform.tfstate" } });
+    expect(offline.provider.aws[0]).toMatchObject({
+      region: "eu-west-1", skip_credentials_validation: true, skip_requesting_account_id: true, skip_metadata_api_check: true,
+    });
+    expect(offline.provider.aws[0]!.allowed_account_ids).toBeUndefined();
+    expect(offline.resource).toEqual(stack.resource);
+    expect(stack.terraform.backend).toHaveProperty("s3");
+  });
+
+  it("refuses a stack without an aws provider", () => {
+    expect(() => offlineStack({ terraform: {} })).toThrow("stack has no aws provider block");
+  });
+
+  it("counts resources but not data sources", () => {
+    expect(countResources(stack)).toBe(3);
+  });
+
+  it("reads the number of additions from plan output", () => {
+    expect(plannedAdds("...\nPlan: 36 to add, 0 to change, 0 to destroy.\n")).toBe(36);
+    expect(plannedAdds("No changes.")).toBeUndefined();
+  });
+
+  it("installs the aws provider only from the mirror", () => {
+    const config = mirrorCliConfig("/mirror");
+    expect(config).toContain('path    = "/mirror"');
+    expect(config).toContain('exclude = ["registry.terraform.io/hashicorp/aws"]');
+  });
+});
+
+const unavailable = await offlineUnavailableReason();
+if (unavailable) console.warn(`\n!!! SKIPPED: real terraform validate/plan of every stack — ${unavailable}\n`);
+
+describe.skipIf(unavailable !== undefined)("real terraform, offline: every environment and fixture", () => {
+  let workspace: OfflineWorkspace;
+  let results: Map<string, OfflineCheck>;
+
+  beforeAll(async () => {
+    workspace = await OfflineWorkspace.create("5.100.0");
+    const stacks = new Map<string, Record<string, unknown>>();
+    for (const env of environments) stacks.set(env.name, synthEnvironment(env).parsed as unknown as Record<string, unknown>);
+    for (const [name, input] of Object.entries(fixtures)) stacks.set(name, synthEnvironment(input).parsed as unknown as Record<string, unknown>);
+    results = new Map((await checkAll(workspace, stacks, 2)).map((r) => [r.stack, r]));
+  }, 600_000);
+
+  afterAll(async () => {
+    await workspace?.dispose();
+  });
+
+  it.each([...environments.map((e) => e.name), ...Object.keys(fixtures)])("%s validates and plans every declared resource", (name) => {
+    const result = results.get(name)!;
+    expect(result.error).toBeUndefined();
+    expect(result.ok).toBe(true);
+    expect(result.plannedResources).toBe(result.expectedResources);
+    expect(result.expectedResources).toBeGreaterThan(10);
+  });
+
+  it("plans the resources each shipped environment is expected to have", () => {
+    // dev: NAT (1) over 2 zones; staging: 7 endpoints; prod: NAT per AZ over 3 zones, 3 instances.
+    expect(results.get("dev")!.plannedResources).toBe(36);
+    expect(results.get("staging")!.plannedResources).toBe(40);
+    expect(results.get("prod")!.plannedResources).toBe(52);
+  });
+
+  it("validates an adopt-mode stack that reads its ids from SSM (it cannot plan offline)", async () => {
+    const input = environment({
+      name: "adoptssm",
+      network: {
+        mode: "adopt", vpcId: { ssmParameter: "/network/vpc-id" },
+        applicationSubnetIds: [{ ssmParameter: "/network/app-a" }],
+        databaseSubnetIds: [{ ssmParameter: "/network/db-a" }, { ssmParameter: "/network/db-b" }],
+      },
+    });
+    const result = await workspace.check("adoptssm", synthEnvironment(input).parsed as unknown as Record<string, unknown>, false);
+    expect(result.error).toBeUndefined();
+    expect(result.ok).toBe(true);
+  }, 120_000);
+
+  it("reports terraform's own error for a stack the provider rejects", async () => {
+    const broken = synthEnvironment(environment({ name: "broken" })).parsed as unknown as { resource: Record<string, Record<string, Record<string, unknown>>> };
+    const cluster = Object.values(broken.resource.aws_rds_cluster!)[0]!;
+    cluster.backup_retention_period = 99;
+    const result = await workspace.check("broken", broken as unknown as Record<string, unknown>);
+    expect(result.ok).toBe(false);
+    expect(result.error).toMatch(/terraform (validate|plan)/);
+    expect(result.error).toMatch(/backup_retention_period/);
+  }, 120_000);
+});
