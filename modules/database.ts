@@ -75,6 +75,19 @@ export class Database extends Construct {
     }));
     const monitoringRoleArn = s.monitoringIntervalSeconds > 0 ? this.monitoringRole(props).arn : undefined;
     const parameters = serverParameters(s);
+    // What every database instance gets, whether it belongs to a cluster or stands alone.
+    const instanceSettings = {
+      publiclyAccessible: false,
+      autoMinorVersionUpgrade: s.autoMinorVersionUpgrade,
+      caCertIdentifier: s.caCertificate,
+      monitoringInterval: s.monitoringIntervalSeconds,
+      monitoringRoleArn,
+      performanceInsightsEnabled: s.performanceInsights.enabled,
+      performanceInsightsKmsKeyId: s.performanceInsights.enabled ? props.kmsKeyArn : undefined,
+      performanceInsightsRetentionPeriod: s.performanceInsights.enabled ? s.performanceInsights.retentionDays : undefined,
+      copyTagsToSnapshot: s.copyTagsToSnapshot,
+      applyImmediately: s.applyImmediately,
+    };
 
     if (this.isCluster) {
       const parameterGroup = new RdsClusterParameterGroup(this, "cluster-parameters", {
@@ -124,16 +137,7 @@ export class Database extends Construct {
           availabilityZone: props.availabilityZones[i % props.availabilityZones.length],
           promotionTier: Math.min(i, 15),
           dbSubnetGroupName: props.subnetGroupName,
-          publiclyAccessible: false,
-          autoMinorVersionUpgrade: s.autoMinorVersionUpgrade,
-          caCertIdentifier: s.caCertificate,
-          monitoringInterval: s.monitoringIntervalSeconds,
-          monitoringRoleArn,
-          performanceInsightsEnabled: s.performanceInsights.enabled,
-          performanceInsightsKmsKeyId: s.performanceInsights.enabled ? props.kmsKeyArn : undefined,
-          performanceInsightsRetentionPeriod: s.performanceInsights.enabled ? s.performanceInsights.retentionDays : undefined,
-          copyTagsToSnapshot: s.copyTagsToSnapshot,
-          applyImmediately: s.applyImmediately,
+          ...instanceSettings,
         });
       }
       this.arn = cluster.arn;
@@ -149,8 +153,8 @@ export class Database extends Construct {
         parameter: parameters,
         lifecycle: { createBeforeDestroy: true },
       });
-      const storage = s.storage ?? { allocatedGiB: 20, maxAllocatedGiB: 100, type: "gp3" };
-      const multiAz = s.multiAz ?? false;
+      if (!s.storage || s.multiAz === undefined) throw new Error(`Database ${id}: settings lack storage/multiAz; resolve them with resolveDatabaseSettings`);
+      const { storage, multiAz } = s;
       const instance = new DbInstance(this, "instance", {
         identifier: props.identifier,
         engine: s.engine,
@@ -170,7 +174,6 @@ export class Database extends Construct {
         parameterGroupName: parameterGroup.name,
         multiAz,
         availabilityZone: multiAz ? undefined : props.availabilityZones[0],
-        publiclyAccessible: false,
         iamDatabaseAuthenticationEnabled: s.iamAuthentication,
         deletionProtection: s.deletionProtection,
         skipFinalSnapshot: s.skipFinalSnapshot,
@@ -178,17 +181,9 @@ export class Database extends Construct {
         backupRetentionPeriod: s.backupRetentionDays,
         backupWindow: s.backupWindow,
         maintenanceWindow: s.maintenanceWindow,
-        copyTagsToSnapshot: s.copyTagsToSnapshot,
         enabledCloudwatchLogsExports: [...s.logExports],
-        autoMinorVersionUpgrade: s.autoMinorVersionUpgrade,
         allowMajorVersionUpgrade: false,
-        caCertIdentifier: s.caCertificate,
-        monitoringInterval: s.monitoringIntervalSeconds,
-        monitoringRoleArn,
-        performanceInsightsEnabled: s.performanceInsights.enabled,
-        performanceInsightsKmsKeyId: s.performanceInsights.enabled ? props.kmsKeyArn : undefined,
-        performanceInsightsRetentionPeriod: s.performanceInsights.enabled ? s.performanceInsights.retentionDays : undefined,
-        applyImmediately: s.applyImmediately,
+        ...instanceSettings,
         dependsOn: logGroups,
       });
       this.arn = instance.arn;

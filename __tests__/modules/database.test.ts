@@ -6,7 +6,6 @@ import { DbParameterGroup } from "@cdktf/provider-aws/lib/db-parameter-group/ind
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role/index.js";
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment/index.js";
 import { RdsCluster } from "@cdktf/provider-aws/lib/rds-cluster/index.js";
-import { RdsClusterInstance } from "@cdktf/provider-aws/lib/rds-cluster-instance/index.js";
 import { RdsClusterParameterGroup } from "@cdktf/provider-aws/lib/rds-cluster-parameter-group/index.js";
 import { Database } from "../../modules/database.ts";
 import { resolveDatabaseSettings, type DatabaseSettingsInput } from "../../modules/database-settings.ts";
