@@ -20,6 +20,7 @@ export function environment(overrides: Partial<EnvironmentInput> = {}): Environm
       egress: { type: "none" },
     },
     database: { engine: "aurora-postgresql", engineVersion: "16.6", instanceClass: "db.t4g.medium", databaseName: "shop" },
+    users: { app: { auth: "iam", privileges: "readwrite" }, reporting: { auth: "password", privileges: "readonly" } },
     ...overrides,
   };
 }
@@ -37,6 +38,7 @@ export const fixtures: Record<string, EnvironmentInput> = {
       engine: "mysql", engineVersion: "8.0.40", instanceClass: "db.t3.micro", databaseName: "shop",
       performanceInsights: { enabled: false }, logExports: ["error", "slowquery", "general"],
     },
+    users: { lambda: { auth: "iam", privileges: "readwrite" } },
   }),
   "aurora-mysql": environment({
     name: "auroramysql",
@@ -44,6 +46,7 @@ export const fixtures: Record<string, EnvironmentInput> = {
       engine: "aurora-mysql", engineVersion: "8.0.mysql_aurora.3.08.0", instanceClass: "db.r6g.large", readers: 1,
       databaseName: "shop", logExports: ["audit", "error", "slowquery"],
     },
+    proxy: { clientPasswordAuthType: "MYSQL_CACHING_SHA2_PASSWORD", pool: { sessionPinningFilters: ["EXCLUDE_VARIABLE_SETS"], initQuery: "SET time_zone = '+00:00'" } },
   }),
   "adopt-ids": environment({
     name: "adopt",
@@ -52,6 +55,7 @@ export const fixtures: Record<string, EnvironmentInput> = {
       vpcId: "vpc-0123456789abcdef0",
       applicationSubnetIds: ["subnet-0123456789abcdef1", "subnet-0123456789abcdef2"],
       databaseSubnetIds: ["subnet-0123456789abcdef3", "subnet-0123456789abcdef4"],
+      proxyAndDatabaseGroups: "shared",
     },
   }),
 };

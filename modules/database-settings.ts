@@ -117,6 +117,7 @@ export interface DatabaseSettings {
 
 export type CaCertificate = (typeof CA_CERTIFICATES)[number];
 
+export const DEFAULT_MASTER_USERNAME = "dbadmin";
 const DEFAULT_BACKUP_WINDOW = "03:00-04:00";
 const DEFAULT_MAINTENANCE_WINDOW = "sun:04:30-sun:05:30";
 const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] as const;
@@ -152,7 +153,7 @@ export function resolveDatabaseSettings(input: DatabaseSettingsInput, production
     }),
     ioOptimized: input.ioOptimized ?? false,
     databaseName: input.databaseName,
-    masterUsername: input.masterUsername ?? "dbadmin",
+    masterUsername: input.masterUsername ?? DEFAULT_MASTER_USERNAME,
     port: input.port ?? defaultPortOf(input.engine),
     iamAuthentication: input.iamAuthentication ?? true,
     deletionProtection: input.deletionProtection ?? true,

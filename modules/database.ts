@@ -1,4 +1,5 @@
 import { Construct } from "constructs";
+import type { TerraformResource } from "cdktf";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group/index.js";
 import { DbInstance } from "@cdktf/provider-aws/lib/db-instance/index.js";
 import { DbParameterGroup } from "@cdktf/provider-aws/lib/db-parameter-group/index.js";
@@ -10,7 +11,7 @@ import { RdsClusterParameterGroup } from "@cdktf/provider-aws/lib/rds-cluster-pa
 import { partitionOf } from "./aws-regions.ts";
 import { engineFamilyOf, forceTlsParameterOf, isAurora, type EngineFamily } from "./database-engines.ts";
 import { validateDatabaseSettings, type DatabaseSettings } from "./database-settings.ts";
-import { serviceTrustPolicy } from "./iam.ts";
+import { attachGrant, rdsDbUserArn, serviceTrustPolicy, type Grantee } from "./iam.ts";
 import { Problems } from "./validation.ts";
 
 export interface DatabaseProps {
@@ -50,6 +51,10 @@ export class Database extends Construct {
   readonly isCluster: boolean;
   /** Whether an Aurora cluster has reader instances (a read-only proxy endpoint is then useful). */
   readonly hasReaders: boolean;
+  readonly subnetGroupName: string;
+  /** The instances that serve connections: a cluster's members, or the RDS instance. */
+  readonly instances: TerraformResource[] = [];
+  private readonly iamAuthentication: boolean;
 
   constructor(scope: Construct, id: string, props: DatabaseProps) {
     super(scope, id);
@@ -67,6 +72,8 @@ export class Database extends Construct {
     this.kmsKeyArn = props.kmsKeyArn;
     this.isCluster = isAurora(s.engine);
     this.hasReaders = this.isCluster && s.readers > 0;
+    this.subnetGroupName = props.subnetGroupName;
+    this.iamAuthentication = s.iamAuthentication;
 
     const logGroups = s.logExports.map((type) => new CloudwatchLogGroup(this, `log-group-${type}`, {
       name: `/aws/rds/${this.isCluster ? "cluster" : "instance"}/${props.identifier}/${type}`,
@@ -128,7 +135,7 @@ export class Database extends Construct {
       });
       // The writer is whichever instance RDS promotes; names are ordinal so a failover does not make them lie.
       for (let i = 0; i <= s.readers; i++) {
-        new RdsClusterInstance(this, `instance-${i + 1}`, {
+        this.instances.push(new RdsClusterInstance(this, `instance-${i + 1}`, {
           identifier: `${props.identifier}-${i + 1}`,
           clusterIdentifier: cluster.id,
           engine: s.engine,
@@ -138,7 +145,7 @@ export class Database extends Construct {
           promotionTier: Math.min(i, 15),
           dbSubnetGroupName: props.subnetGroupName,
           ...instanceSettings,
-        });
+        }));
       }
       this.arn = cluster.arn;
       this.resourceId = cluster.clusterResourceId;
@@ -186,11 +193,30 @@ export class Database extends Construct {
         ...instanceSettings,
         dependsOn: logGroups,
       });
+      this.instances.push(instance);
       this.arn = instance.arn;
       this.resourceId = instance.resourceId;
       this.writerEndpoint = instance.address;
       this.masterSecretArn = instance.masterUserSecret.get(0).secretArn;
     }
+  }
+
+  /**
+   * Lets `grantee` connect straight to the database (not through the proxy) as `dbUser` with an IAM
+   * token: rds-db:connect on arn:<partition>:rds-db:<region>:<account>:dbuser:<resource id>/<dbUser>.
+   * The user must be granted rds_iam (PostgreSQL) or use AWSAuthenticationPlugin (MySQL), which also stops
+   * it logging in with a password — so it cannot be a user the proxy serves.
+   */
+  grantConnect(grantee: Grantee, dbUser: string): void {
+    if (!this.iamAuthentication) {
+      throw new Error(`Database grantConnect: ${this.identifier} has iamAuthentication off; IAM tokens for "${dbUser}" would be refused`);
+    }
+    if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(dbUser)) {
+      throw new Error(`Database grantConnect: "${dbUser}" is not a database user name`);
+    }
+    attachGrant(this, `connect-${dbUser}-${grantee.node.id}`, grantee, [
+      { sid: "ConnectToDatabase", actions: ["rds-db:connect"], resources: [rdsDbUserArn(this.arn, this.resourceId, dbUser)] },
+    ]);
   }
 
   private monitoringRole(props: DatabaseProps): IamRole {

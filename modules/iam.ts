@@ -1,3 +1,8 @@
+import type { Construct } from "constructs";
+import { Fn } from "cdktf";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy/index.js";
+import { dnsSuffixOf } from "./aws-regions.ts";
+
 /**
  * The one way policies are written in dbstack: typed statements rendered to JSON. Resource ARNs may be
  * Terraform tokens; they render as interpolations inside the JSON string.
@@ -48,4 +53,34 @@ function unwrap(values: readonly string[]): string | readonly string[] {
 /** The trust policy that lets one AWS service assume a role. */
 export function serviceTrustPolicy(service: string): string {
   return renderPolicy([{ effect: "Allow", actions: ["sts:AssumeRole"], principals: { service: [service] } }]);
+}
+
+/** A role a grant can attach a policy to: a provider `IamRole`, or any construct with its name. */
+export interface Grantee {
+  readonly name: string;
+  readonly node: { readonly id: string; readonly path: string };
+}
+
+/**
+ * Attaches `statements` to the grantee as an inline policy created in `scope` (the construct that owns
+ * the granted resource), so grants are written in one place and never by callers.
+ */
+export function attachGrant(scope: Construct, id: string, grantee: Grantee, statements: readonly PolicyStatement[]): IamRolePolicy {
+  return new IamRolePolicy(scope, id, { name: id, role: grantee.name, policy: renderPolicy(statements) });
+}
+
+/** `kms:Decrypt` on exactly these keys, only when Secrets Manager calls it on the caller's behalf. */
+export function decryptViaSecretsManager(keyArns: readonly string[], region: string): PolicyStatement {
+  return {
+    sid: "DecryptSecretsThroughSecretsManager",
+    actions: ["kms:Decrypt"],
+    resources: [...new Set(keyArns)],
+    conditions: { StringEquals: { "kms:ViaService": [`secretsmanager.${region}.${dnsSuffixOf(region)}`] } },
+  };
+}
+
+/** arn:<partition>:rds-db:<region>:<account>:dbuser:<resource id>/<user>, from the ARN of the proxy or database. */
+export function rdsDbUserArn(resourceArn: string, resourceId: string, dbUser: string): string {
+  const part = (index: number) => Fn.element(Fn.split(":", resourceArn), index);
+  return `arn:${part(1)}:rds-db:${part(3)}:${part(4)}:dbuser:${resourceId}/${dbUser}`;
 }

@@ -32,8 +32,17 @@ export type PrivateEgress =
   | { readonly type: "nat"; readonly gateways: "single" | "per-az"; readonly publicSubnetCidrs: readonly string[] }
   | { readonly type: "endpoints" };
 
+interface SecurityGroupLayout {
+  /**
+   * `separate` gives the proxy and the database a group each (recommended). `shared` puts both in one
+   * group with a self rule on the database port — without that rule the proxy's target is unavailable.
+   * @default "separate"
+   */
+  readonly proxyAndDatabaseGroups?: "separate" | "shared";
+}
+
 /** A new VPC laid out by dbstack. Each subnet list has one CIDR per availability zone, in the same order. */
-export interface CreateNetworkSettings {
+export interface CreateNetworkSettings extends SecurityGroupLayout {
   readonly mode: "create";
   /** The VPC's IPv4 range, /16 to /24. */
   readonly vpcCidr: string;
@@ -48,7 +57,7 @@ export interface CreateNetworkSettings {
 export type IdSource = string | { readonly ssmParameter: string };
 
 /** An existing VPC and subnets; dbstack adds only the subnet group and the security groups. */
-export interface AdoptNetworkSettings {
+export interface AdoptNetworkSettings extends SecurityGroupLayout {
   readonly mode: "adopt";
   readonly vpcId: IdSource;
   readonly applicationSubnetIds: readonly IdSource[];
@@ -66,6 +75,7 @@ const SSM_PARAMETER_NAME = /^(?:\/[a-zA-Z0-9_.-]+)+$|^[a-zA-Z0-9_.-]+$/;
 
 /** Problems with network settings for the given availability zones, paths relative to the settings. */
 export function validateNetworkSettings(settings: NetworkSettings, availabilityZones: readonly string[], problems: Problems): void {
+  if (settings.proxyAndDatabaseGroups !== undefined) problems.oneOf("proxyAndDatabaseGroups", settings.proxyAndDatabaseGroups, ["separate", "shared"]);
   if (settings.mode === "create") validateCreate(settings, availabilityZones.length, problems);
   else if (settings.mode === "adopt") validateAdopt(settings, problems);
   else problems.oneOf("mode", (settings as { mode?: unknown }).mode, ["create", "adopt"]);
@@ -184,12 +194,20 @@ export class Network extends Construct {
     const group = (key: string, description: string) =>
       new SecurityGroup(this, key, { name: name(key), description, vpcId: this.vpcId, tags: { Name: name(key) } }).id;
     this.clientsSecurityGroupId = group("database-clients", "Attach to workloads that may connect to the database proxy");
-    this.proxySecurityGroupId = group("proxy", "RDS Proxy: accepts database clients, connects to the database");
-    this.databaseSecurityGroupId = group("database", "Database: accepts connections from the RDS Proxy only");
+    const shared = props.settings.proxyAndDatabaseGroups === "shared";
+    if (shared) {
+      this.databaseSecurityGroupId = group("database", "RDS Proxy and database (shared): clients in, self rule between them");
+      this.proxySecurityGroupId = this.databaseSecurityGroupId;
+    } else {
+      this.proxySecurityGroupId = group("proxy", "RDS Proxy: accepts database clients, connects to the database");
+      this.databaseSecurityGroupId = group("database", "Database: accepts connections from the RDS Proxy only");
+    }
 
     const port = props.databasePort;
     this.allow("clients-to-proxy", this.clientsSecurityGroupId, this.proxySecurityGroupId, port, "Database clients to RDS Proxy");
-    this.allow("proxy-to-database", this.proxySecurityGroupId, this.databaseSecurityGroupId, port, "RDS Proxy to database");
+    // With one shared group this is the self rule the proxy needs to reach its target.
+    this.allow("proxy-to-database", this.proxySecurityGroupId, this.databaseSecurityGroupId, port,
+      shared ? "Self rule: RDS Proxy to database in the shared group" : "RDS Proxy to database");
 
     if (props.settings.mode === "create" && props.settings.egress.type === "endpoints") {
       this.endpointsSecurityGroupId = group("endpoints", "Interface endpoints: HTTPS from database clients and the proxy");

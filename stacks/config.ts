@@ -1,6 +1,9 @@
 import { isRegionName, partitionOf } from "../modules/aws-regions.ts";
-import { resolveDatabaseSettings, validateDatabaseSettings, type DatabaseSettings, type DatabaseSettingsInput } from "../modules/database-settings.ts";
+import { DEFAULT_MASTER_USERNAME, resolveDatabaseSettings, validateDatabaseSettings, type DatabaseSettings, type DatabaseSettingsInput } from "../modules/database-settings.ts";
+import { engineFamilyOf, DATABASE_ENGINES } from "../modules/database-engines.ts";
 import { validateNetworkSettings, type NetworkSettings } from "../modules/network.ts";
+import { resolveProxySettings, validateProxySettings, type ProxySettings, type ProxySettingsInput } from "../modules/proxy.ts";
+import { validateUsers, type DatabaseUserSettings, type UserAuth, type UserPrivileges } from "../modules/users.ts";
 import { Problems, ValidationError } from "../modules/validation.ts";
 
 /** Where Terraform keeps an environment's state. */
@@ -33,6 +36,13 @@ export interface EnvironmentInput {
   readonly encryption?: { readonly kmsKeyArn?: string; readonly keyDeletionWindowDays?: number };
   readonly network: NetworkSettings;
   readonly database: DatabaseSettingsInput;
+  /**
+   * Application database users by name, each with a secret the bootstrap script fills and an auth entry
+   * on the proxy. The master user is always served too, for administration.
+   */
+  readonly users: Readonly<Record<string, DatabaseUserSettings>>;
+  /** @default TLS required, IAM per user, 1800 s idle timeout, pool 100 % / 50 % idle, 120 s borrow timeout */
+  readonly proxy?: ProxySettingsInput;
 }
 
 /** An environment with every default filled in and every name derived. */
@@ -49,6 +59,10 @@ export interface EnvironmentConfig {
   readonly encryption: { readonly kmsKeyArn?: string; readonly keyDeletionWindowDays: number };
   readonly network: NetworkSettings;
   readonly database: DatabaseSettings;
+  readonly users: Readonly<Record<string, { readonly auth: UserAuth; readonly privileges: UserPrivileges }>>;
+  readonly proxy: ProxySettings;
+  /** Days a deleted user secret can be restored: 30 in production, 7 elsewhere. */
+  readonly secretRecoveryWindowDays: number;
   /** "<app>-<name>": prefix of AWS names, the KMS alias and the database identifier. */
   readonly namePrefix: string;
 }
@@ -117,6 +131,12 @@ function validateEnvironment(input: EnvironmentInput, problems: Problems): void 
   else if (Array.isArray(zones)) validateNetworkSettings(input.network, zones, problems.at("network"));
   if (input.database === undefined || input.database === null) problems.add("database", input.database, "must be set");
   else validateDatabaseSettings(input.database, input.production === true, problems.at("database"));
+
+  // Users and the proxy depend on the engine; without a valid one their checks would only add noise.
+  const engine = input.database?.engine;
+  if (!DATABASE_ENGINES.includes(engine)) return;
+  validateUsers(input.users, engine, input.database.masterUsername ?? DEFAULT_MASTER_USERNAME, problems.at("users"));
+  validateProxySettings(input.proxy ?? {}, engineFamilyOf(engine), input.production === true, problems.at("proxy"));
 }
 
 function validateTags(tags: Readonly<Record<string, string>>, problems: Problems): void {
@@ -157,6 +177,9 @@ function resolveEnvironment(input: EnvironmentInput): EnvironmentConfig {
     },
     network: input.network,
     database: resolveDatabaseSettings(input.database, input.production),
+    users: Object.fromEntries(Object.entries(input.users).map(([name, u]) => [name, { auth: u.auth ?? "iam", privileges: u.privileges }])),
+    proxy: resolveProxySettings(input.proxy ?? {}, engineFamilyOf(input.database.engine), input.production),
+    secretRecoveryWindowDays: input.production ? 30 : 7,
     namePrefix,
   };
 }

@@ -4,6 +4,8 @@ import { AwsProvider } from "@cdktf/provider-aws/lib/provider/index.js";
 import { Database } from "../modules/database.ts";
 import { EnvironmentKey } from "../modules/kms.ts";
 import { Network } from "../modules/network.ts";
+import { DatabaseProxy } from "../modules/proxy.ts";
+import { DatabaseUsers } from "../modules/users.ts";
 import type { EnvironmentConfig } from "./config.ts";
 
 /**
@@ -13,6 +15,8 @@ import type { EnvironmentConfig } from "./config.ts";
 export class DatabaseStack extends TerraformStack {
   readonly network: Network;
   readonly database: Database;
+  readonly users: DatabaseUsers;
+  readonly proxy: DatabaseProxy;
   readonly kmsKeyArn: string;
 
   constructor(scope: Construct, config: EnvironmentConfig) {
@@ -47,6 +51,28 @@ export class DatabaseStack extends TerraformStack {
       availabilityZones: config.availabilityZones,
       subnetGroupName: this.network.dbSubnetGroupName,
       securityGroupId: this.network.databaseSecurityGroupId,
+      kmsKeyArn: this.kmsKeyArn,
+    });
+
+    this.users = new DatabaseUsers(this, "users", {
+      users: config.users,
+      secretPrefix: `${config.app}/${config.name}/database`,
+      engine: config.database.engine,
+      masterUsername: config.database.masterUsername,
+      masterSecretArn: this.database.masterSecretArn,
+      masterAuth: config.proxy.masterAuth,
+      kmsKeyArn: this.kmsKeyArn,
+      region: config.region,
+      recoveryWindowDays: config.secretRecoveryWindowDays,
+    });
+
+    this.proxy = new DatabaseProxy(this, "proxy", {
+      name: config.namePrefix,
+      settings: config.proxy,
+      database: this.database,
+      network: this.network,
+      users: this.users,
+      region: config.region,
       kmsKeyArn: this.kmsKeyArn,
     });
 
@@ -88,5 +114,18 @@ export class DatabaseStack extends TerraformStack {
     output("database_name", config.database.databaseName, "Application database the bootstrap script creates");
     output("master_secret_arn", this.database.masterSecretArn, "RDS-managed master user secret (bootstrap and administration only)");
     output("kms_key_arn", this.kmsKeyArn, "Customer managed key of the environment");
+    output("proxy_endpoint", this.proxy.endpoint, "Where clients connect (read/write)");
+    if (this.proxy.readOnlyEndpoint) output("proxy_read_only_endpoint", this.proxy.readOnlyEndpoint, "Read-only proxy endpoint over the Aurora readers");
+    output("proxy_arn", this.proxy.arn, "RDS Proxy ARN");
+    output("proxy_name", this.proxy.name, "RDS Proxy name");
+    output("proxy_resource_id", this.proxy.resourceId, "prx-… id used in rds-db:connect ARNs");
+    new TerraformOutput(this, "user_secret_arns", {
+      value: Object.fromEntries(this.users.all.map((u) => [u.name, u.secretArn])),
+      description: "Secret of each application user (filled by the bootstrap script)",
+    });
+    new TerraformOutput(this, "database_users", {
+      value: Object.fromEntries(this.users.all.map((u) => [u.name, { auth: u.auth, privileges: u.privileges }])),
+      description: "Application users: how clients authenticate and what the bootstrap script grants",
+    });
   }
 }

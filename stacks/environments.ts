@@ -35,6 +35,13 @@ export const environments: EnvironmentInput[] = [
       deletionProtection: false,
       skipFinalSnapshot: true,
     },
+    users: {
+      app: { auth: "iam", privileges: "readwrite" },
+      migrator: { auth: "iam", privileges: "owner" },
+      // A password user, for tools that cannot sign IAM tokens.
+      reporting: { auth: "password", privileges: "readonly" },
+    },
+    proxy: { debugLogging: true },
   },
   {
     app,
@@ -59,6 +66,10 @@ export const environments: EnvironmentInput[] = [
       readers: 1,
       databaseName: "orders",
       backupRetentionDays: 7,
+    },
+    users: {
+      app: { auth: "iam", privileges: "readwrite" },
+      migrator: { auth: "iam", privileges: "owner" },
     },
   },
   {
@@ -87,5 +98,11 @@ export const environments: EnvironmentInput[] = [
       monitoringIntervalSeconds: 15,
       performanceInsights: { retentionDays: 31 },
     },
+    users: {
+      app: { auth: "iam", privileges: "readwrite" },
+      migrator: { auth: "iam", privileges: "owner" },
+      analytics: { auth: "iam", privileges: "readonly" },
+    },
+    proxy: { idleClientTimeoutSeconds: 900, pool: { maxConnectionsPercent: 90, maxIdleConnectionsPercent: 30, borrowTimeoutSeconds: 30 } },
   },
 ];

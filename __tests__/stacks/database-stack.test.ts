@@ -26,12 +26,15 @@ describe.each(Object.keys(shipped))("the %s stack", (name) => {
   });
 
   it("outputs what scripts and other stacks need", () => {
+    const withReaders = name !== "dev";
     expect(Object.keys(parsed.output).sort()).toEqual([
       "application_subnet_ids", "clients_security_group_id", "database_engine_family", "database_identifier", "database_name",
       "database_port", "database_reader_endpoint", "database_resource_id", "database_security_group_id", "database_subnet_ids",
-      "database_writer_endpoint", "kms_key_arn", "master_secret_arn", "proxy_security_group_id", "vpc_id",
+      "database_users", "database_writer_endpoint", "kms_key_arn", "master_secret_arn", "proxy_arn", "proxy_endpoint", "proxy_name",
+      ...(withReaders ? ["proxy_read_only_endpoint"] : []), "proxy_resource_id", "proxy_security_group_id", "user_secret_arns", "vpc_id",
     ]);
     expect(parsed.output.database_identifier!.value).toBe(`orders-${name}`);
+    expect(parsed.output.proxy_resource_id!.value).toMatch(/^\$\{element\(split\(":", aws_db_proxy\.proxy_[0-9A-F]+\.arn\), 6\)\}$/);
   });
 
   it("holds no password and no master_password argument", () => {

@@ -71,10 +71,11 @@ describe.skipIf(unavailable !== undefined)("real terraform, offline: every envir
   });
 
   it("plans the resources each shipped environment is expected to have", () => {
-    // dev: NAT (1) over 2 zones; staging: 7 endpoints; prod: NAT per AZ over 3 zones, 3 instances.
-    expect(results.get("dev")!.plannedResources).toBe(36);
-    expect(results.get("staging")!.plannedResources).toBe(40);
-    expect(results.get("prod")!.plannedResources).toBe(52);
+    // dev: NAT (1) over 2 zones, 3 users; staging: 7 endpoints, read-only proxy endpoint;
+    // prod: NAT per AZ over 3 zones, 3 instances, 3 users, read-only proxy endpoint.
+    expect(results.get("dev")!.plannedResources).toBe(45);
+    expect(results.get("staging")!.plannedResources).toBe(49);
+    expect(results.get("prod")!.plannedResources).toBe(62);
   });
 
   it("validates an adopt-mode stack that reads its ids from SSM (it cannot plan offline)", async () => {

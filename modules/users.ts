@@ -1,0 +1,130 @@
+import { Construct } from "constructs";
+import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret/index.js";
+import { engineFamilyOf, type DatabaseEngine } from "./database-engines.ts";
+import { attachGrant, decryptViaSecretsManager, type Grantee } from "./iam.ts";
+import { Problems } from "./validation.ts";
+
+/**
+ * How clients authenticate to the proxy as this user. The proxy itself always logs in to the database
+ * with the password in the user's secret.
+ * - `iam`: clients present a 15-minute IAM token (the proxy's `iam_auth = REQUIRED`); they need
+ *   `rds-db:connect`, never the password.
+ * - `password`: clients present the secret's password (`iam_auth = DISABLED`).
+ * RDS Proxy cannot accept both for one PostgreSQL or MySQL user (`ENABLED` is SQL Server only).
+ */
+export type UserAuth = "iam" | "password";
+/** What the bootstrap script grants: DML, SELECT only, or ownership of the schema (DDL, for migrations). */
+export type UserPrivileges = "readwrite" | "readonly" | "owner";
+
+export interface DatabaseUserSettings {
+  /** @default "iam" */
+  readonly auth?: UserAuth;
+  readonly privileges: UserPrivileges;
+}
+
+export interface DatabaseUser {
+  readonly name: string;
+  readonly auth: UserAuth;
+  readonly privileges: UserPrivileges;
+  readonly secretArn: string;
+  readonly kmsKeyArn: string;
+}
+
+const RESERVED_USER_NAMES = ["rdsadmin", "rdsrepladmin", "rdsproxyadmin", "rds_superuser", "rds_iam", "rdstopmgr", "postgres", "root", "mysql", "public"];
+
+/** Problems with the users map; paths are the user names. */
+export function validateUsers(users: Readonly<Record<string, DatabaseUserSettings>>, engine: DatabaseEngine, masterUsername: string, problems: Problems): void {
+  if (!problems.check(typeof users === "object" && users !== null && !Array.isArray(users), "", users, "must be a map of user name to { auth, privileges }")) return;
+  const maxLength = engineFamilyOf(engine) === "POSTGRESQL" ? 63 : 32;
+  const pattern = new RegExp(`^[a-z_][a-z0-9_]{0,${maxLength - 1}}$`);
+  for (const [name, user] of Object.entries(users)) {
+    const at = problems.at(name);
+    if (at.check(pattern.test(name), "", name, `user name must be 1..${maxLength} lowercase letters, digits or underscores, starting with a letter or underscore`)) {
+      at.check(!RESERVED_USER_NAMES.includes(name), "", name, `user name must not be one the engine or RDS reserves (${RESERVED_USER_NAMES.join(", ")})`);
+      at.check(name !== masterUsername.toLowerCase(), "", name, "user name must differ from the master user, which the proxy already serves");
+    }
+    if (user.auth !== undefined) {
+      at.check(user.auth === "iam" || user.auth === "password", "auth", user.auth, user.auth === ("password+iam" as string)
+        ? 'must be "iam" or "password": RDS Proxy requires or disables IAM per user for PostgreSQL and MySQL, it cannot accept both'
+        : 'must be one of "iam", "password"');
+    }
+    at.oneOf("privileges", user.privileges, ["readwrite", "readonly", "owner"]);
+  }
+}
+
+export interface DatabaseUsersProps {
+  readonly users: Readonly<Record<string, DatabaseUserSettings>>;
+  /** Secrets are named "<secretPrefix>/<user>", e.g. "orders/prod/database/app". */
+  readonly secretPrefix: string;
+  readonly engine: DatabaseEngine;
+  readonly masterUsername: string;
+  /** The RDS-managed master secret, served by the proxy for administration. */
+  readonly masterSecretArn: string;
+  /**
+   * How clients authenticate to the proxy as the master user.
+   * @default "iam"
+   */
+  readonly masterAuth?: UserAuth;
+  /** Encrypts every user secret; also the master secret's key. */
+  readonly kmsKeyArn: string;
+  readonly region: string;
+  /**
+   * Days a deleted secret can still be restored, 7..30.
+   * @default 30
+   */
+  readonly recoveryWindowDays?: number;
+}
+
+/**
+ * One Secrets Manager secret per application user, encrypted with the environment key and holding no
+ * value: the bootstrap script generates the password and writes the whole secret (username, password,
+ * host, port, dbname, engine) with PutSecretValue, so no password ever reaches Terraform state.
+ * Order: deploy -> bootstrap -> start clients.
+ */
+export class DatabaseUsers extends Construct {
+  /** Application users by name, then the master user. */
+  readonly all: readonly DatabaseUser[];
+  readonly master: DatabaseUser;
+  private readonly region: string;
+
+  constructor(scope: Construct, id: string, props: DatabaseUsersProps) {
+    super(scope, id);
+    const recoveryWindowDays = props.recoveryWindowDays ?? 30;
+    const problems = new Problems();
+    validateUsers(props.users, props.engine, props.masterUsername, problems.at("users"));
+    problems.integer("recoveryWindowDays", recoveryWindowDays, 7, 30);
+    problems.throwIfAny(`DatabaseUsers ${id}`);
+
+    this.region = props.region;
+    const users = Object.entries(props.users).map(([name, settings]): DatabaseUser => {
+      const secret = new SecretsmanagerSecret(this, `secret-${name}`, {
+        name: `${props.secretPrefix}/${name}`,
+        description: `Database user ${name}: written by the bootstrap script, read by RDS Proxy`,
+        kmsKeyId: props.kmsKeyArn,
+        recoveryWindowInDays: recoveryWindowDays,
+      });
+      return { name, auth: settings.auth ?? "iam", privileges: settings.privileges, secretArn: secret.arn, kmsKeyArn: props.kmsKeyArn };
+    });
+    this.master = { name: props.masterUsername, auth: props.masterAuth ?? "iam", privileges: "owner", secretArn: props.masterSecretArn, kmsKeyArn: props.kmsKeyArn };
+    this.all = users;
+  }
+
+  /** The user called `name`, application or master; throws naming the users that exist. */
+  user(name: string): DatabaseUser {
+    const user = name === this.master.name ? this.master : this.all.find((u) => u.name === name);
+    if (!user) throw new Error(`no database user "${name}"; configured users: ${[...this.all.map((u) => u.name), this.master.name].join(", ")}`);
+    return user;
+  }
+
+  /**
+   * Lets `grantee` read `user`'s secret: GetSecretValue on that one secret, and kms:Decrypt on its key only
+   * through Secrets Manager — what an ECS execution role or a CodeBuild project needs.
+   */
+  grantReadSecret(grantee: Grantee, userName: string): void {
+    const user = this.user(userName);
+    attachGrant(this, `read-secret-${user.name}-${grantee.node.id}`, grantee, [
+      { sid: "ReadDatabaseUserSecret", actions: ["secretsmanager:GetSecretValue"], resources: [user.secretArn] },
+      decryptViaSecretsManager([user.kmsKeyArn], this.region),
+    ]);
+  }
+}
