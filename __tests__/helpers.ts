@@ -73,6 +73,7 @@ export interface SynthesizedStack {
   provider: Record<string, Record<string, unknown>[]>;
   resource: Record<string, Record<string, Record<string, unknown>>>;
   data?: Record<string, Record<string, Record<string, unknown>>>;
+  locals?: Record<string, unknown>;
   output: Record<string, { value: unknown; description?: string }>;
 }
 

@@ -11,7 +11,7 @@ import { RdsClusterParameterGroup } from "@cdktf/provider-aws/lib/rds-cluster-pa
 import { partitionOf } from "./aws-regions.ts";
 import { engineFamilyOf, forceTlsParameterOf, isAurora, type EngineFamily } from "./database-engines.ts";
 import { validateDatabaseSettings, type DatabaseSettings } from "./database-settings.ts";
-import { attachGrant, rdsDbUserArn, serviceTrustPolicy, type Grantee } from "./iam.ts";
+import { attachGrant, dbUserArnPrefix, serviceTrustPolicy, type Grantee } from "./iam.ts";
 import { Problems } from "./validation.ts";
 
 export interface DatabaseProps {
@@ -55,6 +55,8 @@ export class Database extends Construct {
   /** The instances that serve connections: a cluster's members, or the RDS instance. */
   readonly instances: TerraformResource[] = [];
   private readonly iamAuthentication: boolean;
+  /** Created with the first grant, so databases without one synthesize no unused local. */
+  private dbUserArnPrefix?: string;
 
   constructor(scope: Construct, id: string, props: DatabaseProps) {
     super(scope, id);
@@ -215,7 +217,7 @@ export class Database extends Construct {
       throw new Error(`Database grantConnect: "${dbUser}" is not a database user name`);
     }
     attachGrant(this, `connect-${dbUser}-${grantee.node.id}`, grantee, [
-      { sid: "ConnectToDatabase", actions: ["rds-db:connect"], resources: [rdsDbUserArn(this.arn, this.resourceId, dbUser)] },
+      { sid: "ConnectToDatabase", actions: ["rds-db:connect"], resources: [`${this.dbUserArnPrefix ??= dbUserArnPrefix(this, this.arn, this.resourceId)}/${dbUser}`] },
     ]);
   }
 

@@ -1,5 +1,5 @@
 import type { Construct } from "constructs";
-import { Fn } from "cdktf";
+import { Fn, TerraformLocal } from "cdktf";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy/index.js";
 import { dnsSuffixOf } from "./aws-regions.ts";
 
@@ -79,8 +79,12 @@ export function decryptViaSecretsManager(keyArns: readonly string[], region: str
   };
 }
 
-/** arn:<partition>:rds-db:<region>:<account>:dbuser:<resource id>/<user>, from the ARN of the proxy or database. */
-export function rdsDbUserArn(resourceArn: string, resourceId: string, dbUser: string): string {
+/**
+ * The ARN prefix of the database users of a proxy or database — arn:<partition>:rds-db:<region>:
+ * <account>:dbuser:<resource id> — derived from its ARN with Terraform functions (no data source, so
+ * stacks still plan offline). Kept in a local so policy JSON stays free of quoted expressions.
+ */
+export function dbUserArnPrefix(scope: Construct, resourceArn: string, resourceId: string): string {
   const part = (index: number) => Fn.element(Fn.split(":", resourceArn), index);
-  return `arn:${part(1)}:rds-db:${part(3)}:${part(4)}:dbuser:${resourceId}/${dbUser}`;
+  return new TerraformLocal(scope, "dbuser-arn-prefix", `arn:${part(1)}:rds-db:${part(3)}:${part(4)}:dbuser:${resourceId}`).asString;
 }

@@ -10,7 +10,7 @@ import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy/index.js"
 import { LOG_RETENTION_DAYS } from "./aws-regions.ts";
 import type { Database } from "./database.ts";
 import type { EngineFamily } from "./database-engines.ts";
-import { attachGrant, decryptViaSecretsManager, rdsDbUserArn, renderPolicy, serviceTrustPolicy, type Grantee } from "./iam.ts";
+import { attachGrant, decryptViaSecretsManager, dbUserArnPrefix, renderPolicy, serviceTrustPolicy, type Grantee } from "./iam.ts";
 import type { Network } from "./network.ts";
 import type { DatabaseUser, DatabaseUsers } from "./users.ts";
 import { Problems } from "./validation.ts";
@@ -192,6 +192,7 @@ export class DatabaseProxy extends Construct {
   readonly securityGroupId: string;
   readonly engineFamily: EngineFamily;
   private readonly users: DatabaseUsers;
+  private readonly dbUserArnPrefix: string;
 
   constructor(scope: Construct, id: string, props: DatabaseProxyProps) {
     super(scope, id);
@@ -293,6 +294,7 @@ export class DatabaseProxy extends Construct {
     this.arn = proxy.arn;
     this.endpoint = proxy.endpoint;
     this.resourceId = Fn.element(Fn.split(":", proxy.arn), 6);
+    this.dbUserArnPrefix = dbUserArnPrefix(this, proxy.arn, this.resourceId);
   }
 
   /**
@@ -306,7 +308,7 @@ export class DatabaseProxy extends Construct {
       throw new Error(`DatabaseProxy grantConnect: user "${dbUser}" authenticates to the proxy with a password (auth: "password"), not IAM; use grantReadSecret, or set auth: "iam"`);
     }
     attachGrant(this, `connect-${dbUser}-${grantee.node.id}`, grantee, [
-      { sid: "ConnectThroughProxy", actions: ["rds-db:connect"], resources: [rdsDbUserArn(this.arn, this.resourceId, dbUser)] },
+      { sid: "ConnectThroughProxy", actions: ["rds-db:connect"], resources: [`${this.dbUserArnPrefix}/${dbUser}`] },
     ]);
   }
 }

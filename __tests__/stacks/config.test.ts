@@ -161,6 +161,29 @@ const cases: [string, EnvironmentInput | EnvironmentInput[], string][] = [
   ["performance insights retention", withDatabase({ performanceInsights: { retentionDays: 30 } }), "test.database.performanceInsights.retentionDays: 30 — must be 7, 731, or a multiple of 31 up to 713 (months)"],
   ["performance insights on a micro class", withDatabase({ engine: "mysql", engineVersion: "8.0", instanceClass: "db.t3.micro", performanceInsights: { enabled: true } }), "test.database.performanceInsights.enabled: true — is not available on db.t3.micro; use a medium or larger class, or turn it off"],
   ["monitoring interval", withDatabase({ monitoringIntervalSeconds: 20 }), "test.database.monitoringIntervalSeconds: 20 — must be one of 0, 1, 5, 10, 15, 30, 60"],
+  // Users
+  ["user name", environment({ users: { App: { privileges: "readwrite" } } }), 'test.users.App: "App" — user name must be 1..63 lowercase letters, digits or underscores, starting with a letter or underscore'],
+  ["reserved user name", environment({ users: { rds_iam: { privileges: "readwrite" } } }), 'test.users.rds_iam: "rds_iam" — user name must not be one the engine or RDS reserves (rdsadmin, rdsrepladmin, rdsproxyadmin, rds_superuser, rds_iam, rdstopmgr, postgres, root, mysql, public)'],
+  ["user named like the master", environment({ users: { dbadmin: { privileges: "owner" } } }), 'test.users.dbadmin: "dbadmin" — user name must differ from the master user, which the proxy already serves'],
+  ["mysql user name length", withDatabase({ engine: "mysql", engineVersion: "8.0", instanceClass: "db.t3.micro" }, { users: { ["u".repeat(33)]: { privileges: "readonly" } } }), `test.users.${"u".repeat(33)}: "${"u".repeat(33)}" — user name must be 1..32 lowercase letters, digits or underscores, starting with a letter or underscore`],
+  ["password and iam at once", environment({ users: { app: { auth: "password+iam" as never, privileges: "readwrite" } } }), 'test.users.app.auth: "password+iam" — must be "iam" or "password": RDS Proxy requires or disables IAM per user for PostgreSQL and MySQL, it cannot accept both'],
+  ["user auth", environment({ users: { app: { auth: "kerberos" as never, privileges: "readwrite" } } }), 'test.users.app.auth: "kerberos" — must be one of "iam", "password"'],
+  ["user privileges", environment({ users: { app: { privileges: "admin" as never } } }), 'test.users.app.privileges: "admin" — must be one of "readwrite", "readonly", "owner"'],
+  // Proxy
+  ["tls off in production", environment({ production: true, proxy: { requireTls: false } }), "test.proxy.requireTls: false — must be true in production"],
+  ["debug logging in production", environment({ production: true, proxy: { debugLogging: true } }), "test.proxy.debugLogging: true — must be false in production: debug logs hold SQL text and results"],
+  ["idle client timeout", environment({ proxy: { idleClientTimeoutSeconds: 28801 } }), "test.proxy.idleClientTimeoutSeconds: 28801 — must be a whole number from 1 to 28800"],
+  ["client password auth type for the engine", environment({ proxy: { clientPasswordAuthType: "MYSQL_NATIVE_PASSWORD" } }), 'test.proxy.clientPasswordAuthType: "MYSQL_NATIVE_PASSWORD" — must be one of "POSTGRES_SCRAM_SHA_256", "POSTGRES_MD5"'],
+  ["master auth", environment({ proxy: { masterAuth: "none" as never } }), 'test.proxy.masterAuth: "none" — must be one of "iam", "password"'],
+  ["proxy log retention", environment({ proxy: { logRetentionDays: 2 } }), "test.proxy.logRetentionDays: 2 — must be one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653"],
+  ["borrow timeout", environment({ proxy: { pool: { borrowTimeoutSeconds: 3601 } } }), "test.proxy.pool.borrowTimeoutSeconds: 3601 — must be a whole number from 0 to 3600"],
+  ["max connections percent", environment({ proxy: { pool: { maxConnectionsPercent: 0 } } }), "test.proxy.pool.maxConnectionsPercent: 0 — must be a whole number from 1 to 100"],
+  ["idle above max connections", environment({ proxy: { pool: { maxConnectionsPercent: 40, maxIdleConnectionsPercent: 60 } } }), "test.proxy.pool.maxIdleConnectionsPercent: 60 — must not exceed pool.maxConnectionsPercent (40)"],
+  ["empty init query", environment({ proxy: { pool: { initQuery: " " } } }), 'test.proxy.pool.initQuery: " " — must be non-empty SQL when set'],
+  ["secret in init query", environment({ proxy: { pool: { initQuery: "SET my.password = 'hunter2'" } } }), 'test.proxy.pool.initQuery: "(redacted)" — must not mention passwords, secrets or tokens: the proxy stores it in plain text'],
+  ["pinning filters on postgresql", environment({ proxy: { pool: { sessionPinningFilters: ["EXCLUDE_VARIABLE_SETS"] } } }), 'test.proxy.pool.sessionPinningFilters: ["EXCLUDE_VARIABLE_SETS"] — applies to MySQL only'],
+  ["unknown pinning filter", withDatabase({ engine: "mysql", engineVersion: "8.0", instanceClass: "db.t3.micro" }, { proxy: { pool: { sessionPinningFilters: ["EXCLUDE_ALL"] } } }), 'test.proxy.pool.sessionPinningFilters[0]: "EXCLUDE_ALL" — must be one of "EXCLUDE_VARIABLE_SETS"'],
+  ["shared group layout", withNetwork({ proxyAndDatabaseGroups: "one" as never }), 'test.network.proxyAndDatabaseGroups: "one" — must be one of "separate", "shared"'],
   ["ca certificate", withDatabase({ caCertificate: "rds-ca-2019" as never }), 'test.database.caCertificate: "rds-ca-2019" — must be one of "rds-ca-rsa2048-g1", "rds-ca-rsa4096-g1", "rds-ca-ecc384-g1"'],
 ];
 
@@ -171,6 +194,10 @@ describe("validation rules", () => {
 
   it("accepts a backup window that wraps midnight when maintenance is elsewhere", () => {
     expect(problemsOf(withDatabase({ backupWindow: "23:30-00:30", maintenanceWindow: "mon:02:00-mon:03:00" }))).toEqual([]);
+  });
+
+  it("keeps a secret-looking init query out of the error message", () => {
+    expect(problemsOf(environment({ proxy: { pool: { initQuery: "SET my.password = 'hunter2'" } } })).join("\n")).not.toContain("hunter2");
   });
 
   it("accepts Serverless v2 from the first supporting minor version", () => {

@@ -2,6 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { countResources, mirrorCliConfig, offlineStack, plannedAdds } from "../../scripts/lib/terraform-offline.ts";
 import { OfflineWorkspace, checkAll, offlineUnavailableReason, type OfflineCheck } from "../../scripts/lib/terraform-runner.ts";
 import { environments } from "../../stacks/environments.ts";
+import { Testing } from "cdktf";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role/index.js";
+import { resolveEnvironments } from "../../stacks/config.ts";
+import { DatabaseStack } from "../../stacks/database-stack.ts";
+import { serviceTrustPolicy } from "../../modules/iam.ts";
 import { environment, fixtures, synthEnvironment } from "../helpers.ts";
 
 describe("offline stack preparation", () => {
@@ -90,6 +95,18 @@ describe.skipIf(unavailable !== undefined)("real terraform, offline: every envir
     const result = await workspace.check("adoptssm", synthEnvironment(input).parsed as unknown as Record<string, unknown>, false);
     expect(result.error).toBeUndefined();
     expect(result.ok).toBe(true);
+  }, 120_000);
+
+  it("plans the policies every kind of grant writes", async () => {
+    const stack = new DatabaseStack(Testing.app(), resolveEnvironments([environment({ name: "grants" })])[0]!);
+    const role = new IamRole(stack, "client-role", { name: "client", assumeRolePolicy: serviceTrustPolicy("ecs-tasks.amazonaws.com") });
+    stack.proxy.grantConnect(role, "app");
+    stack.database.grantConnect(role, "etl");
+    stack.users.grantReadSecret(role, "reporting");
+    const json = JSON.parse(Testing.synth(stack)) as Record<string, unknown>;
+    const result = await workspace.check("grants", json);
+    expect(result.error).toBeUndefined();
+    expect(result.plannedResources).toBe(result.expectedResources);
   }, 120_000);
 
   it("reports terraform's own error for a stack the provider rejects", async () => {
