@@ -50,9 +50,22 @@ function unwrap(values: readonly string[]): string | readonly string[] {
   return values.length === 1 ? values[0]! : values;
 }
 
-/** The trust policy that lets one AWS service assume a role. */
-export function serviceTrustPolicy(service: string): string {
-  return renderPolicy([{ effect: "Allow", actions: ["sts:AssumeRole"], principals: { service: [service] } }]);
+/**
+ * The trust policy that lets one AWS service assume a role; with `sourceAccount`, only on behalf of that
+ * account's resources (confused-deputy protection).
+ */
+export function serviceTrustPolicy(service: string, sourceAccount?: string): string {
+  return renderPolicy([{
+    effect: "Allow",
+    actions: ["sts:AssumeRole"],
+    principals: { service: [service] },
+    ...(sourceAccount ? { conditions: { StringEquals: { "aws:SourceAccount": [sourceAccount] } } } : {}),
+  }]);
+}
+
+/** Lets a service write to one log group: create streams in it and put events, nothing else. */
+export function writeLogsStatement(logGroupArn: string): PolicyStatement {
+  return { sid: "WriteOwnLogGroup", actions: ["logs:CreateLogStream", "logs:PutLogEvents"], resources: [`${logGroupArn}:*`] };
 }
 
 /** A role a grant can attach a policy to: a provider `IamRole`, or any construct with its name. */

@@ -12,7 +12,7 @@ import type { Database } from "./database.ts";
 import type { EngineFamily } from "./database-engines.ts";
 import { attachGrant, decryptViaSecretsManager, dbUserArnPrefix, renderPolicy, serviceTrustPolicy, type Grantee } from "./iam.ts";
 import type { Network } from "./network.ts";
-import type { DatabaseUser, DatabaseUsers } from "./users.ts";
+import type { DatabaseUser, DatabaseUsers, UserAuth } from "./users.ts";
 import { Problems } from "./validation.ts";
 
 // ---------------------------------------------------------------------------------------------------------
@@ -191,6 +191,8 @@ export class DatabaseProxy extends Construct {
   readonly roleArn: string;
   readonly securityGroupId: string;
   readonly engineFamily: EngineFamily;
+  /** How clients authenticate as each user the proxy serves. */
+  readonly userAuth: ReadonlyMap<string, UserAuth>;
   private readonly users: DatabaseUsers;
   private readonly dbUserArnPrefix: string;
 
@@ -208,6 +210,7 @@ export class DatabaseProxy extends Construct {
 
     this.engineFamily = family;
     this.users = props.users;
+    this.userAuth = new Map([...props.users.all, props.users.master].map((u) => [u.name, u.auth]));
     this.securityGroupId = props.network.proxySecurityGroupId;
 
     // ----- Log group: created first, so the proxy never writes to a group without retention or key.

@@ -4,6 +4,10 @@ import { engineFamilyOf, DATABASE_ENGINES } from "../modules/database-engines.ts
 import { validateNetworkSettings, type NetworkSettings } from "../modules/network.ts";
 import { resolveProxySettings, validateProxySettings, type ProxySettings, type ProxySettingsInput } from "../modules/proxy.ts";
 import { validateUsers, type DatabaseUserSettings, type UserAuth, type UserPrivileges } from "../modules/users.ts";
+import { validateEcsSettings, type EcsSettingsInput } from "../modules/ecs-taskdef.ts";
+import { validateLambdaSettings, type LambdaClientSettingsInput } from "../modules/clients.ts";
+import { validateMigrationSettings, type MigrationSettingsInput } from "../modules/migrations.ts";
+import { validateAdditionalParameters } from "../modules/parameters.ts";
 import { Problems, ValidationError } from "../modules/validation.ts";
 
 /** Where Terraform keeps an environment's state. */
@@ -43,6 +47,23 @@ export interface EnvironmentInput {
   readonly users: Readonly<Record<string, DatabaseUserSettings>>;
   /** @default TLS required, IAM per user, 1800 s idle timeout, pool 100 % / 50 % idle, 120 s borrow timeout */
   readonly proxy?: ProxySettingsInput;
+  /** What connects to the database, each optional. @default none */
+  readonly clients?: ClientsInput;
+  /**
+   * Extra SSM parameters under /<app>/<env>/database/. Secret-looking names become SecureString with the
+   * environment key, but the value still passes through Terraform state: prefer Secrets Manager.
+   * @default none
+   */
+  readonly parameters?: Readonly<Record<string, string>>;
+}
+
+export interface ClientsInput {
+  /** A Fargate task definition (or its template) for the application service. */
+  readonly ecs?: EcsSettingsInput;
+  /** The example Lambda client that checks the path with an IAM token. */
+  readonly lambda?: LambdaClientSettingsInput;
+  /** A CodeBuild project that runs migrations in the VPC, optionally in a pipeline. */
+  readonly migrations?: MigrationSettingsInput;
 }
 
 /** An environment with every default filled in and every name derived. */
@@ -63,6 +84,10 @@ export interface EnvironmentConfig {
   readonly proxy: ProxySettings;
   /** Days a deleted user secret can be restored: 30 in production, 7 elsewhere. */
   readonly secretRecoveryWindowDays: number;
+  readonly clients: ClientsInput;
+  readonly parameters: Readonly<Record<string, string>>;
+  /** Retention of client log groups that do not set their own: 365 in production, 30 elsewhere. */
+  readonly defaultLogRetentionDays: number;
   /** "<app>-<name>": prefix of AWS names, the KMS alias and the database identifier. */
   readonly namePrefix: string;
 }
@@ -137,6 +162,24 @@ function validateEnvironment(input: EnvironmentInput, problems: Problems): void 
   if (!DATABASE_ENGINES.includes(engine)) return;
   validateUsers(input.users, engine, input.database.masterUsername ?? DEFAULT_MASTER_USERNAME, problems.at("users"));
   validateProxySettings(input.proxy ?? {}, engineFamilyOf(engine), input.production === true, problems.at("proxy"));
+  validateClients(input, problems.at("clients"));
+  validateAdditionalParameters(input.parameters ?? {}, problems.at("parameters"));
+}
+
+function validateClients(input: EnvironmentInput, problems: Problems): void {
+  const clients = input.clients ?? {};
+  const users = Object.entries(input.users ?? {});
+  const master = input.database.masterUsername ?? DEFAULT_MASTER_USERNAME;
+  if (clients.ecs) validateEcsSettings(clients.ecs, users.map(([name]) => name), problems.at("ecs"));
+  if (clients.lambda) {
+    const auth = Object.fromEntries([...users.map(([name, u]) => [name, u.auth ?? "iam"]), [master, input.proxy?.masterAuth ?? "iam"]]);
+    validateLambdaSettings(clients.lambda, auth, problems.at("lambda"));
+  }
+  if (clients.migrations) {
+    validateMigrationSettings(clients.migrations, Object.fromEntries(users.map(([name, u]) => [name, u.privileges])), problems.at("migrations"));
+    problems.check(!clients.migrations.pipeline || clients.ecs !== undefined, "migrations.pipeline", "(set)",
+      "needs clients.ecs: the Deploy stage updates that service and passes its task roles");
+  }
 }
 
 function validateTags(tags: Readonly<Record<string, string>>, problems: Problems): void {
@@ -180,6 +223,9 @@ function resolveEnvironment(input: EnvironmentInput): EnvironmentConfig {
     users: Object.fromEntries(Object.entries(input.users).map(([name, u]) => [name, { auth: u.auth ?? "iam", privileges: u.privileges }])),
     proxy: resolveProxySettings(input.proxy ?? {}, engineFamilyOf(input.database.engine), input.production),
     secretRecoveryWindowDays: input.production ? 30 : 7,
+    clients: input.clients ?? {},
+    parameters: input.parameters ?? {},
+    defaultLogRetentionDays: input.production ? 365 : 30,
     namePrefix,
   };
 }

@@ -6,6 +6,10 @@ import { EnvironmentKey } from "../modules/kms.ts";
 import { Network } from "../modules/network.ts";
 import { DatabaseProxy } from "../modules/proxy.ts";
 import { DatabaseUsers } from "../modules/users.ts";
+import { LambdaClient } from "../modules/clients.ts";
+import { ServiceTaskDefinition } from "../modules/ecs-taskdef.ts";
+import { Migrations } from "../modules/migrations.ts";
+import { DatabaseParameters } from "../modules/parameters.ts";
 import type { EnvironmentConfig } from "./config.ts";
 
 /**
@@ -17,6 +21,10 @@ export class DatabaseStack extends TerraformStack {
   readonly database: Database;
   readonly users: DatabaseUsers;
   readonly proxy: DatabaseProxy;
+  readonly parameters: DatabaseParameters;
+  readonly service?: ServiceTaskDefinition;
+  readonly lambda?: LambdaClient;
+  readonly migrations?: Migrations;
   readonly kmsKeyArn: string;
 
   constructor(scope: Construct, config: EnvironmentConfig) {
@@ -76,6 +84,41 @@ export class DatabaseStack extends TerraformStack {
       kmsKeyArn: this.kmsKeyArn,
     });
 
+    this.parameters = new DatabaseParameters(this, "parameters", {
+      path: `/${config.app}/${config.name}/database`,
+      host: this.proxy.endpoint,
+      ...(this.proxy.readOnlyEndpoint ? { readerHost: this.proxy.readOnlyEndpoint } : {}),
+      port: config.database.port,
+      databaseName: config.database.databaseName,
+      engine: config.database.engine,
+      userSecretArns: Object.fromEntries(this.users.all.map((u) => [u.name, u.secretArn])),
+      additional: config.parameters,
+      kmsKeyArn: this.kmsKeyArn,
+    });
+
+    const { ecs, lambda, migrations } = config.clients;
+    const shared = { account: config.account, region: config.region, proxy: this.proxy, kmsKeyArn: this.kmsKeyArn };
+    const database = { databaseName: config.database.databaseName, port: config.database.port, engineFamily: this.database.engineFamily };
+    if (ecs) {
+      this.service = new ServiceTaskDefinition(this, "service", {
+        ...shared, settings: ecs, family: config.namePrefix, users: this.users,
+        logRetentionDays: ecs.logRetentionDays ?? config.defaultLogRetentionDays,
+      });
+    }
+    if (lambda) {
+      this.lambda = new LambdaClient(this, "lambda", {
+        ...shared, ...database, settings: lambda, name: `${config.namePrefix}-db-check`, network: this.network,
+        logRetentionDays: lambda.logRetentionDays ?? config.defaultLogRetentionDays,
+      });
+    }
+    if (migrations) {
+      this.migrations = new Migrations(this, "migrations", {
+        ...shared, ...database, settings: migrations, name: config.namePrefix, network: this.network, users: this.users,
+        ...(this.service ? { ecsRoleArns: [this.service.executionRoleArn, this.service.taskRoleArn] } : {}),
+        logRetentionDays: migrations.logRetentionDays ?? config.defaultLogRetentionDays,
+      });
+    }
+
     this.outputs(config);
   }
 
@@ -123,6 +166,19 @@ export class DatabaseStack extends TerraformStack {
       value: Object.fromEntries(this.users.all.map((u) => [u.name, u.secretArn])),
       description: "Secret of each application user (filled by the bootstrap script)",
     });
+    output("ssm_parameter_path", this.parameters.path, "SSM tree with the database's host, port, name, engine and user secret ARNs");
+    if (this.service) {
+      output("ecs_family", this.service.family, "Task definition family");
+      output("ecs_execution_role_arn", this.service.executionRoleArn, "ECS execution role: pulls the image, writes logs, reads the user secret");
+      output("ecs_task_role_arn", this.service.taskRoleArn, "ECS task role of the application");
+      output("ecs_log_group_name", this.service.logGroupName, "Log group of the application containers");
+      output("ecs_user_secret_arn", this.service.userSecretArn, "Secret the container's DB_* settings come from");
+      if (this.service.taskDefinitionArn) output("ecs_task_definition_arn", this.service.taskDefinitionArn, "Task definition managed by Terraform");
+      if (this.service.templatePath) output("ecs_task_definition_template", this.service.templatePath, "Template for register-task-definition.ts, relative to the stack directory");
+    }
+    if (this.lambda) output("lambda_function_name", this.lambda.functionName, "Example Lambda client");
+    if (this.migrations) output("migrations_project_name", this.migrations.projectName, "CodeBuild project that runs migrations");
+    if (this.migrations?.pipelineName) output("pipeline_name", this.migrations.pipelineName, "Source -> Build -> Migrate -> Deploy pipeline");
     new TerraformOutput(this, "database_users", {
       value: Object.fromEntries(this.users.all.map((u) => [u.name, { auth: u.auth, privileges: u.privileges }])),
       description: "Application users: how clients authenticate and what the bootstrap script grants",

@@ -42,6 +42,22 @@ export const environments: EnvironmentInput[] = [
       reporting: { auth: "password", privileges: "readonly" },
     },
     proxy: { debugLogging: true },
+    clients: {
+      ecs: {
+        user: "app",
+        mode: "template",
+        container: {
+          imageRepository: "111111111111.dkr.ecr.eu-west-1.amazonaws.com/orders",
+          imageTag: "latest",
+          cpu: 256,
+          memory: 512,
+          port: 8000,
+          healthCheck: { command: "curl -fsS http://localhost:8000/health || exit 1" },
+        },
+      },
+      lambda: { user: "app", reservedConcurrency: 5 },
+      migrations: { user: "migrator" },
+    },
   },
   {
     app,
@@ -70,6 +86,20 @@ export const environments: EnvironmentInput[] = [
     users: {
       app: { auth: "iam", privileges: "readwrite" },
       migrator: { auth: "iam", privileges: "owner" },
+    },
+    clients: {
+      ecs: {
+        user: "app",
+        container: {
+          imageRepository: "222222222222.dkr.ecr.eu-west-1.amazonaws.com/orders",
+          imageTag: "1.4.2",
+          cpu: 512,
+          memory: 1024,
+          port: 8000,
+          healthCheck: { command: "curl -fsS http://localhost:8000/health || exit 1" },
+        },
+      },
+      migrations: { user: "migrator" },
     },
   },
   {
@@ -104,5 +134,31 @@ export const environments: EnvironmentInput[] = [
       analytics: { auth: "iam", privileges: "readonly" },
     },
     proxy: { idleClientTimeoutSeconds: 900, pool: { maxConnectionsPercent: 90, maxIdleConnectionsPercent: 30, borrowTimeoutSeconds: 30 } },
+    clients: {
+      // Seed 000: the task definition stays out of Terraform state; CI registers revisions per commit.
+      ecs: {
+        user: "app",
+        mode: "template",
+        container: {
+          imageRepository: "333333333333.dkr.ecr.eu-west-1.amazonaws.com/orders",
+          imageTag: "bootstrap",
+          cpu: 1024,
+          memory: 2048,
+          port: 8000,
+          healthCheck: { command: "curl -fsS http://localhost:8000/health || exit 1", startPeriodSeconds: 30 },
+        },
+      },
+      migrations: {
+        user: "migrator",
+        pipeline: {
+          connectionArn: "arn:aws:codeconnections:eu-west-1:333333333333:connection/0f5e8a52-3b1d-4c8e-9a77-2f0d6c1b9e10",
+          repository: "example/orders",
+          branch: "main",
+          ecsCluster: "orders-prod",
+          ecsService: "orders",
+          imageRepository: "333333333333.dkr.ecr.eu-west-1.amazonaws.com/orders",
+        },
+      },
+    },
   },
 ];

@@ -26,13 +26,19 @@ describe.each(Object.keys(shipped))("the %s stack", (name) => {
   });
 
   it("outputs what scripts and other stacks need", () => {
-    const withReaders = name !== "dev";
-    expect(Object.keys(parsed.output).sort()).toEqual([
+    const common = [
       "application_subnet_ids", "clients_security_group_id", "database_engine_family", "database_identifier", "database_name",
       "database_port", "database_reader_endpoint", "database_resource_id", "database_security_group_id", "database_subnet_ids",
-      "database_users", "database_writer_endpoint", "kms_key_arn", "master_secret_arn", "proxy_arn", "proxy_endpoint", "proxy_name",
-      ...(withReaders ? ["proxy_read_only_endpoint"] : []), "proxy_resource_id", "proxy_security_group_id", "user_secret_arns", "vpc_id",
-    ]);
+      "database_users", "database_writer_endpoint", "ecs_execution_role_arn", "ecs_family", "ecs_log_group_name", "ecs_task_role_arn",
+      "ecs_user_secret_arn", "kms_key_arn", "master_secret_arn", "migrations_project_name", "proxy_arn", "proxy_endpoint", "proxy_name",
+      "proxy_resource_id", "proxy_security_group_id", "ssm_parameter_path", "user_secret_arns", "vpc_id",
+    ];
+    const specific: Record<string, string[]> = {
+      dev: ["ecs_task_definition_template", "lambda_function_name"],
+      staging: ["ecs_task_definition_arn", "proxy_read_only_endpoint"],
+      prod: ["ecs_task_definition_template", "pipeline_name", "proxy_read_only_endpoint"],
+    };
+    expect(Object.keys(parsed.output).sort()).toEqual([...common, ...specific[name]!].sort());
     expect(parsed.output.database_identifier!.value).toBe(`orders-${name}`);
     expect(parsed.output.proxy_resource_id!.value).toMatch(/^\$\{element\(split\(":", aws_db_proxy\.proxy_[0-9A-F]+\.arn\), 6\)\}$/);
   });

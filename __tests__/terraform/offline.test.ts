@@ -76,11 +76,12 @@ describe.skipIf(unavailable !== undefined)("real terraform, offline: every envir
   });
 
   it("plans the resources each shipped environment is expected to have", () => {
-    // dev: NAT (1) over 2 zones, 3 users; staging: 7 endpoints, read-only proxy endpoint;
-    // prod: NAT per AZ over 3 zones, 3 instances, 3 users, read-only proxy endpoint.
-    expect(results.get("dev")!.plannedResources).toBe(45);
-    expect(results.get("staging")!.plannedResources).toBe(49);
-    expect(results.get("prod")!.plannedResources).toBe(62);
+    // dev: NAT (1) over 2 zones, 3 users, ECS template, Lambda, migrations;
+    // staging: 7 endpoints, read-only proxy endpoint, managed task definition, migrations;
+    // prod: NAT per AZ over 3 zones, 3 instances, 3 users, read-only proxy endpoint, ECS template, pipeline.
+    expect(results.get("dev")!.plannedResources).toBe(68);
+    expect(results.get("staging")!.plannedResources).toBe(68);
+    expect(results.get("prod")!.plannedResources).toBe(93);
   });
 
   it("validates an adopt-mode stack that reads its ids from SSM (it cannot plan offline)", async () => {

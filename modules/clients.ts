@@ -1,0 +1,166 @@
+import { Construct } from "constructs";
+import { AssetType, TerraformAsset } from "cdktf";
+import { buildSync } from "esbuild";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group/index.js";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role/index.js";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy/index.js";
+import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function/index.js";
+import { LOG_RETENTION_DAYS } from "./aws-regions.ts";
+import type { EngineFamily } from "./database-engines.ts";
+import { renderPolicy, serviceTrustPolicy, writeLogsStatement } from "./iam.ts";
+import type { Network } from "./network.ts";
+import type { DatabaseProxy } from "./proxy.ts";
+import type { UserAuth } from "./users.ts";
+import { Problems } from "./validation.ts";
+
+export interface LambdaClientSettingsInput {
+  /** The database user the function connects as; it must authenticate with IAM (no password in Lambda). */
+  readonly user: string;
+  /** 128..10240 MiB. @default 256 */
+  readonly memoryMb?: number;
+  /** 1..900 seconds. @default 30 */
+  readonly timeoutSeconds?: number;
+  /**
+   * Concurrency reserved for (and capped at) this function: each concurrent execution is one proxy
+   * connection, so this is the function's share of the connection budget. @default unreserved
+   */
+  readonly reservedConcurrency?: number;
+  /** @default "arm64" */
+  readonly architecture?: "arm64" | "x86_64";
+  /** @default 365 in production, 30 elsewhere */
+  readonly logRetentionDays?: number;
+}
+
+export function validateLambdaSettings(input: LambdaClientSettingsInput, users: Readonly<Record<string, UserAuth>>, problems: Problems): void {
+  const auth = users[input.user];
+  if (problems.check(auth !== undefined, "user", input.user, `must be one of the environment's users (${Object.keys(users).join(", ") || "none configured"})`)) {
+    problems.check(auth === "iam", "user", input.user, 'must be an auth: "iam" user: the function signs a token instead of holding a password');
+  }
+  if (input.memoryMb !== undefined) problems.integer("memoryMb", input.memoryMb, 128, 10240);
+  if (input.timeoutSeconds !== undefined) problems.integer("timeoutSeconds", input.timeoutSeconds, 1, 900);
+  if (input.reservedConcurrency !== undefined) problems.integer("reservedConcurrency", input.reservedConcurrency, 1, 1000);
+  if (input.architecture !== undefined) problems.oneOf("architecture", input.architecture, ["arm64", "x86_64"]);
+  if (input.logRetentionDays !== undefined) problems.oneOf("logRetentionDays", input.logRetentionDays, LOG_RETENTION_DAYS);
+}
+
+export interface LambdaClientProps {
+  readonly settings: LambdaClientSettingsInput;
+  /** Function name, e.g. "orders-dev-db-check". */
+  readonly name: string;
+  readonly account: string;
+  readonly region: string;
+  readonly proxy: DatabaseProxy;
+  /** Private application subnets and the database-clients group. */
+  readonly network: Network;
+  readonly databaseName: string;
+  readonly port: number;
+  readonly engineFamily: EngineFamily;
+  /** Encrypts the log group and the function's environment. */
+  readonly kmsKeyArn: string;
+  /** @default 30 */
+  readonly logRetentionDays?: number;
+}
+
+const HANDLER_SOURCE = fileURLToPath(new URL("../scripts/lambda/db-check.ts", import.meta.url));
+let bundledHandlerDir: string | undefined;
+
+/** Bundles the example handler once per process; the asset's hash changes only when its code does. */
+export function bundleHandler(): string {
+  if (bundledHandlerDir) return bundledHandlerDir;
+  const dir = mkdtempSync(join(tmpdir(), "dbstack-lambda-"));
+  buildSync({
+    entryPoints: [HANDLER_SOURCE],
+    outfile: join(dir, "index.js"),
+    bundle: true,
+    platform: "node",
+    target: "node20",
+    format: "cjs",
+    external: ["pg-native"],
+    legalComments: "none",
+    logLevel: "error",
+  });
+  bundledHandlerDir = dir;
+  return dir;
+}
+
+/**
+ * The example Lambda client (seeds 001 and 003): in the private application subnets with the
+ * database-clients group, connecting through the proxy with an IAM token over TLS. X-Ray tracing on,
+ * logs kept and encrypted, no secret in its environment.
+ */
+export class LambdaClient extends Construct {
+  readonly functionName: string;
+  readonly functionArn: string;
+  readonly roleArn: string;
+
+  constructor(scope: Construct, id: string, props: LambdaClientProps) {
+    super(scope, id);
+    const s = props.settings;
+    const problems = new Problems();
+    validateLambdaSettings(s, Object.fromEntries(props.proxy.userAuth), problems);
+    problems.throwIfAny(`LambdaClient ${id}`);
+
+    const logGroup = new CloudwatchLogGroup(this, "log-group", {
+      name: `/aws/lambda/${props.name}`,
+      retentionInDays: props.logRetentionDays ?? 30,
+      kmsKeyId: props.kmsKeyArn,
+    });
+    const role = new IamRole(this, "role", {
+      name: `${props.name}-lambda`,
+      description: `Lambda ${props.name}: VPC networking, logs, traces, rds-db:connect as ${s.user}`,
+      assumeRolePolicy: serviceTrustPolicy("lambda.amazonaws.com", props.account),
+    });
+    const basics = new IamRolePolicy(this, "role-policy", {
+      name: "vpc-logs-traces",
+      role: role.name,
+      policy: renderPolicy([
+        writeLogsStatement(logGroup.arn),
+        // Lambda manages the function's network interfaces; EC2 offers no narrower resource for these calls.
+        {
+          sid: "ManageFunctionNetworkInterfaces",
+          actions: ["ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"],
+          resources: ["*"],
+        },
+        // X-Ray trace ingestion has no resource-level permissions.
+        { sid: "WriteTraces", actions: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], resources: ["*"] },
+      ]),
+    });
+    props.proxy.grantConnect(role, s.user);
+
+    const bundle = new TerraformAsset(this, "code", { path: bundleHandler(), type: AssetType.ARCHIVE });
+    const fn = new LambdaFunction(this, "function", {
+      functionName: props.name,
+      description: "dbstack example client: SELECT 1 through RDS Proxy with an IAM token over TLS",
+      role: role.arn,
+      runtime: "nodejs20.x",
+      handler: "index.handler",
+      filename: bundle.path,
+      sourceCodeHash: bundle.assetHash,
+      architectures: [s.architecture ?? "arm64"],
+      memorySize: s.memoryMb ?? 256,
+      timeout: s.timeoutSeconds ?? 30,
+      reservedConcurrentExecutions: s.reservedConcurrency,
+      kmsKeyArn: props.kmsKeyArn,
+      tracingConfig: { mode: "Active" },
+      vpcConfig: { subnetIds: props.network.applicationSubnetIds, securityGroupIds: [props.network.clientsSecurityGroupId] },
+      environment: {
+        variables: {
+          DB_HOST: props.proxy.endpoint,
+          DB_PORT: String(props.port),
+          DB_USER: s.user,
+          DB_NAME: props.databaseName,
+          DB_ENGINE_FAMILY: props.engineFamily,
+          DB_REGION: props.region,
+        },
+      },
+      dependsOn: [logGroup, basics],
+    });
+    this.functionName = fn.functionName;
+    this.functionArn = fn.arn;
+    this.roleArn = role.arn;
+  }
+}

@@ -1,0 +1,329 @@
+import { Construct } from "constructs";
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group/index.js";
+import { CodebuildProject } from "@cdktf/provider-aws/lib/codebuild-project/index.js";
+import { Codepipeline } from "@cdktf/provider-aws/lib/codepipeline/index.js";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role/index.js";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy/index.js";
+import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket/index.js";
+import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy/index.js";
+import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-public-access-block/index.js";
+import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration/index.js";
+import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning/index.js";
+import { LOG_RETENTION_DAYS, partitionOf } from "./aws-regions.ts";
+import type { EngineFamily } from "./database-engines.ts";
+import { renderPolicy, serviceTrustPolicy, writeLogsStatement, type PolicyStatement } from "./iam.ts";
+import type { Network } from "./network.ts";
+import type { DatabaseProxy } from "./proxy.ts";
+import type { DatabaseUsers, UserPrivileges } from "./users.ts";
+import { Problems } from "./validation.ts";
+
+// ---------------------------------------------------------------------------------------------------------
+// Settings
+// ---------------------------------------------------------------------------------------------------------
+
+export const COMPUTE_TYPES = ["BUILD_GENERAL1_SMALL", "BUILD_GENERAL1_MEDIUM", "BUILD_GENERAL1_LARGE"] as const;
+
+/** Source -> Build -> Migrate -> Deploy, for one repository branch and one ECS service. */
+export interface PipelineSettings {
+  /** CodeConnections (CodeStar) connection to the repository host. */
+  readonly connectionArn: string;
+  /** "owner/name". */
+  readonly repository: string;
+  readonly branch: string;
+  readonly ecsCluster: string;
+  readonly ecsService: string;
+  /** The application image repository; the Build stage points the service at "<repository>:<commit>". */
+  readonly imageRepository: string;
+  /** The container to update in the service's task definition. @default "app" */
+  readonly containerName?: string;
+}
+
+export interface MigrationSettingsInput {
+  /** The database user migrations run as; it must own the schema (privileges "owner"). */
+  readonly user: string;
+  /** @default "BUILD_GENERAL1_SMALL" */
+  readonly computeType?: (typeof COMPUTE_TYPES)[number];
+  /** A CodeBuild image with Node.js 20. @default "aws/codebuild/amazonlinux-x86_64-standard:5.0" */
+  readonly image?: string;
+  /** 5..2160 minutes. @default 30 */
+  readonly timeoutMinutes?: number;
+  /** @default 365 in production, 30 elsewhere */
+  readonly logRetentionDays?: number;
+  /** @default none: start builds with a source override (see README) */
+  readonly pipeline?: PipelineSettings;
+}
+
+const CONNECTION_ARN = /^arn:aws(?:-cn|-us-gov)?:(?:codestar-connections|codeconnections):[a-z0-9-]+:\d{12}:connection\/[0-9a-f-]{36}$/;
+
+export function validateMigrationSettings(input: MigrationSettingsInput, users: Readonly<Record<string, UserPrivileges>>, problems: Problems): void {
+  const privileges = users[input.user];
+  if (problems.check(privileges !== undefined, "user", input.user, `must be one of the environment's users (${Object.keys(users).join(", ") || "none configured"})`)) {
+    problems.check(privileges === "owner", "user", input.user, 'must have privileges "owner": migrations change the schema');
+  }
+  if (input.computeType !== undefined) problems.oneOf("computeType", input.computeType, COMPUTE_TYPES);
+  if (input.image !== undefined) problems.check(typeof input.image === "string" && input.image.length > 0 && input.image.length <= 255, "image", input.image, "must be an image name of 1..255 characters");
+  if (input.timeoutMinutes !== undefined) problems.integer("timeoutMinutes", input.timeoutMinutes, 5, 2160);
+  if (input.logRetentionDays !== undefined) problems.oneOf("logRetentionDays", input.logRetentionDays, LOG_RETENTION_DAYS);
+  const p = input.pipeline;
+  if (!p) return;
+  problems.matches("pipeline.connectionArn", p.connectionArn, CONNECTION_ARN, "must be a CodeConnections connection ARN (arn:aws:codeconnections:<region>:<account>:connection/<id>)");
+  problems.matches("pipeline.repository", p.repository, /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, 'must be "owner/name"');
+  problems.matches("pipeline.branch", p.branch, /^[^\s~^:?*[\\]+$/, "must be a branch name");
+  problems.matches("pipeline.ecsCluster", p.ecsCluster, /^[A-Za-z0-9_-]{1,255}$/, "must be an ECS cluster name");
+  problems.matches("pipeline.ecsService", p.ecsService, /^[A-Za-z0-9_-]{1,255}$/, "must be an ECS service name");
+  problems.matches("pipeline.imageRepository", p.imageRepository, /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?\/[a-z0-9._/-]+$/, "must be an ECR repository URI without a tag");
+}
+
+/** Installs the project and runs its migrate script: wait for the database, then migrate. */
+export const MIGRATION_BUILDSPEC = [
+  "version: 0.2",
+  "phases:",
+  "  install:",
+  "    runtime-versions:",
+  "      nodejs: 20",
+  "    commands:",
+  "      - npm ci --no-audit --no-fund",
+  "  build:",
+  "    commands:",
+  "      - node --import tsx scripts/migrate.ts --wait-seconds 300",
+  "",
+].join("\n");
+
+/** Writes imagedefinitions.json so the ECS deploy action runs the image built for this commit. */
+function renderBuildspec(containerName: string, imageRepository: string): string {
+  return [
+    "version: 0.2",
+    "phases:",
+    "  build:",
+    "    commands:",
+    `      - printf '[{"name":"%s","imageUri":"%s:%s"}]' '${containerName}' '${imageRepository}' "$CODEBUILD_RESOLVED_SOURCE_VERSION" > imagedefinitions.json`,
+    "artifacts:",
+    "  files:",
+    "    - imagedefinitions.json",
+    "",
+  ].join("\n");
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Construct
+// ---------------------------------------------------------------------------------------------------------
+
+export interface MigrationsProps {
+  readonly settings: MigrationSettingsInput;
+  /** Name prefix, e.g. "orders-prod". */
+  readonly name: string;
+  readonly account: string;
+  readonly region: string;
+  readonly network: Network;
+  readonly proxy: DatabaseProxy;
+  readonly users: DatabaseUsers;
+  readonly databaseName: string;
+  readonly port: number;
+  readonly engineFamily: EngineFamily;
+  readonly kmsKeyArn: string;
+  /** Execution and task roles the Deploy stage may pass to ECS. Required with a pipeline. */
+  readonly ecsRoleArns?: readonly string[];
+  /** @default 30 */
+  readonly logRetentionDays?: number;
+}
+
+/**
+ * A CodeBuild project inside the VPC that runs the project's migrations through the proxy as the schema
+ * owner (seed 002), and, when configured, a CodePipeline Source -> Build -> Migrate -> Deploy.
+ */
+export class Migrations extends Construct {
+  readonly projectName: string;
+  readonly pipelineName?: string;
+  private readonly props: MigrationsProps;
+  private readonly partition: string;
+
+  constructor(scope: Construct, id: string, props: MigrationsProps) {
+    super(scope, id);
+    const s = props.settings;
+    const problems = new Problems();
+    validateMigrationSettings(s, Object.fromEntries(props.users.all.map((u) => [u.name, u.privileges])), problems);
+    if (s.pipeline) problems.check((props.ecsRoleArns ?? []).length > 0, "ecsRoleArns", props.ecsRoleArns, "must list the service's task roles when a pipeline deploys it");
+    problems.throwIfAny(`Migrations ${id}`);
+    this.props = props;
+    this.partition = partitionOf(props.region);
+
+    const user = props.users.user(s.user);
+    const artifacts = s.pipeline ? this.artifactBucket() : undefined;
+    const project = this.project("migrate", {
+      description: `Runs database migrations for ${props.name} through RDS Proxy as ${s.user}`,
+      buildspec: MIGRATION_BUILDSPEC,
+      inVpc: true,
+      extraStatements: [],
+      environment: {
+        DB_HOST: props.proxy.endpoint,
+        DB_PORT: String(props.port),
+        DB_NAME: props.databaseName,
+        DB_USER: s.user,
+        DB_ENGINE_FAMILY: props.engineFamily,
+        DB_REGION: props.region,
+        DB_AUTH: user.auth,
+      },
+      secretEnvironment: user.auth === "password" ? { DB_PASSWORD: `${user.secretArn}:password` } : {},
+      artifactsBucketArn: artifacts?.arn,
+    });
+    if (user.auth === "iam") props.proxy.grantConnect(project.role, s.user);
+    else props.users.grantReadSecret(project.role, s.user);
+    this.projectName = project.name;
+
+    if (s.pipeline && artifacts) this.pipelineName = this.pipeline(s.pipeline, project.name, artifacts);
+  }
+
+  private project(key: string, options: {
+    description: string; buildspec: string; inVpc: boolean; extraStatements: PolicyStatement[];
+    environment: Record<string, string>; secretEnvironment: Record<string, string>; artifactsBucketArn?: string | undefined;
+  }): { name: string; arn: string; role: IamRole } {
+    const { props } = this;
+    const s = props.settings;
+    const name = `${props.name}-${key}`;
+    const logGroup = new CloudwatchLogGroup(this, `${key}-log-group`, {
+      name: `/aws/codebuild/${name}`, retentionInDays: props.logRetentionDays ?? 30, kmsKeyId: props.kmsKeyArn,
+    });
+    const role = new IamRole(this, `${key}-role`, {
+      name: `${name}-codebuild`,
+      description: `CodeBuild project ${name}`,
+      assumeRolePolicy: serviceTrustPolicy("codebuild.amazonaws.com", props.account),
+    });
+    const subnetArns = props.network.applicationSubnetIds.map((id) => `arn:${this.partition}:ec2:${props.region}:${props.account}:subnet/${id}`);
+    const statements: PolicyStatement[] = [
+      writeLogsStatement(logGroup.arn),
+      { sid: "UseEnvironmentKey", actions: ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"], resources: [props.kmsKeyArn] },
+      ...(options.inVpc ? [
+        // CodeBuild creates the build's network interface; these EC2 calls take no narrower resource.
+        {
+          sid: "BuildNetworkInterfaces",
+          actions: ["ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface", "ec2:DescribeDhcpOptions", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSecurityGroups", "ec2:DescribeSubnets", "ec2:DescribeVpcs"],
+          resources: ["*"],
+        },
+        {
+          sid: "AttachInterfacesInApplicationSubnets",
+          actions: ["ec2:CreateNetworkInterfacePermission"],
+          resources: [`arn:${this.partition}:ec2:${props.region}:${props.account}:network-interface/*`],
+          conditions: { StringEquals: { "ec2:AuthorizedService": ["codebuild.amazonaws.com"] }, ArnEquals: { "ec2:Subnet": subnetArns } },
+        },
+      ] : []),
+      ...(options.artifactsBucketArn ? [{
+        sid: "PipelineArtifacts",
+        actions: ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"],
+        resources: [`${options.artifactsBucketArn}/*`],
+      }] : []),
+      ...options.extraStatements,
+    ];
+    const policy = new IamRolePolicy(this, `${key}-role-policy`, { name: "logs-network-artifacts", role: role.name, policy: renderPolicy(statements) });
+    const viaPipeline = props.settings.pipeline !== undefined;
+    const project = new CodebuildProject(this, `${key}-project`, {
+      name,
+      description: options.description,
+      serviceRole: role.arn,
+      encryptionKey: props.kmsKeyArn,
+      buildTimeout: s.timeoutMinutes ?? 30,
+      source: { type: viaPipeline ? "CODEPIPELINE" : "NO_SOURCE", buildspec: options.buildspec },
+      artifacts: { type: viaPipeline ? "CODEPIPELINE" : "NO_ARTIFACTS" },
+      environment: {
+        computeType: s.computeType ?? "BUILD_GENERAL1_SMALL",
+        image: s.image ?? "aws/codebuild/amazonlinux-x86_64-standard:5.0",
+        type: "LINUX_CONTAINER",
+        imagePullCredentialsType: "CODEBUILD",
+        privilegedMode: false,
+        environmentVariable: [
+          ...Object.entries(options.environment).map(([n, value]) => ({ name: n, value, type: "PLAINTEXT" })),
+          ...Object.entries(options.secretEnvironment).map(([n, value]) => ({ name: n, value, type: "SECRETS_MANAGER" })),
+        ],
+      },
+      ...(options.inVpc ? {
+        vpcConfig: { vpcId: props.network.vpcId, subnets: props.network.applicationSubnetIds, securityGroupIds: [props.network.clientsSecurityGroupId] },
+      } : {}),
+      logsConfig: { cloudwatchLogs: { groupName: logGroup.name, status: "ENABLED" }, s3Logs: { status: "DISABLED" } },
+      dependsOn: [policy],
+    });
+    return { name: project.name, arn: project.arn, role };
+  }
+
+  private artifactBucket(): S3Bucket {
+    const { props } = this;
+    const bucket = new S3Bucket(this, "artifacts", { bucket: `${props.name}-pipeline-${props.account}-${props.region}`, forceDestroy: false });
+    new S3BucketPublicAccessBlock(this, "artifacts-public-access", {
+      bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true,
+    });
+    new S3BucketVersioningA(this, "artifacts-versioning", { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } });
+    new S3BucketServerSideEncryptionConfigurationA(this, "artifacts-encryption", {
+      bucket: bucket.id,
+      rule: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: props.kmsKeyArn }, bucketKeyEnabled: true }],
+    });
+    new S3BucketPolicy(this, "artifacts-tls-only", {
+      bucket: bucket.id,
+      policy: renderPolicy([{
+        sid: "DenyInsecureTransport", effect: "Deny", actions: ["s3:*"], principals: { aws: ["*"] },
+        resources: [bucket.arn, `${bucket.arn}/*`], conditions: { Bool: { "aws:SecureTransport": ["false"] } },
+      }]),
+    });
+    return bucket;
+  }
+
+  private pipeline(p: PipelineSettings, migrateProject: string, artifacts: S3Bucket): string {
+    const { props } = this;
+    const render = this.project("render", {
+      description: `Writes imagedefinitions.json for ${props.name}: the image tagged with the pipeline's commit`,
+      buildspec: renderBuildspec(p.containerName ?? "app", p.imageRepository),
+      inVpc: false,
+      extraStatements: [],
+      environment: {},
+      secretEnvironment: {},
+      artifactsBucketArn: artifacts.arn,
+    });
+    const serviceArn = `arn:${this.partition}:ecs:${props.region}:${props.account}:service/${p.ecsCluster}/${p.ecsService}`;
+    const projectArn = (name: string) => `arn:${this.partition}:codebuild:${props.region}:${props.account}:project/${name}`;
+    const role = new IamRole(this, "pipeline-role", {
+      name: `${props.name}-pipeline`,
+      description: `CodePipeline ${props.name}: source, build, migrate, deploy`,
+      assumeRolePolicy: serviceTrustPolicy("codepipeline.amazonaws.com", props.account),
+    });
+    const policy = new IamRolePolicy(this, "pipeline-role-policy", {
+      name: "run-pipeline",
+      role: role.name,
+      policy: renderPolicy([
+        { sid: "Artifacts", actions: ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:GetBucketVersioning"], resources: [artifacts.arn, `${artifacts.arn}/*`] },
+        { sid: "EncryptArtifacts", actions: ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"], resources: [props.kmsKeyArn] },
+        { sid: "UseSourceConnection", actions: ["codestar-connections:UseConnection", "codeconnections:UseConnection"], resources: [p.connectionArn] },
+        { sid: "RunBuilds", actions: ["codebuild:StartBuild", "codebuild:BatchGetBuilds"], resources: [projectArn(migrateProject), projectArn(render.name)] },
+        { sid: "DeployService", actions: ["ecs:DescribeServices", "ecs:UpdateService"], resources: [serviceArn] },
+        // Task definitions are registered and described by family, which IAM cannot name as a resource.
+        { sid: "RegisterTaskDefinitions", actions: ["ecs:DescribeTaskDefinition", "ecs:RegisterTaskDefinition", "ecs:TagResource"], resources: ["*"] },
+        {
+          sid: "PassTaskRoles", actions: ["iam:PassRole"], resources: [...(props.ecsRoleArns ?? [])],
+          conditions: { StringEquals: { "iam:PassedToService": ["ecs-tasks.amazonaws.com"] } },
+        },
+      ]),
+    });
+    const pipeline = new Codepipeline(this, "pipeline", {
+      name: `${props.name}-deploy`,
+      roleArn: role.arn,
+      pipelineType: "V2",
+      artifactStore: [{ location: artifacts.bucket, type: "S3", encryptionKey: { id: props.kmsKeyArn, type: "KMS" } }],
+      stage: [
+        { name: "Source", action: [{
+          name: "Source", category: "Source", owner: "AWS", provider: "CodeStarSourceConnection", version: "1", outputArtifacts: ["source"],
+          configuration: { ConnectionArn: p.connectionArn, FullRepositoryId: p.repository, BranchName: p.branch, DetectChanges: "true" },
+        }] },
+        { name: "Build", action: [{
+          name: "ImageDefinitions", category: "Build", owner: "AWS", provider: "CodeBuild", version: "1",
+          inputArtifacts: ["source"], outputArtifacts: ["imagedefinitions"], configuration: { ProjectName: render.name },
+        }] },
+        { name: "Migrate", action: [{
+          name: "Migrate", category: "Build", owner: "AWS", provider: "CodeBuild", version: "1",
+          inputArtifacts: ["source"], configuration: { ProjectName: migrateProject },
+        }] },
+        { name: "Deploy", action: [{
+          name: "Deploy", category: "Deploy", owner: "AWS", provider: "ECS", version: "1",
+          inputArtifacts: ["imagedefinitions"], configuration: { ClusterName: p.ecsCluster, ServiceName: p.ecsService, FileName: "imagedefinitions.json" },
+        }] },
+      ],
+      dependsOn: [policy],
+    });
+    return pipeline.name;
+  }
+}

@@ -1,0 +1,76 @@
+import { Construct } from "constructs";
+import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter/index.js";
+import { isSecretLikeName } from "./ecs-taskdef.ts";
+import { Problems } from "./validation.ts";
+
+export interface DatabaseParametersProps {
+  /** Tree root, e.g. "/orders/prod/database". */
+  readonly path: string;
+  /** The proxy's read/write endpoint. */
+  readonly host: string;
+  /** The proxy's read-only endpoint, when there is one. */
+  readonly readerHost?: string;
+  readonly port: number;
+  readonly databaseName: string;
+  readonly engine: string;
+  /** Secret ARN of each application user. */
+  readonly userSecretArns: Readonly<Record<string, string>>;
+  /**
+   * Extra parameters under the same tree. A name that looks secret (password, token, key…) is stored as
+   * SecureString with the environment key — but its value is still in Terraform state, so prefer a secret.
+   * @default none
+   */
+  readonly additional?: Readonly<Record<string, string>>;
+  readonly kmsKeyArn: string;
+}
+
+const PARAMETER_NAME = /^[a-zA-Z0-9_.-]+(?:\/[a-zA-Z0-9_.-]+)*$/;
+/** Names dbstack writes itself. */
+const RESERVED = ["host", "reader-host", "port", "name", "engine", "user-secret-arn"];
+
+export function validateAdditionalParameters(additional: Readonly<Record<string, string>>, problems: Problems): void {
+  for (const [name, value] of Object.entries(additional)) {
+    if (!problems.matches(name, name, PARAMETER_NAME, "must be a parameter name: letters, digits, _ . - and / between parts")) continue;
+    problems.check(!RESERVED.includes(name.split("/")[0]!), name, name, `is written by dbstack (${RESERVED.join(", ")})`);
+    problems.check(typeof value === "string" && value.length > 0 && value.length <= 4096, name, isSecretLikeName(name) ? "(redacted)" : value,
+      "value must be 1..4096 characters (SSM standard tier)");
+  }
+}
+
+/**
+ * Where the database is, as SSM parameters for applications that read their configuration from Parameter
+ * Store (seed 002). No password is stored here: the user's secret ARN is, and an application that only
+ * reads SSM can fetch the secret itself through /aws/reference/secretsmanager/<secret name>.
+ */
+export class DatabaseParameters extends Construct {
+  readonly path: string;
+
+  constructor(scope: Construct, id: string, props: DatabaseParametersProps) {
+    super(scope, id);
+    const problems = new Problems("additional");
+    validateAdditionalParameters(props.additional ?? {}, problems);
+    problems.throwIfAny(`DatabaseParameters ${id}`);
+    this.path = props.path;
+
+    const put = (name: string, value: string, description: string) => new SsmParameter(this, name.replaceAll("/", "-"), {
+      name: `${props.path}/${name}`, type: "String", value, description,
+    });
+    put("host", props.host, "RDS Proxy endpoint (read/write)");
+    if (props.readerHost) put("reader-host", props.readerHost, "RDS Proxy read-only endpoint");
+    put("port", String(props.port), "Database port");
+    put("name", props.databaseName, "Application database name");
+    put("engine", props.engine, "Database engine");
+    for (const [user, arn] of Object.entries(props.userSecretArns)) {
+      put(`user-secret-arn/${user}`, arn, `Secrets Manager secret of database user ${user}`);
+    }
+    for (const [name, value] of Object.entries(props.additional ?? {})) {
+      const secret = isSecretLikeName(name);
+      new SsmParameter(this, `additional-${name.replaceAll("/", "-")}`, {
+        name: `${props.path}/${name}`,
+        type: secret ? "SecureString" : "String",
+        value,
+        ...(secret ? { keyId: props.kmsKeyArn } : {}),
+      });
+    }
+  }
+}
