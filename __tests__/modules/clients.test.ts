@@ -1,0 +1,66 @@
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { Testing } from "cdktf";
+import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function/index.js";
+import { resolveEnvironments } from "../../stacks/config.ts";
+import { DatabaseStack } from "../../stacks/database-stack.ts";
+import type { LambdaClientSettingsInput } from "../../modules/clients.ts";
+import { environment, resourcesOf, synthEnvironment, type SynthesizedStack } from "../helpers.ts";
+
+const withLambda = (lambda: Partial<LambdaClientSettingsInput> = {}) => environment({ clients: { lambda: { user: "app", ...lambda } } });
+const statementsOf = (policy: Record<string, unknown>) => (JSON.parse(String(policy.policy)) as { Statement: Record<string, unknown>[] }).Statement;
+
+describe("LambdaClient", () => {
+  const { json, parsed } = synthEnvironment(withLambda({ reservedConcurrency: 10, memoryMb: 512 }));
+  const fn = Object.values(resourcesOf(parsed, "aws_lambda_function"))[0]!;
+
+  it("runs in the private application subnets with the database-clients group, traced, with an encrypted environment", () => {
+    expect(json).toHaveResourceWithProperties(LambdaFunction, {
+      function_name: "shop-test-db-check", runtime: "nodejs20.x", handler: "index.handler", architectures: ["arm64"],
+      memory_size: 512, timeout: 30, reserved_concurrent_executions: 10, tracing_config: { mode: "Active" },
+    });
+    const vpc = fn.vpc_config as { subnet_ids: string[]; security_group_ids: string[] };
+    expect(vpc.subnet_ids).toEqual([expect.stringMatching(/network_application-subnet-0_/), expect.stringMatching(/network_application-subnet-1_/)]);
+    expect(vpc.security_group_ids).toEqual([expect.stringMatching(/network_database-clients_/)]);
+    expect(fn.kms_key_arn).toMatch(/aws_kms_key\.key_/);
+  });
+
+  it("gets the proxy endpoint and user but no secret in its environment", () => {
+    const variables = (fn.environment as { variables: Record<string, string> }).variables;
+    expect(Object.keys(variables).sort()).toEqual(["DB_ENGINE_FAMILY", "DB_HOST", "DB_NAME", "DB_PORT", "DB_REGION", "DB_USER"]);
+    expect(variables).toMatchObject({ DB_USER: "app", DB_NAME: "shop", DB_PORT: "5432", DB_ENGINE_FAMILY: "POSTGRESQL", DB_REGION: "eu-west-1" });
+    expect(variables.DB_HOST).toMatch(/aws_db_proxy\.proxy_[0-9A-F]+\.endpoint/);
+  });
+
+  it("has a role that may connect as its user, write its own log group and traces, nothing more", () => {
+    const rolePolicies = Object.values(resourcesOf(parsed, "aws_iam_role_policy")).filter((p) => String(p.role).includes("lambda_role_"));
+    expect(rolePolicies.map((p) => p.name).sort()).toEqual(["connect-app-role", "vpc-logs-traces"]);
+    const basics = statementsOf(rolePolicies.find((p) => p.name === "vpc-logs-traces")!);
+    expect(basics.map((s) => s.Sid)).toEqual(["WriteOwnLogGroup", "ManageFunctionNetworkInterfaces", "WriteTraces"]);
+    expect(basics[0]!.Resource).toMatch(/aws_cloudwatch_log_group\.lambda_log-group_[0-9A-F]+\.arn\}:\*$/);
+    expect(fn.depends_on).toEqual([expect.stringMatching(/^aws_cloudwatch_log_group\.lambda_log-group_/), expect.stringMatching(/^aws_iam_role_policy\.lambda_role-policy_/)]);
+  });
+
+  it("ships the bundled handler as a zip asset", () => {
+    const stack = new DatabaseStack(Testing.app(), resolveEnvironments([withLambda()])[0]!);
+    const outdir = Testing.fullSynth(stack);
+    const synthesized = JSON.parse(readFileSync(join(outdir, "stacks", "test", "cdk.tf.json"), "utf8")) as SynthesizedStack;
+    const lambda = Object.values(resourcesOf(synthesized, "aws_lambda_function"))[0]!;
+    expect(lambda.filename).toMatch(/^assets\/lambda_code_[0-9A-F]+\/[0-9A-F]+\/archive\.zip$/);
+    expect(lambda.source_code_hash).toMatch(/^[0-9A-F]{32}$/);
+    const listing = execFileSync("unzip", ["-l", join(outdir, "stacks", "test", String(lambda.filename))], { encoding: "utf8" });
+    expect(listing).toMatch(/\sindex\.js\n/);
+  });
+
+  it.each([
+    [{ user: "reporting" }, 'test.clients.lambda.user: "reporting" — must be an auth: "iam" user: the function signs a token instead of holding a password'],
+    [{ user: "ghost" }, 'test.clients.lambda.user: "ghost" — must be one of the environment\'s users (app, reporting, dbadmin)'],
+    [{ memoryMb: 64 }, "test.clients.lambda.memoryMb: 64 — must be a whole number from 128 to 10240"],
+    [{ timeoutSeconds: 901 }, "test.clients.lambda.timeoutSeconds: 901 — must be a whole number from 1 to 900"],
+    [{ reservedConcurrency: 0 }, "test.clients.lambda.reservedConcurrency: 0 — must be a whole number from 1 to 1000"],
+  ])("fails on %j", (lambda, expected) => {
+    expect(() => resolveEnvironments([withLambda(lambda)])).toThrow(expected);
+  });
+});
