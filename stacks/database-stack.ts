@@ -156,6 +156,9 @@ export class DatabaseStack extends TerraformStack {
     output("database_engine_family", this.database.engineFamily, "POSTGRESQL or MYSQL");
     output("database_name", config.database.databaseName, "Application database the bootstrap script creates");
     output("master_secret_arn", this.database.masterSecretArn, "RDS-managed master user secret (bootstrap and administration only)");
+    output("master_username", this.database.masterUsername, "Master user");
+    output("master_auth", config.proxy.masterAuth, "How the master user authenticates to the proxy: iam or password");
+    output("database_engine", config.database.engine, "Engine, as stored in user secrets");
     output("kms_key_arn", this.kmsKeyArn, "Customer managed key of the environment");
     output("proxy_endpoint", this.proxy.endpoint, "Where clients connect (read/write)");
     if (this.proxy.readOnlyEndpoint) output("proxy_read_only_endpoint", this.proxy.readOnlyEndpoint, "Read-only proxy endpoint over the Aurora readers");

@@ -30,7 +30,7 @@ describe.each(Object.keys(shipped))("the %s stack", (name) => {
       "application_subnet_ids", "clients_security_group_id", "database_engine_family", "database_identifier", "database_name",
       "database_port", "database_reader_endpoint", "database_resource_id", "database_security_group_id", "database_subnet_ids",
       "database_users", "database_writer_endpoint", "ecs_execution_role_arn", "ecs_family", "ecs_log_group_name", "ecs_task_role_arn",
-      "ecs_user_secret_arn", "kms_key_arn", "master_secret_arn", "migrations_project_name", "proxy_arn", "proxy_endpoint", "proxy_name",
+      "ecs_user_secret_arn", "kms_key_arn", "master_auth", "master_secret_arn", "master_username", "database_engine", "migrations_project_name", "proxy_arn", "proxy_endpoint", "proxy_name",
       "proxy_resource_id", "proxy_security_group_id", "ssm_parameter_path", "user_secret_arns", "vpc_id",
     ];
     const specific: Record<string, string[]> = {
