@@ -98,6 +98,9 @@ const PG_SEQUENCE_PRIVILEGES: Record<Exclude<Privileges, "owner">, readonly stri
   readonly: ["SELECT"],
 };
 
+/** pg's escapeLiteral prefixes " E" when the text has a backslash; the space is not ours to keep. */
+const literal = (text: string) => pg.escapeLiteral(text).trim();
+
 export function groupRoleName(database: string, privileges: Privileges): string {
   return `${database}_${privileges}`;
 }
@@ -134,11 +137,11 @@ export function planPostgres(state: DesiredState, catalog: PostgresCatalog, pass
     const withPassword = user.login === "password" && password !== undefined;
     if (!existing) {
       server(
-        `CREATE ROLE ${id(user.name)} LOGIN${withPassword ? ` PASSWORD ${pg.escapeLiteral(password!)}` : ""}`,
+        `CREATE ROLE ${id(user.name)} LOGIN${withPassword ? ` PASSWORD ${literal(password!)}` : ""}`,
         `CREATE ROLE ${id(user.name)} LOGIN${withPassword ? ` PASSWORD ${REDACTED}` : ""}`,
       );
     } else if (withPassword) {
-      server(`ALTER ROLE ${id(user.name)} WITH LOGIN PASSWORD ${pg.escapeLiteral(password!)}`, `ALTER ROLE ${id(user.name)} WITH LOGIN PASSWORD ${REDACTED}`);
+      server(`ALTER ROLE ${id(user.name)} WITH LOGIN PASSWORD ${literal(password!)}`, `ALTER ROLE ${id(user.name)} WITH LOGIN PASSWORD ${REDACTED}`);
     } else if (!existing.login) {
       server(`ALTER ROLE ${id(user.name)} WITH LOGIN`);
     }
