@@ -92,8 +92,10 @@ describe.skipIf(missing)("bootstrap against a real MySQL-compatible server (Mari
     await (await as("app", password("app"))).end();
   }, 60_000);
 
-  it("is refused by the server without TLS", async () => {
-    await expect(mysql.createConnection({ host: server.host, port: server.port, user: "app", password: password("app"), database: "shop" }))
+  it("is refused without TLS, by the server and by each user's REQUIRE SSL", async () => {
+    await expect(mysql.createConnection({ host: server.host, port: server.port, user: server.adminUser, password: server.adminPassword }))
       .rejects.toThrow(/Connections using insecure transport are prohibited/);
+    await expect(mysql.createConnection({ host: server.host, port: server.port, user: "app", password: password("app"), database: "shop" }))
+      .rejects.toThrow(/Access denied for user 'app'/);
   });
 });
