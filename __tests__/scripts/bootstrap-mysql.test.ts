@@ -41,10 +41,10 @@ describe.skipIf(missing)("bootstrap against a real MySQL-compatible server (Mari
     tls: { rejectUnauthorized: true, ca, servername: "localhost" }, rotate: false, dryRun: false, waitTimeoutMs: 30_000, ...overrides,
   });
   const as = (user: string, password: string) =>
-    mysql.createConnection({ host: server.host, port: server.port, user, password, database: "shop", ssl: { ca, servername: "localhost" } });
+    mysql.createConnection({ host: server.host, port: server.port, user, password, database: "shop", ssl: { ca } });
   const password = (user: string) => JSON.parse(secrets.store.get(arn(user))!).password as string;
   const snapshot = async () => {
-    const admin = await mysql.createConnection({ host: server.host, port: server.port, user: server.adminUser, password: server.adminPassword, ssl: { ca, servername: "localhost" } });
+    const admin = await mysql.createConnection({ host: server.host, port: server.port, user: server.adminUser, password: server.adminPassword, ssl: { ca } });
     const [usersRows] = await admin.query("SELECT User, Host, plugin, authentication_string, ssl_type FROM mysql.user ORDER BY User");
     const [grants] = await admin.query("SELECT * FROM information_schema.SCHEMA_PRIVILEGES ORDER BY GRANTEE, PRIVILEGE_TYPE");
     const [schemas] = await admin.query("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA ORDER BY 1");
@@ -97,6 +97,6 @@ describe.skipIf(missing)("bootstrap against a real MySQL-compatible server (Mari
     const plain = { host: server.host, port: server.port, user: "app", password: password("app"), database: "shop" };
     await expect(mysql.createConnection(plain)).rejects.toMatchObject({ code: "ER_ACCESS_DENIED_ERROR" });
     await expect(mysql.createConnection({ ...plain, user: server.adminUser, password: server.adminPassword })).rejects.toMatchObject({ code: "ER_ACCESS_DENIED_ERROR" });
-    await (await mysql.createConnection({ ...plain, ssl: { ca, servername: "localhost" } })).end();
+    await (await mysql.createConnection({ ...plain, ssl: { ca } })).end();
   });
 });

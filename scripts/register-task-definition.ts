@@ -1,0 +1,74 @@
+/**
+ * Registers a new revision of the application's task definition (template mode) with a new image, and
+ * optionally rolls the service onto it. Replaces seed 000's create_taskdef.py local-exec.
+ *
+ *   node --import tsx scripts/register-task-definition.ts --outputs outputs.json --stack prod --image <repo>:<sha>
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { ECSClient } from "@aws-sdk/client-ecs";
+import { EXIT, EXIT_CODE_HELP, ScriptError, runScript } from "./lib/cli.ts";
+import { readOutputs, requireString } from "./lib/stack-outputs.ts";
+import { parseServiceRef, registerRevision, renderTaskDefinition } from "./lib/task-definition.ts";
+
+const HELP = `usage: register-task-definition --outputs <file> --stack <env> --image <repository>:<tag> [options]
+
+Fills the task definition template of <env> (stack output ecs_task_definition_template, under
+<outdir>/stacks/<env>/) with the roles, secret and log group from the stack outputs and the given image,
+registers it, and prints the new revision's ARN.
+
+  --outputs <file>                   cdktf output --outputs-file of the stack
+  --stack <env>                      stack (environment) name
+  --image <repository>:<tag>         image to run, e.g. the commit SHA tag
+  --outdir <dir>                     synthesized cdktf output (default cdktf.out)
+  --region <region>                  AWS region (default AWS_REGION)
+  --update-service <cluster>/<svc>   then point the service at the new revision (a rolling deployment)
+  --dry-run                          print the RegisterTaskDefinition input; register nothing
+  --output <format>                  text (default) or json
+  -h, --help
+
+${EXIT_CODE_HELP}`;
+
+async function main(): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      strict: true,
+      options: {
+        outputs: { type: "string" }, stack: { type: "string" }, image: { type: "string" }, outdir: { type: "string", default: "cdktf.out" },
+        region: { type: "string" }, "update-service": { type: "string" }, "dry-run": { type: "boolean", default: false },
+        output: { type: "string", default: "text" }, help: { type: "boolean", short: "h", default: false },
+      },
+    }));
+  } catch (error) {
+    throw new ScriptError(EXIT.usage, `${(error as Error).message}\n\n${HELP}`);
+  }
+  if (values.help) {
+    console.log(HELP);
+    return EXIT.ok;
+  }
+  if (!values.outputs || !values.stack || !values.image) throw new ScriptError(EXIT.usage, "--outputs, --stack and --image are required (see --help)");
+  const outputs = readOutputs(values.outputs, values.stack);
+  const templatePath = join(values.outdir, "stacks", values.stack, requireString(outputs, "ecs_task_definition_template"));
+  let template: string;
+  try {
+    template = readFileSync(templatePath, "utf8");
+  } catch {
+    throw new ScriptError(EXIT.usage, `cannot read the template ${templatePath}: run npm run synth first`);
+  }
+  const input = renderTaskDefinition(template, outputs, values.image);
+  const service = values["update-service"] ? parseServiceRef(values["update-service"]) : undefined;
+  if (values["dry-run"]) {
+    console.log(JSON.stringify(input, null, 2));
+    return EXIT.ok;
+  }
+  const region = values.region ?? process.env.AWS_REGION;
+  if (!region) throw new ScriptError(EXIT.usage, "--region or AWS_REGION is required");
+  const arn = await registerRevision(new ECSClient({ region }), input, service);
+  if (values.output === "json") console.log(JSON.stringify({ taskDefinitionArn: arn, ...(service ? { updatedService: `${service.cluster}/${service.service}` } : {}) }));
+  else console.log(service ? `${arn}\nservice ${service.cluster}/${service.service} now deploys it` : arn);
+  return EXIT.ok;
+}
+
+process.exitCode = await runScript(main);
