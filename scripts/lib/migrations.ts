@@ -3,7 +3,9 @@
  * keep concurrent runs safe). Settings come from the environment CodeBuild sets, or flags.
  */
 import knex, { type Knex } from "knex";
-import { fileURLToPath } from "node:url";
+import { readdir } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { EXIT, ScriptError } from "./cli.ts";
 import { iamAuthToken } from "./iam-token.ts";
 import { tlsSettings, type TlsOptions } from "./tls.ts";
@@ -55,8 +57,28 @@ function knexConfig(target: MigrationTarget, directory: string): Knex.Config {
     client: target.engineFamily === "POSTGRESQL" ? "pg" : "mysql2",
     connection,
     pool: { min: 0, max: 1 },
-    migrations: { directory, loadExtensions: [".ts", ".js"], tableName: "knex_migrations" },
+    migrations: { migrationSource: new DirectoryMigrations(directory), tableName: "knex_migrations" },
   };
+}
+
+/**
+ * Migration files loaded with this module's own import(), so TypeScript migrations load wherever the
+ * scripts themselves run (node --import tsx, or the test runner), not only where knex's loader can.
+ */
+class DirectoryMigrations implements Knex.MigrationSource<string> {
+  constructor(private readonly directory: string) {}
+
+  async getMigrations(): Promise<string[]> {
+    return (await readdir(this.directory)).filter((file) => /\.(?:ts|js|mjs)$/.test(file) && !file.endsWith(".d.ts")).sort();
+  }
+
+  getMigrationName(migration: string): string {
+    return migration;
+  }
+
+  getMigration(migration: string): Promise<Knex.Migration> {
+    return import(pathToFileURL(join(this.directory, migration)).href) as Promise<Knex.Migration>;
+  }
 }
 
 export interface MigrateResult {
