@@ -1,0 +1,103 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Testing } from "cdktf";
+import { describe, expect, it } from "vitest";
+import { resolveEnvironments } from "../../stacks/config.ts";
+import { DatabaseStack } from "../../stacks/database-stack.ts";
+import { environment } from "../helpers.ts";
+
+/** Runs a script the way users do, in its own process, with fake credentials and no AWS reachable. */
+function run(script: string, args: string[], env: Record<string, string> = {}) {
+  const result = spawnSync(process.execPath, ["--import", "tsx", `scripts/${script}.ts`, ...args], {
+    encoding: "utf8",
+    timeout: 60_000,
+    env: {
+      PATH: process.env.PATH!, HOME: tmpdir(), AWS_ACCESS_KEY_ID: "AKIAEXAMPLEEXAMPLE00", AWS_SECRET_ACCESS_KEY: "example-secret-not-real",
+      AWS_REGION: "eu-west-1", AWS_EC2_METADATA_DISABLED: "true", ...env,
+    },
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+function outputsFile(values: Record<string, unknown>): string {
+  const file = join(mkdtempSync(join(tmpdir(), "dbstack-outputs-")), "outputs.json");
+  writeFileSync(file, JSON.stringify({ test: values }));
+  return file;
+}
+
+const outputs = {
+  proxy_endpoint: "127.0.0.1", database_port: "1", master_secret_arn: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:master-AbCdEf",
+  master_username: "dbadmin", master_auth: "iam", database_engine_family: "POSTGRESQL", database_name: "shop", database_engine: "aurora-postgresql",
+  database_users: { app: { auth: "iam", privileges: "readwrite" } }, user_secret_arns: { app: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:app-AbCdEf" },
+};
+
+describe("scripts as processes", () => {
+  it.each(["bootstrap-database", "register-task-definition", "db-token", "migrate"])("%s --help prints usage and the exit codes, exit 0", (script) => {
+    const { code, stdout } = run(script, ["--help"]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^usage: /);
+    expect(stdout).toContain("4  the database refused the credentials");
+  });
+
+  it("bootstrap without its required flags exits 2", () => {
+    const { code, stderr } = run("bootstrap-database", []);
+    expect(code).toBe(2);
+    expect(stderr).toBe("error: --outputs and --stack are required (see --help)\n");
+  });
+
+  it("bootstrap with an unknown flag exits 2", () => {
+    expect(run("bootstrap-database", ["--outputs", "x", "--stack", "y", "--yolo"]).code).toBe(2);
+  });
+
+  it("bootstrap exits 3 with a clear message when the database never answers", () => {
+    const { code, stdout, stderr } = run("bootstrap-database", ["--outputs", outputsFile(outputs), "--stack", "test", "--wait-seconds", "1", "--tls", "require"]);
+    expect(code).toBe(3);
+    expect(stdout).toContain("waiting for 127.0.0.1:1 (up to 1 s)");
+    expect(stdout).toMatch(/attempt 1: connect ECONNREFUSED 127\.0\.0\.1:1; retrying in/);
+    expect(stderr).toMatch(/^error: the database at 127\.0\.0\.1:1 did not accept connections within 1 s \(\d+ attempts; last: connect ECONNREFUSED/m);
+    expect(`${stdout}${stderr}`).not.toContain("X-Amz-Signature");
+  });
+
+  it("bootstrap names a missing stack output", () => {
+    const { code, stderr } = run("bootstrap-database", ["--outputs", outputsFile({ ...outputs, proxy_endpoint: undefined }), "--stack", "test"]);
+    expect(code).toBe(2);
+    expect(stderr).toBe('error: stack output "proxy_endpoint" is missing\n');
+  });
+
+  it("register-task-definition --dry-run prints the rendered input from a real synth", () => {
+    const input = environment({ clients: { ecs: { user: "app", mode: "template", container: { imageRepository: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop", imageTag: "seed", cpu: 256, memory: 512 } } } });
+    const outdir = Testing.fullSynth(new DatabaseStack(Testing.app(), resolveEnvironments([input])[0]!));
+    const file = outputsFile({
+      ecs_task_definition_template: JSON.parse(readFileSync(join(outdir, "stacks", "test", "cdk.tf.json"), "utf8")).output.ecs_task_definition_template.value,
+      ecs_execution_role_arn: "arn:aws:iam::123456789012:role/e", ecs_task_role_arn: "arn:aws:iam::123456789012:role/t",
+      ecs_user_secret_arn: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:app-AbCdEf", ecs_log_group_name: "/ecs/shop-test",
+    });
+    const { code, stdout } = run("register-task-definition", ["--outputs", file, "--stack", "test", "--outdir", outdir, "--image", "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop:abc123", "--dry-run"]);
+    expect(code).toBe(0);
+    const rendered = JSON.parse(stdout);
+    expect(rendered).toMatchObject({ family: "shop-test", executionRoleArn: "arn:aws:iam::123456789012:role/e", containerDefinitions: [{ image: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop:abc123" }] });
+  });
+
+  it("register-task-definition exits 2 when the template was not synthesized", () => {
+    const file = outputsFile({ ecs_task_definition_template: "missing.json" });
+    const { code, stderr } = run("register-task-definition", ["--outputs", file, "--stack", "test", "--image", "shop"]);
+    expect(code).toBe(2);
+    expect(stderr).toContain("error: cannot read the template");
+  });
+
+  it("db-token prints only a token signed for the host and user", () => {
+    const { code, stdout, stderr } = run("db-token", ["--host", "shop.proxy-abc.eu-west-1.rds.amazonaws.com", "--user", "app"]);
+    expect(code).toBe(0);
+    expect(stderr).toBe("");
+    expect(stdout.trim()).toMatch(/^shop\.proxy-abc\.eu-west-1\.rds\.amazonaws\.com:5432\/\?Action=connect&DBUser=app&X-Amz-Algorithm=AWS4-HMAC-SHA256&\S+$/);
+  });
+
+  it("migrate names the missing setting with exit 2", () => {
+    const { code, stderr } = run("migrate", [], { DB_HOST: "h" });
+    expect(code).toBe(2);
+    expect(stderr).toBe("error: environment variable DB_ENGINE_FAMILY is not set\n");
+  });
+});
+
