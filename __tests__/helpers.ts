@@ -38,7 +38,7 @@ export const fixtures: Record<string, EnvironmentInput> = {
       engine: "mysql", engineVersion: "8.0.40", instanceClass: "db.t3.micro", databaseName: "shop",
       performanceInsights: { enabled: false }, logExports: ["error", "slowquery", "general"],
     },
-    users: { lambda: { auth: "iam", privileges: "readwrite" } },
+    users: { lambda: { auth: "iam", privileges: "readwrite" }, etl: { auth: "direct-iam", privileges: "readonly" } },
   }),
   "aurora-mysql": environment({
     name: "auroramysql",

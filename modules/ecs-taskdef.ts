@@ -10,7 +10,7 @@ import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy/index.js"
 import { LOG_RETENTION_DAYS } from "./aws-regions.ts";
 import { renderPolicy, serviceTrustPolicy, writeLogsStatement, type PolicyStatement } from "./iam.ts";
 import type { DatabaseProxy } from "./proxy.ts";
-import type { DatabaseUsers } from "./users.ts";
+import { servedByProxy, type DatabaseUsers } from "./users.ts";
 import { Problems } from "./validation.ts";
 
 // ---------------------------------------------------------------------------------------------------------
@@ -219,8 +219,9 @@ export class ServiceTaskDefinition extends Construct {
     const s = props.settings;
     const user = props.users.user(s.user);
     const problems = new Problems();
-    validateEcsSettings(s, [...props.users.all.map((u) => u.name)], problems);
+    validateEcsSettings(s, props.users.all.filter((u) => servedByProxy(u.auth)).map((u) => u.name), problems);
     problems.throwIfAny(`ServiceTaskDefinition ${id}`);
+    const auth = user.auth === "iam" ? "iam" : "password";
 
     this.family = props.family;
     this.userSecretArn = user.secretArn;
@@ -248,11 +249,11 @@ export class ServiceTaskDefinition extends Construct {
       description: `Application tasks of ${props.family}`,
       assumeRolePolicy: serviceTrustPolicy("ecs-tasks.amazonaws.com", props.account),
     });
-    if (user.auth === "iam") props.proxy.grantConnect(taskRole, s.user);
+    if (auth === "iam") props.proxy.grantConnect(taskRole, s.user);
     this.executionRoleArn = executionRole.arn;
     this.taskRoleArn = taskRole.arn;
 
-    const context: ContainerContext = { container: s.container, auth: user.auth, region: props.region };
+    const context: ContainerContext = { container: s.container, auth, region: props.region };
     const shape = {
       family: props.family,
       networkMode: "awsvpc",

@@ -14,7 +14,7 @@ import type { EngineFamily } from "./database-engines.ts";
 import { renderPolicy, serviceTrustPolicy, writeLogsStatement, type PolicyStatement } from "./iam.ts";
 import type { Network } from "./network.ts";
 import type { DatabaseProxy } from "./proxy.ts";
-import type { DatabaseUsers, UserPrivileges } from "./users.ts";
+import { servedByProxy, type DatabaseUsers, type UserPrivileges } from "./users.ts";
 import { Problems } from "./validation.ts";
 
 // ---------------------------------------------------------------------------------------------------------
@@ -141,7 +141,7 @@ export class Migrations extends Construct {
     super(scope, id);
     const s = props.settings;
     const problems = new Problems();
-    validateMigrationSettings(s, Object.fromEntries(props.users.all.map((u) => [u.name, u.privileges])), problems);
+    validateMigrationSettings(s, Object.fromEntries(props.users.all.filter((u) => servedByProxy(u.auth)).map((u) => [u.name, u.privileges])), problems);
     if (s.pipeline) problems.check((props.ecsRoleArns ?? []).length > 0, "ecsRoleArns", props.ecsRoleArns, "must list the service's task roles when a pipeline deploys it");
     problems.throwIfAny(`Migrations ${id}`);
     this.props = props;

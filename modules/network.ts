@@ -139,6 +139,11 @@ export interface NetworkProps {
   readonly availabilityZones: readonly string[];
   /** The database's port: the only port the security-group chain opens. */
   readonly databasePort: number;
+  /**
+   * Let the database-clients group reach the database directly too, for `direct-iam` users.
+   * @default false
+   */
+  readonly directDatabaseAccess?: boolean;
 }
 
 /**
@@ -208,6 +213,9 @@ export class Network extends Construct {
     // With one shared group this is the self rule the proxy needs to reach its target.
     this.allow("proxy-to-database", this.proxySecurityGroupId, this.databaseSecurityGroupId, port,
       shared ? "Self rule: RDS Proxy to database in the shared group" : "RDS Proxy to database");
+    if (props.directDatabaseAccess) {
+      this.allow("clients-to-database", this.clientsSecurityGroupId, this.databaseSecurityGroupId, port, "Database clients straight to the database (direct IAM users)");
+    }
 
     if (props.settings.mode === "create" && props.settings.egress.type === "endpoints") {
       this.endpointsSecurityGroupId = group("endpoints", "Interface endpoints: HTTPS from database clients and the proxy");

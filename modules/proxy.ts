@@ -12,7 +12,7 @@ import type { Database } from "./database.ts";
 import type { EngineFamily } from "./database-engines.ts";
 import { attachGrant, decryptViaSecretsManager, dbUserArnPrefix, renderPolicy, serviceTrustPolicy, type Grantee } from "./iam.ts";
 import type { Network } from "./network.ts";
-import type { DatabaseUser, DatabaseUsers, UserAuth } from "./users.ts";
+import { servedByProxy, type DatabaseUser, type DatabaseUsers, type UserAuth } from "./users.ts";
 import { Problems } from "./validation.ts";
 
 // ---------------------------------------------------------------------------------------------------------
@@ -210,7 +210,7 @@ export class DatabaseProxy extends Construct {
 
     this.engineFamily = family;
     this.users = props.users;
-    this.userAuth = new Map([...props.users.all, props.users.master].map((u) => [u.name, u.auth]));
+    this.userAuth = new Map([...props.users.all, props.users.master].filter((u) => servedByProxy(u.auth)).map((u) => [u.name, u.auth]));
     this.securityGroupId = props.network.proxySecurityGroupId;
 
     // ----- Log group: created first, so the proxy never writes to a group without retention or key.
@@ -221,7 +221,7 @@ export class DatabaseProxy extends Construct {
     });
 
     // ----- IAM: read exactly the auth secrets, decrypt exactly their keys through Secrets Manager.
-    const authUsers: DatabaseUser[] = [...props.users.all, props.users.master];
+    const authUsers: DatabaseUser[] = [...props.users.all, props.users.master].filter((u) => servedByProxy(u.auth));
     const role = props.role ?? new IamRole(this, "role", {
       name: `${props.name}-proxy`,
       description: `RDS Proxy ${props.name}: reads the database users' secrets`,
@@ -307,6 +307,9 @@ export class DatabaseProxy extends Construct {
    */
   grantConnect(grantee: Grantee, dbUser: string): void {
     const user = this.users.user(dbUser);
+    if (user.auth === "direct-iam") {
+      throw new Error(`DatabaseProxy grantConnect: user "${dbUser}" connects straight to the database (auth: "direct-iam"); the proxy does not serve it — use database.grantConnect`);
+    }
     if (user.auth !== "iam") {
       throw new Error(`DatabaseProxy grantConnect: user "${dbUser}" authenticates to the proxy with a password (auth: "password"), not IAM; use grantReadSecret, or set auth: "iam"`);
     }

@@ -5,14 +5,21 @@ import { attachGrant, decryptViaSecretsManager, type Grantee } from "./iam.ts";
 import { Problems } from "./validation.ts";
 
 /**
- * How clients authenticate to the proxy as this user. The proxy itself always logs in to the database
- * with the password in the user's secret.
- * - `iam`: clients present a 15-minute IAM token (the proxy's `iam_auth = REQUIRED`); they need
- *   `rds-db:connect`, never the password.
- * - `password`: clients present the secret's password (`iam_auth = DISABLED`).
- * RDS Proxy cannot accept both for one PostgreSQL or MySQL user (`ENABLED` is SQL Server only).
+ * How a user's clients authenticate.
+ * - `iam`: to the proxy, with a 15-minute IAM token (the proxy's `iam_auth = REQUIRED`); clients need
+ *   `rds-db:connect`, never the password. The proxy logs in to the database with the secret's password.
+ * - `password`: to the proxy, with the secret's password (`iam_auth = DISABLED`).
+ * - `direct-iam`: straight to the database with an IAM token (seed 004): the user gets rds_iam /
+ *   AWSAuthenticationPlugin and no password, so the proxy cannot serve it and has no auth entry for it.
+ * RDS Proxy cannot accept both IAM and a password for one PostgreSQL or MySQL user (`ENABLED` is SQL
+ * Server only), so there is no "password+iam".
  */
-export type UserAuth = "iam" | "password";
+export type UserAuth = "iam" | "password" | "direct-iam";
+
+/** Whether the proxy serves the user (it must log in as it with a password). */
+export function servedByProxy(auth: UserAuth): boolean {
+  return auth !== "direct-iam";
+}
 /** What the bootstrap script grants: DML, SELECT only, or ownership of the schema (DDL, for migrations). */
 export type UserPrivileges = "readwrite" | "readonly" | "owner";
 
@@ -44,9 +51,9 @@ export function validateUsers(users: Readonly<Record<string, DatabaseUserSetting
       at.check(name !== masterUsername.toLowerCase(), "", name, "user name must differ from the master user, which the proxy already serves");
     }
     if (user.auth !== undefined) {
-      at.check(user.auth === "iam" || user.auth === "password", "auth", user.auth, user.auth === ("password+iam" as string)
-        ? 'must be "iam" or "password": RDS Proxy requires or disables IAM per user for PostgreSQL and MySQL, it cannot accept both'
-        : 'must be one of "iam", "password"');
+      at.check(["iam", "password", "direct-iam"].includes(user.auth), "auth", user.auth, user.auth === ("password+iam" as string)
+        ? 'must be "iam", "password" or "direct-iam": RDS Proxy requires or disables IAM per user for PostgreSQL and MySQL, it cannot accept both'
+        : 'must be one of "iam", "password", "direct-iam"');
     }
     at.oneOf("privileges", user.privileges, ["readwrite", "readonly", "owner"]);
   }
@@ -64,7 +71,7 @@ export interface DatabaseUsersProps {
    * How clients authenticate to the proxy as the master user.
    * @default "iam"
    */
-  readonly masterAuth?: UserAuth;
+  readonly masterAuth?: "iam" | "password";
   /** Encrypts every user secret; also the master secret's key. */
   readonly kmsKeyArn: string;
   readonly region: string;

@@ -9,10 +9,10 @@
 import { parseArgs } from "node:util";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { STSClient } from "@aws-sdk/client-sts";
-import { runBootstrap, type BootstrapRequest, type BootstrapUser } from "./lib/bootstrap.ts";
+import { bootstrapUsersFromOutputs, runBootstrap, type BootstrapRequest } from "./lib/bootstrap.ts";
 import { EXIT, EXIT_CODE_HELP, ScriptError, runScript } from "./lib/cli.ts";
 import { assumeRole, iamAuthToken } from "./lib/iam-token.ts";
-import { readOutputs, requireString, type Outputs } from "./lib/stack-outputs.ts";
+import { readOutputs, requireString } from "./lib/stack-outputs.ts";
 import { isProxyEndpoint, tlsSettings, type CaSet, type TlsMode } from "./lib/tls.ts";
 
 const HELP = `usage: bootstrap-database --outputs <file> --stack <env> [options]
@@ -81,7 +81,7 @@ async function main(): Promise<number> {
     database: requireString(outputs, "database_name"),
     engine: requireString(outputs, "database_engine"),
     secretHost: proxyHost,
-    users: usersFrom(outputs),
+    users: bootstrapUsersFromOutputs(outputs),
     master: masterAuth === "password"
       ? { secretArn: masterSecretArn }
       : await tokenMaster(requireString(outputs, "master_username"), proxyHost, port, region, values["assume-role"]),
@@ -103,18 +103,6 @@ async function main(): Promise<number> {
     console.log(result.changes === 0 ? "nothing to do: the database and secrets already match" : `done: ${result.statements.length} statement(s) applied, ${result.secretsWritten.length} secret(s) written`);
   }
   return EXIT.ok;
-}
-
-function usersFrom(outputs: Outputs): BootstrapUser[] {
-  const users = outputs.database_users as Record<string, { auth: string; privileges: BootstrapUser["privileges"] }> | undefined;
-  const secrets = outputs.user_secret_arns as Record<string, string> | undefined;
-  if (!users || !secrets) throw new ScriptError(EXIT.usage, 'stack outputs "database_users" and "user_secret_arns" are missing');
-  return Object.entries(users).map(([name, user]) => {
-    const secretArn = secrets[name];
-    if (!secretArn) throw new ScriptError(EXIT.usage, `no secret ARN for user ${name} in user_secret_arns`);
-    // Users the proxy serves log in to the database with their secret's password, whatever clients use.
-    return { name, privileges: user.privileges, login: user.auth === "direct-iam" ? "iam" : "password", secretArn };
-  });
 }
 
 async function tokenMaster(user: string, host: string, port: number, region: string, roleArn: string | undefined) {

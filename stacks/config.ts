@@ -161,6 +161,10 @@ function validateEnvironment(input: EnvironmentInput, problems: Problems): void 
   const engine = input.database?.engine;
   if (!DATABASE_ENGINES.includes(engine)) return;
   validateUsers(input.users, engine, input.database.masterUsername ?? DEFAULT_MASTER_USERNAME, problems.at("users"));
+  for (const [name, user] of Object.entries(input.users ?? {})) {
+    problems.check(user.auth !== "direct-iam" || input.database.iamAuthentication !== false, `users.${name}.auth`, user.auth,
+      "needs database.iamAuthentication: the database itself must accept IAM tokens");
+  }
   validateProxySettings(input.proxy ?? {}, engineFamilyOf(engine), input.production === true, problems.at("proxy"));
   validateClients(input, problems.at("clients"));
   validateAdditionalParameters(input.parameters ?? {}, problems.at("parameters"));
@@ -170,13 +174,15 @@ function validateClients(input: EnvironmentInput, problems: Problems): void {
   const clients = input.clients ?? {};
   const users = Object.entries(input.users ?? {});
   const master = input.database.masterUsername ?? DEFAULT_MASTER_USERNAME;
-  if (clients.ecs) validateEcsSettings(clients.ecs, users.map(([name]) => name), problems.at("ecs"));
+  // The clients dbstack wires connect through the proxy; direct-IAM users are for other consumers.
+  const proxied = users.filter(([, u]) => u.auth !== "direct-iam");
+  if (clients.ecs) validateEcsSettings(clients.ecs, proxied.map(([name]) => name), problems.at("ecs"));
   if (clients.lambda) {
     const auth = Object.fromEntries([...users.map(([name, u]) => [name, u.auth ?? "iam"]), [master, input.proxy?.masterAuth ?? "iam"]]);
     validateLambdaSettings(clients.lambda, auth, problems.at("lambda"));
   }
   if (clients.migrations) {
-    validateMigrationSettings(clients.migrations, Object.fromEntries(users.map(([name, u]) => [name, u.privileges])), problems.at("migrations"));
+    validateMigrationSettings(clients.migrations, Object.fromEntries(proxied.map(([name, u]) => [name, u.privileges])), problems.at("migrations"));
     problems.check(!clients.migrations.pipeline || clients.ecs !== undefined, "migrations.pipeline", "(set)",
       "needs clients.ecs: the Deploy stage updates that service and passes its task roles");
   }

@@ -50,6 +50,7 @@ export class DatabaseStack extends TerraformStack {
       region: config.region,
       availabilityZones: config.availabilityZones,
       databasePort: config.database.port,
+      directDatabaseAccess: Object.values(config.users).some((u) => u.auth === "direct-iam"),
     });
 
     this.database = new Database(this, "database", {

@@ -293,3 +293,32 @@ describe("proxy and database sharing one security group", () => {
     expect(only(parsed, "aws_db_proxy").vpc_security_group_ids).toEqual(only(parsed, "aws_rds_cluster").vpc_security_group_ids);
   });
 });
+
+describe("direct-IAM users (seed 004)", () => {
+  const input = environment({ users: { app: { auth: "iam", privileges: "readwrite" }, etl: { auth: "direct-iam", privileges: "readonly" } } });
+
+  it("get a secret but no proxy auth entry, and the clients group may reach the database directly", () => {
+    const { parsed } = synthEnvironment(input);
+    const auth = only(parsed, "aws_db_proxy").auth as Record<string, unknown>[];
+    expect(auth.map((a) => a.description)).toEqual(["app (readwrite)", "dbadmin (master, administration)"]);
+    expect(Object.values(resourcesOf(parsed, "aws_secretsmanager_secret")).map((s) => s.name)).toContain("shop/test/database/etl");
+    const direct = Object.values(resourcesOf(parsed, "aws_vpc_security_group_ingress_rule"))
+      .filter((r) => String(r.security_group_id).includes("network_database_") && String(r.referenced_security_group_id).includes("network_database-clients_"));
+    expect(direct).toHaveLength(1);
+    expect(direct[0]).toMatchObject({ from_port: 5432, to_port: 5432, description: "Database clients straight to the database (direct IAM users)" });
+  });
+
+  it("cannot be granted a proxy connection, only a database one", () => {
+    const stack = new DatabaseStack(Testing.app(), resolveEnvironments([input])[0]!);
+    const role = new IamRole(stack, "r", { name: "r", assumeRolePolicy: "{}" });
+    expect(thrownMessage(() => stack.proxy.grantConnect(role, "etl"))).toContain('user "etl" connects straight to the database (auth: "direct-iam")');
+    expect(() => stack.database.grantConnect(role, "etl")).not.toThrow();
+  });
+
+  it("leave the database group closed to clients when there are none", () => {
+    const { parsed } = synthEnvironment(environment());
+    const direct = Object.values(resourcesOf(parsed, "aws_vpc_security_group_ingress_rule"))
+      .filter((r) => String(r.security_group_id).includes("network_database_") && String(r.referenced_security_group_id).includes("network_database-clients_"));
+    expect(direct).toEqual([]);
+  });
+});

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { plan, planMysql, planPostgres, type DesiredState, type MysqlCatalog, type PostgresCatalog } from "../../scripts/lib/bootstrap-plan.ts";
+import { bootstrapUsersFromOutputs } from "../../scripts/lib/bootstrap.ts";
 
 const state: DesiredState = {
   dialect: "postgresql",
@@ -146,5 +147,26 @@ describe("requests the planner refuses", () => {
   it("accepts unicode names, quoting them", () => {
     const steps = plan({ ...state, users: [{ name: "bücher", privileges: "owner", login: "password" }] }, emptyPostgres, { "bücher": "x" });
     expect(steps.map((s) => s.sql)).toContain('CREATE SCHEMA "bücher" AUTHORIZATION "bücher"');
+  });
+});
+
+describe("users from stack outputs", () => {
+  const outputs = {
+    database_writer_endpoint: "shop-test.cluster-abc.eu-west-1.rds.amazonaws.com",
+    database_users: { app: { auth: "iam", privileges: "readwrite" }, reporting: { auth: "password", privileges: "readonly" }, etl: { auth: "direct-iam", privileges: "readonly" } },
+    user_secret_arns: { app: "arn:app", reporting: "arn:reporting", etl: "arn:etl" },
+  };
+
+  it("gives every user the proxy serves a password login, and direct-IAM users an IAM login with the writer as host", () => {
+    expect(bootstrapUsersFromOutputs(outputs)).toEqual([
+      { name: "app", privileges: "readwrite", login: "password", secretArn: "arn:app" },
+      { name: "reporting", privileges: "readonly", login: "password", secretArn: "arn:reporting" },
+      { name: "etl", privileges: "readonly", login: "iam", secretArn: "arn:etl", secretHost: "shop-test.cluster-abc.eu-west-1.rds.amazonaws.com" },
+    ]);
+  });
+
+  it("names what is missing", () => {
+    expect(() => bootstrapUsersFromOutputs({ ...outputs, user_secret_arns: { app: "arn:app" } })).toThrow("no secret ARN for user reporting in user_secret_arns");
+    expect(() => bootstrapUsersFromOutputs({})).toThrow('stack outputs "database_users" and "user_secret_arns" are missing');
   });
 });

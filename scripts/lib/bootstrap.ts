@@ -9,6 +9,7 @@ import { plan, type Dialect, type Login, type PlannedStep, type Privileges } fro
 import { EXIT, ScriptError } from "./cli.ts";
 import { readMysqlCatalog } from "./mysql-catalog.ts";
 import { readPostgresCatalog } from "./postgres-catalog.ts";
+import type { Outputs } from "./stack-outputs.ts";
 import type { NodeTlsSettings } from "./tls.ts";
 import { generatePassword, parseUserSecret, secretMatches, type UserSecret } from "./user-secret.ts";
 import { waitFor, WaitTimeout } from "./wait.ts";
@@ -19,6 +20,8 @@ export interface BootstrapUser {
   readonly login: Login;
   /** Where its credentials live; written after the SQL succeeds. */
   readonly secretArn: string;
+  /** Host stored in its secret when not the request's (direct-IAM users connect to the writer). */
+  readonly secretHost?: string;
 }
 
 export interface BootstrapRequest {
@@ -172,7 +175,7 @@ export async function runBootstrap(request: BootstrapRequest, deps: BootstrapDep
       secret: {
         username: user.name,
         ...(finalPasswords.get(user.name) ? { password: finalPasswords.get(user.name)! } : {}),
-        host: request.secretHost, port: request.port, dbname: request.database, engine: request.engine,
+        host: user.secretHost ?? request.secretHost, port: request.port, dbname: request.database, engine: request.engine,
       } satisfies UserSecret,
     }));
     const secretUpdates = wanted.filter(({ user, secret }) => !secretMatches(stored.get(user.name), secret));
@@ -231,4 +234,22 @@ async function readSecret(secrets: SecretsManagerClient, secretArn: string, requ
     if (error instanceof ResourceNotFoundException && !required) return undefined;
     throw new ScriptError(EXIT.aws, `cannot read secret ${secretArn}: ${(error as Error).name}`);
   }
+}
+
+/** The users to bootstrap, from the stack outputs database_users and user_secret_arns. */
+export function bootstrapUsersFromOutputs(outputs: Outputs): BootstrapUser[] {
+  const users = outputs.database_users as Record<string, { auth: string; privileges: BootstrapUser["privileges"] }> | undefined;
+  const writer = typeof outputs.database_writer_endpoint === "string" ? outputs.database_writer_endpoint : undefined;
+  const secrets = outputs.user_secret_arns as Record<string, string> | undefined;
+  if (!users || !secrets) throw new ScriptError(EXIT.usage, 'stack outputs "database_users" and "user_secret_arns" are missing');
+  return Object.entries(users).map(([name, user]) => {
+    const secretArn = secrets[name];
+    if (!secretArn) throw new ScriptError(EXIT.usage, `no secret ARN for user ${name} in user_secret_arns`);
+    // Users the proxy serves log in to the database with their secret's password, whatever clients use.
+    if (user.auth === "direct-iam") {
+      if (!writer) throw new ScriptError(EXIT.usage, 'stack output "database_writer_endpoint" is missing (needed for direct-iam users)');
+      return { name, privileges: user.privileges, login: "iam", secretArn, secretHost: writer };
+    }
+    return { name, privileges: user.privileges, login: "password", secretArn };
+  });
 }
