@@ -44,7 +44,7 @@ export const fixtures: Record<string, EnvironmentInput> = {
     name: "auroramysql",
     database: {
       engine: "aurora-mysql", engineVersion: "8.0.mysql_aurora.3.08.0", instanceClass: "db.r6g.large", readers: 1,
-      databaseName: "shop", logExports: ["audit", "error", "slowquery"],
+      databaseName: "shop", logExports: ["audit", "error", "slowquery"], maxConnections: 2000,
     },
     proxy: { clientPasswordAuthType: "MYSQL_CACHING_SHA2_PASSWORD", pool: { sessionPinningFilters: ["EXCLUDE_VARIABLE_SETS"], initQuery: "SET time_zone = '+00:00'" } },
   }),

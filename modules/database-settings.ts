@@ -80,6 +80,11 @@ export interface DatabaseSettingsInput {
   readonly caCertificate?: CaCertificate;
   /** Apply changes now rather than in the maintenance window. @default false in production, true elsewhere */
   readonly applyImmediately?: boolean;
+  /**
+   * An explicit max_connections (10..16000) instead of the engine's memory-based default; set in the
+   * instance parameter group (PostgreSQL applies it at the next reboot). @default the engine's formula
+   */
+  readonly maxConnections?: number;
 }
 
 /** Settings with every default filled in. */
@@ -113,6 +118,7 @@ export interface DatabaseSettings {
   readonly autoMinorVersionUpgrade: boolean;
   readonly caCertificate: CaCertificate;
   readonly applyImmediately: boolean;
+  readonly maxConnections?: number;
 }
 
 export type CaCertificate = (typeof CA_CERTIFICATES)[number];
@@ -172,6 +178,7 @@ export function resolveDatabaseSettings(input: DatabaseSettingsInput, production
     autoMinorVersionUpgrade: input.autoMinorVersionUpgrade ?? true,
     caCertificate: input.caCertificate ?? "rds-ca-rsa2048-g1",
     applyImmediately: input.applyImmediately ?? !production,
+    ...(input.maxConnections !== undefined ? { maxConnections: input.maxConnections } : {}),
   };
 }
 
@@ -255,6 +262,7 @@ export function validateDatabaseSettings(input: DatabaseSettingsInput, productio
   }
   if (input.monitoringIntervalSeconds !== undefined) problems.oneOf("monitoringIntervalSeconds", input.monitoringIntervalSeconds, MONITORING_INTERVALS);
   if (input.caCertificate !== undefined) problems.oneOf("caCertificate", input.caCertificate, CA_CERTIFICATES);
+  if (input.maxConnections !== undefined) problems.integer("maxConnections", input.maxConnections, 10, 16000);
 }
 
 function validateAuroraCapacity(input: DatabaseSettingsInput, facts: ReturnType<typeof engineVersionFacts>, problems: Problems): void {

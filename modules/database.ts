@@ -2,7 +2,7 @@ import { Construct } from "constructs";
 import type { TerraformResource } from "cdktf";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group/index.js";
 import { DbInstance } from "@cdktf/provider-aws/lib/db-instance/index.js";
-import { DbParameterGroup } from "@cdktf/provider-aws/lib/db-parameter-group/index.js";
+import { DbParameterGroup, type DbParameterGroupParameter } from "@cdktf/provider-aws/lib/db-parameter-group/index.js";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role/index.js";
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment/index.js";
 import { RdsCluster } from "@cdktf/provider-aws/lib/rds-cluster/index.js";
@@ -135,6 +135,14 @@ export class Database extends Construct {
         applyImmediately: s.applyImmediately,
         dependsOn: logGroups,
       });
+      // max_connections is an instance-level parameter in Aurora: it needs an instance parameter group.
+      const instanceParameters = s.maxConnections === undefined ? undefined : new DbParameterGroup(this, "instance-parameters", {
+        name: `${props.identifier}-instance`,
+        family: s.parameterGroupFamily,
+        description: `${props.identifier}: instance parameters`,
+        parameter: [maxConnectionsParameter(s)!],
+        lifecycle: { createBeforeDestroy: true },
+      });
       // The writer is whichever instance RDS promotes; names are ordinal so a failover does not make them lie.
       for (let i = 0; i <= s.readers; i++) {
         this.instances.push(new RdsClusterInstance(this, `instance-${i + 1}`, {
@@ -146,6 +154,7 @@ export class Database extends Construct {
           availabilityZone: props.availabilityZones[i % props.availabilityZones.length],
           promotionTier: Math.min(i, 15),
           dbSubnetGroupName: props.subnetGroupName,
+          dbParameterGroupName: instanceParameters?.name,
           ...instanceSettings,
         }));
       }
@@ -159,7 +168,7 @@ export class Database extends Construct {
         name: props.identifier,
         family: s.parameterGroupFamily,
         description: `${props.identifier}: TLS required${s.logExports.length ? ", logs for export" : ""}`,
-        parameter: parameters,
+        parameter: [...parameters, ...(s.maxConnections === undefined ? [] : [maxConnectionsParameter(s)!])],
         lifecycle: { createBeforeDestroy: true },
       });
       if (!s.storage || s.multiAz === undefined) throw new Error(`Database ${id}: settings lack storage/multiAz; resolve them with resolveDatabaseSettings`);
@@ -233,6 +242,12 @@ export class Database extends Construct {
     });
     return role;
   }
+}
+
+function maxConnectionsParameter(s: DatabaseSettings): DbParameterGroupParameter | undefined {
+  if (s.maxConnections === undefined) return undefined;
+  // PostgreSQL's max_connections is static: it takes effect at the next reboot.
+  return { name: "max_connections", value: String(s.maxConnections), applyMethod: engineFamilyOf(s.engine) === "POSTGRESQL" ? "pending-reboot" : "immediate" };
 }
 
 /** TLS enforcement, plus what the MySQL log exports need to have anything to export. */

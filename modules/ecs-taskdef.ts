@@ -59,6 +59,12 @@ export interface EcsSettingsInput {
   readonly mode?: "managed" | "template";
   /** @default 365 in production, 30 elsewhere */
   readonly logRetentionDays?: number;
+  /**
+   * How many database connections the service may hold: for the connection budget. Size the
+   * application's pool to `poolSize`.
+   * @default pool of 10 per task, at most 2 tasks
+   */
+  readonly connections?: { readonly poolSize?: number; readonly maxTasks?: number };
 }
 
 /** Fargate's task sizes: CPU units -> allowed memory (MiB). */
@@ -117,6 +123,8 @@ export function validateEcsSettings(input: EcsSettingsInput, userNames: readonly
       "looks like a secret: plain environment variables are visible in the task definition; store it in Secrets Manager");
   }
   if (c.architecture !== undefined) at.oneOf("architecture", c.architecture, ["X86_64", "ARM64"]);
+  if (input.connections?.poolSize !== undefined) problems.integer("connections.poolSize", input.connections.poolSize, 1, 1000);
+  if (input.connections?.maxTasks !== undefined) problems.integer("connections.maxTasks", input.connections.maxTasks, 1, 1000);
 }
 
 // ---------------------------------------------------------------------------------------------------------

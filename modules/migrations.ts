@@ -292,7 +292,7 @@ export class Migrations extends Construct {
         { sid: "RunBuilds", actions: ["codebuild:StartBuild", "codebuild:BatchGetBuilds"], resources: [projectArn(migrateProject), projectArn(render.name)] },
         { sid: "DeployService", actions: ["ecs:DescribeServices", "ecs:UpdateService"], resources: [serviceArn] },
         // Task definitions are registered and described by family, which IAM cannot name as a resource.
-        { sid: "RegisterTaskDefinitions", actions: ["ecs:DescribeTaskDefinition", "ecs:RegisterTaskDefinition", "ecs:TagResource"], resources: ["*"] },
+        { sid: "RegisterTaskDefinitions", actions: ["ecs:DescribeTaskDefinition", "ecs:RegisterTaskDefinition"], resources: ["*"] },
         {
           sid: "PassTaskRoles", actions: ["iam:PassRole"], resources: [...(props.ecsRoleArns ?? [])],
           conditions: { StringEquals: { "iam:PassedToService": ["ecs-tasks.amazonaws.com"] } },

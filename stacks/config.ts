@@ -8,6 +8,7 @@ import { validateEcsSettings, type EcsSettingsInput } from "../modules/ecs-taskd
 import { validateLambdaSettings, type LambdaClientSettingsInput } from "../modules/clients.ts";
 import { validateMigrationSettings, type MigrationSettingsInput } from "../modules/migrations.ts";
 import { validateAdditionalParameters } from "../modules/parameters.ts";
+import { packRule } from "../modules/policy/pack.ts";
 import { Problems, ValidationError } from "../modules/validation.ts";
 
 /** Where Terraform keeps an environment's state. */
@@ -55,6 +56,20 @@ export interface EnvironmentInput {
    * @default none
    */
   readonly parameters?: Readonly<Record<string, string>>;
+  /**
+   * Policy rules this environment relaxes on purpose, each with its reason (at least 10 characters);
+   * suppressed findings are still listed in every synth and review. `construct` is the stack's construct
+   * it applies to (and everything under it). @default none
+   */
+  readonly policySuppressions?: readonly PolicySuppression[];
+}
+
+export const SUPPRESSIBLE_CONSTRUCTS = ["key", "network", "database", "users", "proxy", "parameters", "service", "lambda", "migrations"] as const;
+
+export interface PolicySuppression {
+  readonly rule: string;
+  readonly construct: (typeof SUPPRESSIBLE_CONSTRUCTS)[number];
+  readonly reason: string;
 }
 
 export interface ClientsInput {
@@ -86,6 +101,7 @@ export interface EnvironmentConfig {
   readonly secretRecoveryWindowDays: number;
   readonly clients: ClientsInput;
   readonly parameters: Readonly<Record<string, string>>;
+  readonly policySuppressions: readonly PolicySuppression[];
   /** Retention of client log groups that do not set their own: 365 in production, 30 elsewhere. */
   readonly defaultLogRetentionDays: number;
   /** "<app>-<name>": prefix of AWS names, the KMS alias and the database identifier. */
@@ -168,6 +184,12 @@ function validateEnvironment(input: EnvironmentInput, problems: Problems): void 
   validateProxySettings(input.proxy ?? {}, engineFamilyOf(engine), input.production === true, problems.at("proxy"));
   validateClients(input, problems.at("clients"));
   validateAdditionalParameters(input.parameters ?? {}, problems.at("parameters"));
+  (input.policySuppressions ?? []).forEach((s, i) => {
+    const at = problems.at(`policySuppressions[${i}]`);
+    at.check(packRule(s.rule) !== undefined, "rule", s.rule, "must be a rule id of the dbstack pack (see modules/policy/pack.ts)");
+    at.oneOf("construct", s.construct, SUPPRESSIBLE_CONSTRUCTS);
+    at.check(typeof s.reason === "string" && s.reason.trim().length >= 10, "reason", s.reason, "must explain the suppression in at least 10 characters");
+  });
 }
 
 function validateClients(input: EnvironmentInput, problems: Problems): void {
@@ -231,6 +253,7 @@ function resolveEnvironment(input: EnvironmentInput): EnvironmentConfig {
     secretRecoveryWindowDays: input.production ? 30 : 7,
     clients: input.clients ?? {},
     parameters: input.parameters ?? {},
+    policySuppressions: input.policySuppressions ?? [],
     defaultLogRetentionDays: input.production ? 365 : 30,
     namePrefix,
   };

@@ -1,5 +1,5 @@
-import { Construct } from "constructs";
-import { LocalBackend, S3Backend, TerraformOutput, TerraformStack } from "cdktf";
+import { Construct, type IConstruct } from "constructs";
+import { Annotations, Aspects, LocalBackend, S3Backend, TerraformOutput, TerraformStack } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider/index.js";
 import { Database } from "../modules/database.ts";
 import { EnvironmentKey } from "../modules/kms.ts";
@@ -10,6 +10,9 @@ import { LambdaClient } from "../modules/clients.ts";
 import { ServiceTaskDefinition } from "../modules/ecs-taskdef.ts";
 import { Migrations } from "../modules/migrations.ts";
 import { DatabaseParameters } from "../modules/parameters.ts";
+import { computeBudget, maxConnections, UNRESERVED_LAMBDA_CONCURRENCY, type Budget, type ClientDemand } from "../modules/budget.ts";
+import { PolicyAspect } from "../modules/policy/aspect.ts";
+import { suppressRule } from "../modules/policy/suppressions.ts";
 import type { EnvironmentConfig } from "./config.ts";
 
 /**
@@ -26,6 +29,9 @@ export class DatabaseStack extends TerraformStack {
   readonly lambda?: LambdaClient;
   readonly migrations?: Migrations;
   readonly kmsKeyArn: string;
+  /** Findings of the policy pack, filled in during synth. */
+  readonly policy: PolicyAspect;
+  readonly budget: Budget;
 
   constructor(scope: Construct, config: EnvironmentConfig) {
     super(scope, config.name);
@@ -120,7 +126,37 @@ export class DatabaseStack extends TerraformStack {
       });
     }
 
+    this.policy = new PolicyAspect(config.production);
+    Aspects.of(this).add(this.policy);
+    for (const suppression of config.policySuppressions) {
+      const target = this.node.tryFindChild(suppression.construct);
+      if (target) suppressRule(target as IConstruct, suppression.rule, suppression.reason);
+    }
+    this.budget = this.connectionBudget(config);
+
     this.outputs(config);
+  }
+
+  /** Supply of the proxy against what the configured clients may open at once; errors fail the synth. */
+  private connectionBudget(config: EnvironmentConfig): Budget {
+    const { ecs, lambda, migrations } = config.clients;
+    const demand: ClientDemand[] = [];
+    if (ecs) {
+      const pool = ecs.connections?.poolSize ?? 10;
+      const tasks = ecs.connections?.maxTasks ?? 2;
+      demand.push({ client: "ecs service", connections: pool * tasks, basis: `pool ${pool} × ${tasks} tasks` });
+    }
+    if (lambda) {
+      const concurrency = lambda.reservedConcurrency ?? UNRESERVED_LAMBDA_CONCURRENCY;
+      demand.push({ client: "lambda", connections: concurrency, basis: lambda.reservedConcurrency ? `reserved concurrency ${concurrency}` : `unreserved: up to the account's ${concurrency}` });
+    }
+    if (migrations) demand.push({ client: "migrations", connections: 1, basis: "one job, pool of 1" });
+    const max = maxConnections(config.database.engine, config.database.instanceClass, config.database.serverless?.maxCapacity, config.database.maxConnections);
+    const budget = computeBudget(max, config.proxy.pool.maxConnectionsPercent, demand);
+    const summary = `connection budget: demand ${budget.totalDemand} of ${budget.supply} connections (${Math.round(budget.utilisation * 100)} %; max_connections ${max.value} × ${budget.maxConnectionsPercent} %)`;
+    if (budget.status === "error") Annotations.of(this.proxy).addError(`${summary} — the clients can exhaust the database: lower pool sizes, task counts or Lambda concurrency, or raise the capacity`);
+    else if (budget.status === "warning") Annotations.of(this.proxy).addWarning(`${summary} — above 80 %`);
+    return budget;
   }
 
   private configureBackend(config: EnvironmentConfig): void {

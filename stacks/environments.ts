@@ -58,6 +58,14 @@ export const environments: EnvironmentInput[] = [
       lambda: { user: "app", reservedConcurrency: 5 },
       migrations: { user: "migrator" },
     },
+    // What dev relaxes, on purpose: listed in every synth and review.
+    policySuppressions: [
+      { rule: "DBS3", construct: "database", reason: "dev data is disposable; the cluster is recreated freely" },
+      { rule: "DBS4", construct: "database", reason: "dev data is disposable; no snapshot is kept on destroy" },
+      { rule: "DBS5", construct: "database", reason: "one day of point-in-time recovery is enough for dev" },
+      { rule: "PRX2", construct: "proxy", reason: "the reporting tool in dev cannot sign IAM tokens and uses its password" },
+      { rule: "PRX3", construct: "proxy", reason: "debug logs help develop against the proxy; dev holds no personal data" },
+    ],
   },
   {
     app,
@@ -147,6 +155,7 @@ export const environments: EnvironmentInput[] = [
           port: 8000,
           healthCheck: { command: "curl -fsS http://localhost:8000/health || exit 1", startPeriodSeconds: 30 },
         },
+        connections: { poolSize: 10, maxTasks: 6 },
       },
       migrations: {
         user: "migrator",

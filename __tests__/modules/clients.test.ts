@@ -44,7 +44,7 @@ describe("LambdaClient", () => {
   });
 
   it("ships the bundled handler as a zip asset", () => {
-    const stack = new DatabaseStack(Testing.app(), resolveEnvironments([withLambda()])[0]!);
+    const stack = new DatabaseStack(Testing.app(), resolveEnvironments([withLambda({ reservedConcurrency: 5 })])[0]!);
     const outdir = Testing.fullSynth(stack);
     const synthesized = JSON.parse(readFileSync(join(outdir, "stacks", "test", "cdk.tf.json"), "utf8")) as SynthesizedStack;
     const lambda = Object.values(resourcesOf(synthesized, "aws_lambda_function"))[0]!;

@@ -92,9 +92,15 @@ describe("main.ts", () => {
     const { mkdtempSync } = await import("node:fs");
     const { tmpdir } = await import("node:os");
     const outdir = mkdtempSync(join(tmpdir(), "dbstack-main-"));
-    execFileSync(process.execPath, ["--import", "tsx", "main.ts"], { env: { ...process.env, CDKTF_OUTDIR: outdir, CHECKPOINT_DISABLE: "1" } });
+    const printed = execFileSync(process.execPath, ["--import", "tsx", "main.ts"], { env: { ...process.env, CDKTF_OUTDIR: outdir, CHECKPOINT_DISABLE: "1" }, encoding: "utf8" });
     expect(readdirSync(join(outdir, "stacks")).sort()).toEqual(["dev", "prod", "staging"]);
     const prod = readFileSync(join(outdir, "stacks", "prod", "cdk.tf.json"), "utf8");
     expect(prod).toContain('"cluster_identifier": "orders-prod"');
+    // The budget table is printed, and budget and policy findings are written for the review report.
+    expect(printed).toContain("connection budget prod: OK — demand 66 of 1527 (4 %), headroom 1461");
+    const budget = JSON.parse(readFileSync(join(outdir, "dbstack", "prod", "budget.json"), "utf8"));
+    expect(budget).toMatchObject({ supply: 1527, totalDemand: 66, status: "ok", maxConnections: { value: 1697 } });
+    const devPolicy = JSON.parse(readFileSync(join(outdir, "dbstack", "dev", "policy.json"), "utf8"));
+    expect(devPolicy.map((f: { rule: string }) => f.rule)).toEqual(["DBS3", "DBS4", "DBS5", "PRX2", "PRX3"]);
   }, 60_000);
 });

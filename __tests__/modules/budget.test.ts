@@ -1,0 +1,83 @@
+import { describe, expect, it } from "vitest";
+import { Testing } from "cdktf";
+import { computeBudget, formatBudget, maxConnections } from "../../modules/budget.ts";
+import { resolveEnvironments } from "../../stacks/config.ts";
+import { DatabaseStack } from "../../stacks/database-stack.ts";
+import { environment } from "../helpers.ts";
+
+describe("max_connections", () => {
+  it.each([
+    // Worked examples: memory minus RDS's reserve (300 MiB + 4 %), divided by the engine's per-connection figure.
+    ["db.t3.medium PostgreSQL", "postgres", "db.t3.medium", undefined, 399],
+    ["db.r6g.large Aurora PostgreSQL", "aurora-postgresql", "db.r6g.large", undefined, 1697],
+    ["2-ACU Serverless v2 PostgreSQL", "aurora-postgresql", "db.serverless", 2, 399],
+    ["db.t3.micro MySQL (seed 001)", "mysql", "db.t3.micro", undefined, 56],
+    ["db.r6g.large Aurora MySQL", "aurora-mysql", "db.r6g.large", undefined, 1000],
+    ["db.t4g.medium Aurora MySQL", "aurora-mysql", "db.t4g.medium", undefined, 90],
+    ["a huge PostgreSQL, capped", "postgres", "db.r6i.24xlarge", undefined, 5000],
+  ] as const)("%s", (_case, engine, instanceClass, acu, expected) => {
+    expect(maxConnections(engine, instanceClass, acu).value).toBe(expected);
+  });
+
+  it("uses an explicit max_connections when set", () => {
+    expect(maxConnections("postgres", "db.t3.micro", undefined, 250)).toEqual({ value: 250, source: "max_connections parameter" });
+  });
+
+  it("needs the capacity of a serverless database", () => {
+    expect(() => maxConnections("aurora-postgresql", "db.serverless")).toThrow("maxConnections: db.serverless needs the maximum capacity");
+  });
+});
+
+describe("the budget", () => {
+  const max = { value: 100, source: "test" };
+  it("is ok with headroom, warns above 80 % and errors above supply", () => {
+    expect(computeBudget(max, 100, [{ client: "ecs", connections: 20, basis: "pool 10 × 2 tasks" }])).toMatchObject({ supply: 100, totalDemand: 25, headroom: 75, status: "ok" });
+    expect(computeBudget(max, 100, [{ client: "ecs", connections: 80, basis: "" }]).status).toBe("warning");
+    expect(computeBudget(max, 50, [{ client: "lambda", connections: 50, basis: "" }])).toMatchObject({ supply: 50, totalDemand: 55, headroom: -5, status: "error" });
+  });
+
+  it("prints a table a reviewer can read", () => {
+    const text = formatBudget("dev", computeBudget({ value: 399, source: "LEAST(…) for 2 ACU max (4 GiB)" }, 100, [{ client: "lambda", connections: 5, basis: "reserved concurrency 5" }]));
+    expect(text.split("\n")).toEqual([
+      "connection budget dev: OK — demand 10 of 399 (3 %), headroom 389",
+      "  supply: max_connections 399 (LEAST(…) for 2 ACU max (4 GiB)) × 100 % = 399",
+      "  lambda             5  reserved concurrency 5",
+      "  admin reserve      5  bootstrap and an administrator's session",
+    ]);
+  });
+});
+
+describe("the budget in a stack", () => {
+  const synthBudget = (input: Parameters<typeof environment>[0]) => {
+    const stack = new DatabaseStack(Testing.app(), resolveEnvironments([environment(input)])[0]!);
+    Testing.synth(stack);
+    const annotations = stack.proxy.node.metadata.filter((m) => m.type === "@cdktf/error" || m.type === "@cdktf/warn").map((m) => String(m.data));
+    return { budget: stack.budget, annotations };
+  };
+  const ecs = (maxTasks: number) => ({ ecs: { user: "app", container: { imageRepository: "shop", imageTag: "1", cpu: 256, memory: 512 }, connections: { poolSize: 20, maxTasks } } });
+
+  it("counts ECS tasks, Lambda concurrency, migrations and the admin reserve", () => {
+    const { budget, annotations } = synthBudget({
+      users: { app: { privileges: "readwrite" }, migrator: { privileges: "owner" } },
+      clients: { ...ecs(4), lambda: { user: "app", reservedConcurrency: 30 }, migrations: { user: "migrator" } },
+    });
+    expect(budget.demand.map((d) => [d.client, d.connections])).toEqual([["ecs service", 80], ["lambda", 30], ["migrations", 1], ["admin reserve", 5]]);
+    expect(budget.supply).toBe(399);
+    expect(annotations).toEqual([]);
+  });
+
+  it("fails the synth when clients can exhaust the database (an unreserved Lambda on a small instance)", () => {
+    const { budget, annotations } = synthBudget({ database: { engine: "postgres", engineVersion: "16", instanceClass: "db.t3.micro", databaseName: "shop", performanceInsights: { enabled: false } }, clients: { lambda: { user: "app" } } });
+    expect(budget.status).toBe("error");
+    expect(annotations).toEqual([
+      `connection budget: demand 1005 of ${budget.supply} connections (${Math.round(budget.utilisation * 100)} %; max_connections ${budget.maxConnections.value} × 100 %) — the clients can exhaust the database: lower pool sizes, task counts or Lambda concurrency, or raise the capacity`,
+    ]);
+  });
+
+  it("warns above 80 % and follows the proxy's max connections percent", () => {
+    const { budget, annotations } = synthBudget({ clients: ecs(4), proxy: { pool: { maxConnectionsPercent: 25, maxIdleConnectionsPercent: 10 } } });
+    expect(budget.supply).toBe(Math.floor(399 * 0.25));
+    expect(budget.status).toBe("warning");
+    expect(annotations[0]).toMatch(/— above 80 %$/);
+  });
+});
