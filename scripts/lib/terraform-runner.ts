@@ -103,7 +103,9 @@ export async function readSynthesizedStacks(outdir: string): Promise<Map<string,
   const stacksDir = join(outdir, "stacks");
   const stacks = new Map<string, Record<string, unknown>>();
   for (const name of (await readdir(stacksDir)).sort()) {
-    stacks.set(name, JSON.parse(await readFile(join(stacksDir, name, "cdk.tf.json"), "utf8")));
+    // A directory without cdk.tf.json is left over from a stack that no longer synthesizes.
+    const file = join(stacksDir, name, "cdk.tf.json");
+    if (await access(file).then(() => true, () => false)) stacks.set(name, JSON.parse(await readFile(file, "utf8")));
   }
   return stacks;
 }

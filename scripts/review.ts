@@ -1,0 +1,68 @@
+/**
+ * npm run review: one page for a pull request — what each environment's synth holds, policy findings,
+ * the connection budget, a diagram of the data path, and (with --base) what changed, stateful
+ * replacements first. Reads cdktf.out; needs no AWS credentials.
+ *
+ * Exit codes: 0 written; 2 usage or unreadable synth; 7 --fail-on-replace and a stateful resource would
+ * be replaced or destroyed.
+ */
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { EXIT, ScriptError, runScript } from "./lib/cli.ts";
+import { buildReview, renderMarkdown, type SynthesizedEnvironment } from "./lib/review.ts";
+import { readSynthesizedStacks } from "./lib/terraform-runner.ts";
+
+export const REPLACEMENT_EXIT_CODE = 7;
+
+const HELP = `usage: npm run review -- [--outdir cdktf.out] [--base <dir>] [--fail-on-replace] [--output markdown|json]
+
+Writes <outdir>/review.md (or prints JSON with --output json). With --base, compares with the synth in
+<dir> (e.g. the target branch's cdktf.out) and lists added, removed and changed resources.
+
+Exit codes: 0 written, 2 usage or unreadable synth, 7 a stateful resource would be replaced (--fail-on-replace).`;
+
+async function readSynth(outdir: string): Promise<SynthesizedEnvironment[]> {
+  const stacks = await readSynthesizedStacks(outdir).catch(() => {
+    throw new ScriptError(EXIT.usage, `cannot read ${join(outdir, "stacks")}: run npm run synth first`);
+  });
+  const report = (name: string, file: string) => {
+    const path = join(outdir, "dbstack", name, file);
+    return existsSync(path) ? JSON.parse(readFileSync(path, "utf8")) : undefined;
+  };
+  return [...stacks].map(([name, stack]) => ({ name, stack, policy: report(name, "policy.json"), budget: report(name, "budget.json") }));
+}
+
+async function main(): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      strict: true,
+      options: {
+        outdir: { type: "string", default: "cdktf.out" }, base: { type: "string" }, "fail-on-replace": { type: "boolean", default: false },
+        output: { type: "string", default: "markdown" }, help: { type: "boolean", short: "h", default: false },
+      },
+    }));
+  } catch (error) {
+    throw new ScriptError(EXIT.usage, `${(error as Error).message}\n\n${HELP}`);
+  }
+  if (values.help) {
+    console.log(HELP);
+    return EXIT.ok;
+  }
+  if (!["markdown", "json"].includes(values.output)) throw new ScriptError(EXIT.usage, `--output must be markdown or json, not ${values.output}`);
+  const review = buildReview(await readSynth(values.outdir), values.base ? await readSynth(values.base) : undefined);
+  if (values.output === "json") console.log(JSON.stringify(review, null, 2));
+  else {
+    const file = join(values.outdir, "review.md");
+    writeFileSync(file, renderMarkdown(review));
+    console.log(`wrote ${file}: ${review.environments.length} environment(s), ${review.replacements.length} stateful replacement(s)`);
+  }
+  if (values["fail-on-replace"] && review.replacements.length > 0) {
+    for (const r of review.replacements) console.error(`replacement: ${r.environment} ${r.address}: ${r.reason}`);
+    return REPLACEMENT_EXIT_CODE;
+  }
+  return EXIT.ok;
+}
+
+process.exitCode = await runScript(main);
