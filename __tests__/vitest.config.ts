@@ -8,6 +8,7 @@ export default defineConfig({
     setupFiles: ["__tests__/setup.ts"],
     // Terraform plans of every stack are the slowest tests; forks keep each file's memory separate.
     pool: "forks",
+    isolate: false,
     testTimeout: 20_000,
     hookTimeout: 300_000,
   },

@@ -1,9 +1,10 @@
 import { Construct } from "constructs";
 import { AssetType, TerraformAsset } from "cdktf";
-import { buildSync } from "esbuild";
-import { mkdtempSync } from "node:fs";
+import { buildSync, version as esbuildVersion } from "esbuild";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group/index.js";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role/index.js";
@@ -66,23 +67,43 @@ export interface LambdaClientProps {
 }
 
 const HANDLER_SOURCE = fileURLToPath(new URL("../scripts/lambda/db-check.ts", import.meta.url));
+const PROJECT_ROOT = fileURLToPath(new URL("..", import.meta.url));
 let bundledHandlerDir: string | undefined;
 
-/** Bundles the example handler once per process; the asset's hash changes only when its code does. */
+/**
+ * Bundles the example handler with esbuild, once per change: the bundle is cached under
+ * node_modules/.cache by a hash of the handler, the lock file and esbuild's version, because esbuild
+ * runs as a child process and would otherwise cost every synth half a second.
+ */
 export function bundleHandler(): string {
   if (bundledHandlerDir) return bundledHandlerDir;
-  const dir = mkdtempSync(join(tmpdir(), "dbstack-lambda-"));
-  buildSync({
-    entryPoints: [HANDLER_SOURCE],
-    outfile: join(dir, "index.js"),
-    bundle: true,
-    platform: "node",
-    target: "node20",
-    format: "cjs",
-    external: ["pg-native"],
-    legalComments: "none",
-    logLevel: "error",
-  });
+  const hash = createHash("sha256");
+  for (const file of [HANDLER_SOURCE, join(PROJECT_ROOT, "package-lock.json")]) hash.update(readFileSync(file));
+  hash.update(esbuildVersion);
+  const dir = join(PROJECT_ROOT, "node_modules", ".cache", "dbstack", "lambda", hash.digest("hex").slice(0, 16));
+  if (!existsSync(join(dir, "index.js"))) {
+    const staging = mkdtempSync(join(tmpdir(), "dbstack-lambda-"));
+    buildSync({
+      entryPoints: [HANDLER_SOURCE],
+      outfile: join(staging, "index.js"),
+      bundle: true,
+      platform: "node",
+      target: "node20",
+      format: "cjs",
+      minify: true,
+      keepNames: true,
+      external: ["pg-native"],
+      legalComments: "none",
+      logLevel: "error",
+    });
+    mkdirSync(dirname(dir), { recursive: true });
+    // Renamed into place whole, so a concurrent synth never sees half a bundle.
+    try {
+      renameSync(staging, dir);
+    } catch {
+      if (!existsSync(join(dir, "index.js"))) throw new Error(`bundleHandler: cannot write ${dir}`);
+    }
+  }
   bundledHandlerDir = dir;
   return dir;
 }

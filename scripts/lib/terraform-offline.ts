@@ -18,14 +18,15 @@ const OFFLINE_PROVIDER_SETTINGS = {
 };
 
 /**
- * A copy of a synthesized stack for offline checks. The backend becomes local and the aws provider stops
- * calling STS/IMDS; `allowed_account_ids` goes too, since without an account lookup it cannot be checked.
- * Nothing else changes, so what is planned is what was synthesized.
+ * A copy of a synthesized stack for offline checks. The backend block goes (Terraform's default is a
+ * local state, which needs no `init` of its own) and the aws provider stops calling STS/IMDS;
+ * `allowed_account_ids` goes too, since without an account lookup it cannot be checked. Nothing else
+ * changes, so what is planned is what was synthesized.
  */
 export function offlineStack(stack: Json): Json {
   const copy = structuredClone(stack);
-  const terraform = (copy.terraform ?? {}) as Json;
-  terraform.backend = { local: { path: "terraform.tfstate" } };
+  const terraform = { ...(copy.terraform as Json | undefined) };
+  delete terraform.backend;
   copy.terraform = terraform;
   const providers = ((copy.provider ?? {}) as Json).aws as Json[] | undefined;
   if (!providers || providers.length === 0) throw new Error("stack has no aws provider block");

@@ -55,7 +55,8 @@ export class OfflineWorkspace {
   }
 
   /**
-   * init (from the shared install), validate and, unless `plan` is false, plan one synthesized stack.
+   * Validates and, unless `plan` is false, plans one synthesized stack, with the providers the shared
+   * `init` installed (a stack without a backend block needs no init of its own).
    * Never throws for Terraform's errors: they come back in the result.
    */
   async check(stackName: string, stackJson: Record<string, unknown>, plan = true): Promise<OfflineCheck> {
@@ -77,10 +78,8 @@ export class OfflineWorkspace {
       }
     };
     const seconds = () => (Date.now() - started) / 1000;
-    for (const args of [["init", "-input=false", "-no-color"], ["validate", "-no-color"]]) {
-      const result = await step(args);
-      if (result.error) return { stack: stackName, ok: false, expectedResources, error: result.error, seconds: seconds() };
-    }
+    const validated = await step(["validate", "-no-color"]);
+    if (validated.error) return { stack: stackName, ok: false, expectedResources, error: validated.error, seconds: seconds() };
     if (!plan) return { stack: stackName, ok: true, expectedResources, seconds: seconds() };
     const planned = await step(["plan", "-refresh=false", "-input=false", "-lock=false", "-no-color"]);
     if (planned.error) return { stack: stackName, ok: false, expectedResources, error: planned.error, seconds: seconds() };
@@ -110,12 +109,15 @@ export async function readSynthesizedStacks(outdir: string): Promise<Map<string,
   return stacks;
 }
 
-/** Runs checks with at most `parallelism` terraform processes at once (each plan is CPU-bound). */
-export async function checkAll(workspace: OfflineWorkspace, stacks: Map<string, Record<string, unknown>>, parallelism = 2): Promise<OfflineCheck[]> {
+/**
+ * Runs checks with at most `parallelism` terraform processes at once (each plan is CPU-bound). Stacks
+ * named in `validateOnly` are validated but not planned (their plan would need AWS, e.g. SSM reads).
+ */
+export async function checkAll(workspace: OfflineWorkspace, stacks: Map<string, Record<string, unknown>>, parallelism = 2, validateOnly: ReadonlySet<string> = new Set()): Promise<OfflineCheck[]> {
   const queue = [...stacks.entries()];
   const results: OfflineCheck[] = [];
   const worker = async () => {
-    for (let next = queue.shift(); next; next = queue.shift()) results.push(await workspace.check(next[0], next[1]));
+    for (let next = queue.shift(); next; next = queue.shift()) results.push(await workspace.check(next[0], next[1], !validateOnly.has(next[0])));
   };
   await Promise.all(Array.from({ length: Math.max(1, parallelism) }, worker));
   return results.sort((a, b) => a.stack.localeCompare(b.stack));
