@@ -2,8 +2,7 @@ import { Construct } from "constructs";
 import { AssetType, TerraformAsset } from "cdktf";
 import { buildSync, version as esbuildVersion } from "esbuild";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group/index.js";
@@ -17,6 +16,7 @@ import type { Network } from "./network.ts";
 import type { DatabaseProxy } from "./proxy.ts";
 import type { UserAuth } from "./users.ts";
 import { Problems } from "./validation.ts";
+import { zipSingleFile } from "./zip.ts";
 
 export interface LambdaClientSettingsInput {
   /** The database user the function connects as; it must authenticate with IAM (no password in Lambda). */
@@ -68,25 +68,24 @@ export interface LambdaClientProps {
 
 const HANDLER_SOURCE = fileURLToPath(new URL("../scripts/lambda/db-check.ts", import.meta.url));
 const PROJECT_ROOT = fileURLToPath(new URL("..", import.meta.url));
-let bundledHandlerDir: string | undefined;
+let bundledHandler: string | undefined;
 
 /**
- * Bundles the example handler with esbuild, once per change: the bundle is cached under
- * node_modules/.cache by a hash of the handler, the lock file and esbuild's version, because esbuild
- * runs as a child process and would otherwise cost every synth half a second.
+ * Bundles the example handler with esbuild and zips it, once per change: the archive is cached under
+ * node_modules/.cache by a hash of the handler, the lock file and esbuild's version, because esbuild runs
+ * as a child process and would otherwise cost every synth half a second. Returns the zip's path.
  */
 export function bundleHandler(): string {
-  if (bundledHandlerDir) return bundledHandlerDir;
+  if (bundledHandler) return bundledHandler;
   const hash = createHash("sha256");
   for (const file of [HANDLER_SOURCE, join(PROJECT_ROOT, "package-lock.json")]) hash.update(readFileSync(file));
   hash.update(esbuildVersion);
-  const dir = join(PROJECT_ROOT, "node_modules", ".cache", "dbstack", "lambda", hash.digest("hex").slice(0, 16));
-  if (!existsSync(join(dir, "index.js"))) {
-    const staging = mkdtempSync(join(tmpdir(), "dbstack-lambda-"));
-    buildSync({
+  const zip = join(PROJECT_ROOT, "node_modules", ".cache", "dbstack", "lambda", `${hash.digest("hex").slice(0, 16)}.zip`);
+  if (!existsSync(zip)) {
+    const result = buildSync({
       entryPoints: [HANDLER_SOURCE],
-      outfile: join(staging, "index.js"),
       bundle: true,
+      write: false,
       platform: "node",
       target: "node20",
       format: "cjs",
@@ -96,16 +95,14 @@ export function bundleHandler(): string {
       legalComments: "none",
       logLevel: "error",
     });
-    mkdirSync(dirname(dir), { recursive: true });
-    // Renamed into place whole, so a concurrent synth never sees half a bundle.
-    try {
-      renameSync(staging, dir);
-    } catch {
-      if (!existsSync(join(dir, "index.js"))) throw new Error(`bundleHandler: cannot write ${dir}`);
-    }
+    mkdirSync(dirname(zip), { recursive: true });
+    // Written aside and renamed into place, so a concurrent synth never reads half an archive.
+    const staging = `${zip}.${process.pid}.tmp`;
+    writeFileSync(staging, zipSingleFile("index.js", Buffer.from(result.outputFiles[0]!.contents)));
+    renameSync(staging, zip);
   }
-  bundledHandlerDir = dir;
-  return dir;
+  bundledHandler = zip;
+  return zip;
 }
 
 /**
@@ -152,7 +149,7 @@ export class LambdaClient extends Construct {
     });
     props.proxy.grantConnect(role, s.user);
 
-    const bundle = new TerraformAsset(this, "code", { path: bundleHandler(), type: AssetType.ARCHIVE });
+    const bundle = new TerraformAsset(this, "code", { path: bundleHandler(), type: AssetType.FILE });
     const fn = new LambdaFunction(this, "function", {
       functionName: props.name,
       description: "dbstack example client: SELECT 1 through RDS Proxy with an IAM token over TLS",

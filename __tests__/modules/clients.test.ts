@@ -1,5 +1,6 @@
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { Testing } from "cdktf";
@@ -7,6 +8,7 @@ import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function/index.js
 import { resolveEnvironments } from "../../stacks/config.ts";
 import { DatabaseStack } from "../../stacks/database-stack.ts";
 import type { LambdaClientSettingsInput } from "../../modules/clients.ts";
+import { zipSingleFile } from "../../modules/zip.ts";
 import { environment, resourcesOf, synthEnvironment, type SynthesizedStack } from "../helpers.ts";
 
 const withLambda = (lambda: Partial<LambdaClientSettingsInput> = {}) => environment({ clients: { lambda: { user: "app", ...lambda } } });
@@ -43,15 +45,23 @@ describe("LambdaClient", () => {
     expect(fn.depends_on).toEqual([expect.stringMatching(/^aws_cloudwatch_log_group\.lambda_log-group_/), expect.stringMatching(/^aws_iam_role_policy\.lambda_role-policy_/)]);
   });
 
-  it("ships the bundled handler as a zip asset", () => {
+  it("ships the bundled handler as a zip asset whose index.js loads and exports the handler", () => {
     const stack = new DatabaseStack(Testing.app(), resolveEnvironments([withLambda({ reservedConcurrency: 5 })])[0]!);
     const outdir = Testing.fullSynth(stack);
     const synthesized = JSON.parse(readFileSync(join(outdir, "stacks", "test", "cdk.tf.json"), "utf8")) as SynthesizedStack;
     const lambda = Object.values(resourcesOf(synthesized, "aws_lambda_function"))[0]!;
-    expect(lambda.filename).toMatch(/^assets\/lambda_code_[0-9A-F]+\/[0-9A-F]+\/archive\.zip$/);
+    expect(lambda.filename).toMatch(/^assets\/lambda_code_[0-9A-F]+\/[0-9A-F]+\/[0-9a-f]{16}\.zip$/);
     expect(lambda.source_code_hash).toMatch(/^[0-9A-F]{32}$/);
-    const listing = execFileSync("unzip", ["-l", join(outdir, "stacks", "test", String(lambda.filename))], { encoding: "utf8" });
-    expect(listing).toMatch(/\sindex\.js\n/);
+    const unpacked = mkdtempSync(join(tmpdir(), "dbstack-lambda-zip-"));
+    execFileSync("unzip", ["-q", join(outdir, "stacks", "test", String(lambda.filename)), "-d", unpacked]);
+    const loaded = execFileSync(process.execPath, ["-e", `const m = require(${JSON.stringify(join(unpacked, "index.js"))}); console.log(typeof m.handler, typeof m.createHandler)`], { encoding: "utf8" });
+    expect(loaded.trim()).toBe("function function");
+  });
+
+  it("zips the same code to the same bytes, so the asset hash only moves when the code does", () => {
+    const content = Buffer.from("exports.handler = async () => 1;\n");
+    expect(zipSingleFile("index.js", content).equals(zipSingleFile("index.js", content))).toBe(true);
+    expect(zipSingleFile("index.js", content).readUInt32LE(0)).toBe(0x04034b50);
   });
 
   it.each([
