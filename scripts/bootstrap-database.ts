@@ -6,11 +6,10 @@
  *   cdktf output <env> --outputs-file outputs.json
  *   node --import tsx scripts/bootstrap-database.ts --outputs outputs.json --stack <env> [--dry-run]
  */
-import { parseArgs } from "node:util";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { STSClient } from "@aws-sdk/client-sts";
 import { bootstrapUsersFromOutputs, runBootstrap, type BootstrapRequest } from "./lib/bootstrap.ts";
-import { EXIT, EXIT_CODE_HELP, ScriptError, runScript } from "./lib/cli.ts";
+import { EXIT, EXIT_CODE_HELP, ScriptError, parseFlags, runScript } from "./lib/cli.ts";
 import { assumeRole, iamAuthToken } from "./lib/iam-token.ts";
 import { readOutputs, requireString } from "./lib/stack-outputs.ts";
 import { isProxyEndpoint, tlsSettings, type CaSet, type TlsMode } from "./lib/tls.ts";
@@ -39,25 +38,14 @@ users; run with --rotate to give every password user a new password.
 ${EXIT_CODE_HELP}`;
 
 async function main(): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      strict: true,
-      options: {
-        outputs: { type: "string" }, stack: { type: "string" }, host: { type: "string" }, port: { type: "string" },
-        region: { type: "string" }, "master-auth": { type: "string" }, "assume-role": { type: "string" },
-        tls: { type: "string", default: "verify-full" }, "ca-file": { type: "string" }, "wait-seconds": { type: "string", default: "600" },
-        rotate: { type: "boolean", default: false }, "dry-run": { type: "boolean", default: false },
-        output: { type: "string", default: "text" }, help: { type: "boolean", short: "h", default: false },
-      },
-    }));
-  } catch (error) {
-    throw new ScriptError(EXIT.usage, `${(error as Error).message}\n\n${HELP}`);
-  }
-  if (values.help) {
-    console.log(HELP);
-    return EXIT.ok;
-  }
+  const values = parseFlags({
+    outputs: { type: "string" }, stack: { type: "string" }, host: { type: "string" }, port: { type: "string" },
+    region: { type: "string" }, "master-auth": { type: "string" }, "assume-role": { type: "string" },
+    tls: { type: "string", default: "verify-full" }, "ca-file": { type: "string" }, "wait-seconds": { type: "string", default: "600" },
+    rotate: { type: "boolean", default: false }, "dry-run": { type: "boolean", default: false },
+    output: { type: "string", default: "text" },
+  }, HELP);
+  if (!values) return EXIT.ok;
   if (!values.outputs || !values.stack) throw new ScriptError(EXIT.usage, "--outputs and --stack are required (see --help)");
   if (!["verify-full", "require"].includes(values.tls)) throw new ScriptError(EXIT.usage, `--tls must be verify-full or require, not ${values.tls}`);
   if (!["text", "json"].includes(values.output)) throw new ScriptError(EXIT.usage, `--output must be text or json, not ${values.output}`);

@@ -3,9 +3,8 @@
  *   PGPASSWORD="$(node --import tsx scripts/db-token.ts --host <proxy endpoint> --user app)" psql "host=... sslmode=verify-full"
  * The token is a credential: it goes to stdout only, never to logs.
  */
-import { parseArgs } from "node:util";
 import { STSClient } from "@aws-sdk/client-sts";
-import { EXIT, EXIT_CODE_HELP, ScriptError, runScript } from "./lib/cli.ts";
+import { EXIT, EXIT_CODE_HELP, ScriptError, parseFlags, runScript } from "./lib/cli.ts";
 import { assumeRole, iamAuthToken } from "./lib/iam-token.ts";
 
 const HELP = `usage: db-token --host <endpoint> --user <db user> [--port 5432] [--region <region>] [--assume-role <arn>]
@@ -16,22 +15,11 @@ credentials, or with a role assumed first (--assume-role, e.g. in another accoun
 ${EXIT_CODE_HELP}`;
 
 async function main(): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      strict: true,
-      options: {
-        host: { type: "string" }, user: { type: "string" }, port: { type: "string", default: "5432" }, region: { type: "string" },
-        "assume-role": { type: "string" }, "session-name": { type: "string", default: "dbstack-db-token" }, help: { type: "boolean", short: "h", default: false },
-      },
-    }));
-  } catch (error) {
-    throw new ScriptError(EXIT.usage, `${(error as Error).message}\n\n${HELP}`);
-  }
-  if (values.help) {
-    console.log(HELP);
-    return EXIT.ok;
-  }
+  const values = parseFlags({
+    host: { type: "string" }, user: { type: "string" }, port: { type: "string", default: "5432" }, region: { type: "string" },
+    "assume-role": { type: "string" }, "session-name": { type: "string", default: "dbstack-db-token" },
+  }, HELP);
+  if (!values) return EXIT.ok;
   if (!values.host || !values.user) throw new ScriptError(EXIT.usage, "--host and --user are required (see --help)");
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new ScriptError(EXIT.usage, `--port must be 1..65535, not ${values.port}`);

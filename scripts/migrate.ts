@@ -4,8 +4,7 @@
  * which sets DB_HOST, DB_PORT, DB_NAME, DB_USER, DB_ENGINE_FAMILY, DB_REGION, DB_AUTH and, for password
  * users, DB_PASSWORD.
  */
-import { parseArgs } from "node:util";
-import { EXIT, EXIT_CODE_HELP, ScriptError, runScript } from "./lib/cli.ts";
+import { EXIT, EXIT_CODE_HELP, ScriptError, parseFlags, runScript } from "./lib/cli.ts";
 import { migrate, targetFromEnvironment } from "./lib/migrations.ts";
 import { isProxyEndpoint, type TlsMode } from "./lib/tls.ts";
 
@@ -17,22 +16,11 @@ DB_REGION (iam) and DB_PASSWORD (password).
 ${EXIT_CODE_HELP}`;
 
 async function main(): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      strict: true,
-      options: {
-        "wait-seconds": { type: "string", default: "300" }, tls: { type: "string", default: "verify-full" }, "ca-file": { type: "string" },
-        directory: { type: "string" }, help: { type: "boolean", short: "h", default: false },
-      },
-    }));
-  } catch (error) {
-    throw new ScriptError(EXIT.usage, `${(error as Error).message}\n\n${HELP}`);
-  }
-  if (values.help) {
-    console.log(HELP);
-    return EXIT.ok;
-  }
+  const values = parseFlags({
+    "wait-seconds": { type: "string", default: "300" }, tls: { type: "string", default: "verify-full" }, "ca-file": { type: "string" },
+    directory: { type: "string" },
+  }, HELP);
+  if (!values) return EXIT.ok;
   if (!["verify-full", "require"].includes(values.tls)) throw new ScriptError(EXIT.usage, `--tls must be verify-full or require, not ${values.tls}`);
   const waitSeconds = Number(values["wait-seconds"]);
   if (!Number.isInteger(waitSeconds) || waitSeconds < 0) throw new ScriptError(EXIT.usage, `--wait-seconds must be a whole number, not ${values["wait-seconds"]}`);

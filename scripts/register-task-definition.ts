@@ -6,9 +6,8 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { ECSClient } from "@aws-sdk/client-ecs";
-import { EXIT, EXIT_CODE_HELP, ScriptError, runScript } from "./lib/cli.ts";
+import { EXIT, EXIT_CODE_HELP, ScriptError, parseFlags, runScript } from "./lib/cli.ts";
 import { readOutputs, requireString } from "./lib/stack-outputs.ts";
 import { parseServiceRef, registerRevision, renderTaskDefinition } from "./lib/task-definition.ts";
 
@@ -31,23 +30,12 @@ registers it, and prints the new revision's ARN.
 ${EXIT_CODE_HELP}`;
 
 async function main(): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      strict: true,
-      options: {
-        outputs: { type: "string" }, stack: { type: "string" }, image: { type: "string" }, outdir: { type: "string", default: "cdktf.out" },
-        region: { type: "string" }, "update-service": { type: "string" }, "dry-run": { type: "boolean", default: false },
-        output: { type: "string", default: "text" }, help: { type: "boolean", short: "h", default: false },
-      },
-    }));
-  } catch (error) {
-    throw new ScriptError(EXIT.usage, `${(error as Error).message}\n\n${HELP}`);
-  }
-  if (values.help) {
-    console.log(HELP);
-    return EXIT.ok;
-  }
+  const values = parseFlags({
+    outputs: { type: "string" }, stack: { type: "string" }, image: { type: "string" }, outdir: { type: "string", default: "cdktf.out" },
+    region: { type: "string" }, "update-service": { type: "string" }, "dry-run": { type: "boolean", default: false },
+    output: { type: "string", default: "text" },
+  }, HELP);
+  if (!values) return EXIT.ok;
   if (!values.outputs || !values.stack || !values.image) throw new ScriptError(EXIT.usage, "--outputs, --stack and --image are required (see --help)");
   const outputs = readOutputs(values.outputs, values.stack);
   const templatePath = join(values.outdir, "stacks", values.stack, requireString(outputs, "ecs_task_definition_template"));

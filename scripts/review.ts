@@ -8,8 +8,7 @@
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
-import { EXIT, ScriptError, runScript } from "./lib/cli.ts";
+import { EXIT, ScriptError, parseFlags, runScript } from "./lib/cli.ts";
 import { buildReview, renderMarkdown, type SynthesizedEnvironment } from "./lib/review.ts";
 import { readSynthesizedStacks } from "./lib/terraform-runner.ts";
 
@@ -34,22 +33,11 @@ async function readSynth(outdir: string): Promise<SynthesizedEnvironment[]> {
 }
 
 async function main(): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      strict: true,
-      options: {
-        outdir: { type: "string", default: "cdktf.out" }, base: { type: "string" }, "fail-on-replace": { type: "boolean", default: false },
-        output: { type: "string", default: "markdown" }, help: { type: "boolean", short: "h", default: false },
-      },
-    }));
-  } catch (error) {
-    throw new ScriptError(EXIT.usage, `${(error as Error).message}\n\n${HELP}`);
-  }
-  if (values.help) {
-    console.log(HELP);
-    return EXIT.ok;
-  }
+  const values = parseFlags({
+    outdir: { type: "string", default: "cdktf.out" }, base: { type: "string" }, "fail-on-replace": { type: "boolean", default: false },
+    output: { type: "string", default: "markdown" },
+  }, HELP);
+  if (!values) return EXIT.ok;
   if (!["markdown", "json"].includes(values.output)) throw new ScriptError(EXIT.usage, `--output must be markdown or json, not ${values.output}`);
   const review = buildReview(await readSynth(values.outdir), values.base ? await readSynth(values.base) : undefined);
   if (values.output === "json") console.log(JSON.stringify(review, null, 2));

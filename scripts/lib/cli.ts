@@ -1,3 +1,5 @@
+import { parseArgs, type ParseArgsConfig } from "node:util";
+
 /** Exit codes shared by every script, and the one place errors become them. */
 export const EXIT = {
   ok: 0,
@@ -42,4 +44,26 @@ export async function runScript(main: () => Promise<number>, print: (line: strin
     print(`unexpected error: ${(error as Error)?.message ?? String(error)}`);
     return EXIT.unexpected;
   }
+}
+
+type FlagOptions = NonNullable<ParseArgsConfig["options"]>;
+type FlagConfig<O extends FlagOptions> = { strict: true; options: O & { help: { type: "boolean"; short: "h"; default: false } } };
+
+/**
+ * Strict flag parsing with -h/--help for every script: an unknown or malformed flag is a usage error
+ * (exit 2) with the help text; --help prints it and returns undefined (the caller exits 0).
+ */
+export function parseFlags<const O extends FlagOptions>(options: O, help: string): ReturnType<typeof parseArgs<FlagConfig<O>>>["values"] | undefined {
+  const config = { strict: true, options: { ...options, help: { type: "boolean", short: "h", default: false } } } as FlagConfig<O>;
+  let values: ReturnType<typeof parseArgs<FlagConfig<O>>>["values"];
+  try {
+    ({ values } = parseArgs(config));
+  } catch (error) {
+    throw new ScriptError(EXIT.usage, `${(error as Error).message}\n\n${help}`);
+  }
+  if ((values as { help?: boolean }).help) {
+    console.log(help);
+    return undefined;
+  }
+  return values;
 }
