@@ -79,6 +79,25 @@ describe("against a real PostgreSQL", () => {
     await pool.end();
     expect(calls).toBe(3);
   }, 30_000);
+
+  it("survives an idle connection the server closes, and reconnects", async () => {
+    const idleErrors: string[] = [];
+    const pool = createPool({
+      host: server.host, port: server.port, user: "app", database: "shop", auth: { type: "password", password: password("app") },
+      tls: { mode: "verify-full", caSet: "rds", caFile: server.caFile }, poolSize: 1, idleTimeoutMs: 60_000,
+      onIdleError: (error) => idleErrors.push((error as Error & { code?: string }).code ?? error.message),
+    });
+    const pid = (await pool.query("SELECT pg_backend_pid() AS pid")).rows[0].pid as number;
+    const admin = createPool({
+      host: server.host, port: server.port, user: server.adminUser, database: "postgres", auth: { type: "password", password: server.adminPassword },
+      tls: { mode: "verify-full", caSet: "rds", caFile: server.caFile }, poolSize: 1, idleTimeoutMs: 60_000,
+    });
+    await admin.query("SELECT pg_terminate_backend($1)", [pid]);
+    await admin.end();
+    await expect.poll(() => idleErrors).toEqual(["57P01"]);
+    expect((await pool.query("SELECT 1 AS ok")).rows[0].ok).toBe(1);
+    await pool.end();
+  }, 30_000);
 });
 
 describe("pool settings", () => {

@@ -26,6 +26,12 @@ export interface PoolOptions {
   readonly proxyIdleClientTimeoutSeconds?: number;
   /** @default 10000 */
   readonly connectionTimeoutMs?: number;
+  /**
+   * Called when an idle pooled connection breaks (failover, the proxy's idle timeout, a restart); the
+   * pool drops it and opens a new one when needed. Without a handler such an error would crash the
+   * process. @default a one-line warning with the error code (never the connection settings)
+   */
+  readonly onIdleError?: (error: Error) => void;
 }
 
 export function poolConfig(options: PoolOptions): pg.PoolConfig {
@@ -53,5 +59,9 @@ export function poolConfig(options: PoolOptions): pg.PoolConfig {
 }
 
 export function createPool(options: PoolOptions): pg.Pool {
-  return new pg.Pool(poolConfig(options));
+  const pool = new pg.Pool(poolConfig(options));
+  pool.on("error", options.onIdleError ?? ((error: Error & { code?: string }) => {
+    console.warn(`database connection closed while idle (${error.code ?? error.name}); the pool will reconnect`);
+  }));
+  return pool;
 }
