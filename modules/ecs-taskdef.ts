@@ -1,6 +1,7 @@
 import { Construct } from "constructs";
 import { AssetType, TerraformAsset } from "cdktf";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group/index.js";
@@ -295,8 +296,11 @@ export class ServiceTaskDefinition extends Construct {
           image: TEMPLATE_PLACEHOLDERS.image, secretArn: TEMPLATE_PLACEHOLDERS.secretArn, logGroupName: TEMPLATE_PLACEHOLDERS.logGroupName,
         })],
       };
-      const dir = mkdtempSync(join(tmpdir(), "dbstack-taskdef-"));
-      writeFileSync(join(dir, "task-definition.json"), `${JSON.stringify(template, null, 2)}\n`);
+      // Named by content, so repeated synths reuse one file instead of leaving a new one behind each time.
+      const text = `${JSON.stringify(template, null, 2)}\n`;
+      const dir = join(tmpdir(), "dbstack-task-definitions", createHash("sha256").update(text).digest("hex").slice(0, 16));
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, "task-definition.json"), text);
       this.templatePath = new TerraformAsset(this, "template", { path: join(dir, "task-definition.json"), type: AssetType.FILE }).path;
     }
   }
