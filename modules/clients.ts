@@ -70,15 +70,25 @@ const HANDLER_SOURCE = fileURLToPath(new URL("../scripts/lambda/db-check.ts", im
 const PROJECT_ROOT = fileURLToPath(new URL("..", import.meta.url));
 let bundledHandler: string | undefined;
 
+/** The entry file and every project file it imports, relatively, at any depth: what the bundle is made of. */
+export function localSources(entry: string, seen = new Set<string>()): Set<string> {
+  if (seen.has(entry)) return seen;
+  seen.add(entry);
+  for (const [, specifier] of readFileSync(entry, "utf8").matchAll(/from\s+["'](\.{1,2}\/[^"']+)["']/g)) {
+    localSources(join(dirname(entry), specifier!), seen);
+  }
+  return seen;
+}
+
 /**
  * Bundles the example handler with esbuild and zips it, once per change: the archive is cached under
- * node_modules/.cache by a hash of the handler, the lock file and esbuild's version, because esbuild runs
+ * node_modules/.cache by a hash of the handler and the files it imports, the lock file and esbuild's version, because esbuild runs
  * as a child process and would otherwise cost every synth half a second. Returns the zip's path.
  */
 export function bundleHandler(): string {
   if (bundledHandler) return bundledHandler;
   const hash = createHash("sha256");
-  for (const file of [HANDLER_SOURCE, join(PROJECT_ROOT, "package-lock.json")]) hash.update(readFileSync(file));
+  for (const file of [...localSources(HANDLER_SOURCE), join(PROJECT_ROOT, "package-lock.json")]) hash.update(readFileSync(file));
   hash.update(esbuildVersion);
   const zip = join(PROJECT_ROOT, "node_modules", ".cache", "dbstack", "lambda", `${hash.digest("hex").slice(0, 16)}.zip`);
   if (!existsSync(zip)) {

@@ -12,7 +12,7 @@ import { LOG_RETENTION_DAYS } from "./aws-regions.ts";
 import { renderPolicy, serviceTrustPolicy, writeLogsStatement, type PolicyStatement } from "./iam.ts";
 import type { DatabaseProxy } from "./proxy.ts";
 import { servedByProxy, type DatabaseUsers } from "./users.ts";
-import { Problems } from "./validation.ts";
+import { Problems, isSecretLikeName } from "./validation.ts";
 
 // ---------------------------------------------------------------------------------------------------------
 // Settings
@@ -83,15 +83,10 @@ function range(from: number, to: number, step: number): number[] {
   return Array.from({ length: (to - from) / step + 1 }, (_, i) => from + i * step);
 }
 
-const SECRET_LIKE_NAME = /PASS|SECRET|TOKEN|PRIVATE|CREDENTIAL|API_?KEY|ACCESS_?KEY/i;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const CONTAINER_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,254}$/;
 /** The variables dbstack sets itself. */
 const DATABASE_VARIABLES = ["DB_USER", "DB_PASSWORD", "DB_HOST", "DB_PORT", "DB_NAME", "DB_AUTH", "DB_REGION"];
-
-export function isSecretLikeName(name: string): boolean {
-  return SECRET_LIKE_NAME.test(name);
-}
 
 export function validateEcsSettings(input: EcsSettingsInput, userNames: readonly string[], problems: Problems): void {
   problems.check(userNames.includes(input.user), "user", input.user, `must be one of the environment's users (${userNames.join(", ") || "none configured"})`);

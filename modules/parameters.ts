@@ -1,7 +1,6 @@
 import { Construct } from "constructs";
 import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter/index.js";
-import { isSecretLikeName } from "./ecs-taskdef.ts";
-import { Problems } from "./validation.ts";
+import { Problems, isSecretLikeName } from "./validation.ts";
 
 export interface DatabaseParametersProps {
   /** Tree root, e.g. "/orders/prod/database". */

@@ -10,6 +10,13 @@ export interface Problem {
   readonly allowed: string;
 }
 
+const SECRET_LIKE_NAME = /PASS|SECRET|TOKEN|PRIVATE|CREDENTIAL|API_?KEY|ACCESS_?KEY/i;
+
+/** Whether a variable or parameter name looks like it holds a secret (password, token, key…). */
+export function isSecretLikeName(name: string): boolean {
+  return SECRET_LIKE_NAME.test(name);
+}
+
 export class ValidationError extends Error {
   readonly problems: readonly Problem[];
 

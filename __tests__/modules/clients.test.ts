@@ -7,7 +7,7 @@ import { Testing } from "cdktf";
 import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function/index.js";
 import { resolveEnvironments } from "../../stacks/config.ts";
 import { DatabaseStack } from "../../stacks/database-stack.ts";
-import type { LambdaClientSettingsInput } from "../../modules/clients.ts";
+import { localSources, type LambdaClientSettingsInput } from "../../modules/clients.ts";
 import { zipSingleFile } from "../../modules/zip.ts";
 import { environment, resourcesOf, synthEnvironment, type SynthesizedStack } from "../helpers.ts";
 
@@ -56,6 +56,11 @@ describe("LambdaClient", () => {
     execFileSync("unzip", ["-q", join(outdir, "stacks", "test", String(lambda.filename)), "-d", unpacked]);
     const loaded = execFileSync(process.execPath, ["-e", `const m = require(${JSON.stringify(join(unpacked, "index.js"))}); console.log(typeof m.handler, typeof m.createHandler)`], { encoding: "utf8" });
     expect(loaded.trim()).toBe("function function");
+  });
+
+  it("keys the bundle cache on the handler and every project file it imports", () => {
+    const sources = [...localSources(join(process.cwd(), "scripts/lambda/db-check.ts"))].map((f) => f.replace(`${process.cwd()}/`, ""));
+    expect(sources).toEqual(["scripts/lambda/db-check.ts", "scripts/lib/mysql-cleartext.ts"]);
   });
 
   it("zips the same code to the same bytes, so the asset hash only moves when the code does", () => {

@@ -24,11 +24,7 @@ export function customerManagedKey(value: unknown, what: string): Verdict {
   return unknown(`${what} key ${value} cannot be checked at synth`);
 }
 
-const SECRET_LIKE = /PASS|SECRET|TOKEN|PRIVATE|CREDENTIAL|API_?KEY|ACCESS_?KEY/i;
-
-export function isSecretLike(name: string): boolean {
-  return SECRET_LIKE.test(name);
-}
+export { isSecretLikeName as isSecretLike } from "../validation.ts";
 
 export interface Statement {
   readonly Effect?: string;

@@ -6,6 +6,7 @@
 import { Signer } from "@aws-sdk/rds-signer";
 import mysql from "mysql2/promise";
 import pg from "pg";
+import { cleartextPasswordPlugin } from "../lib/mysql-cleartext.ts";
 
 export interface CheckSettings {
   readonly host: string;
@@ -50,8 +51,7 @@ export const selectOne: Query = async (s, password) => {
   const connection = await mysql.createConnection({
     host: s.host, port: s.port, user: s.user, database: s.database, password,
     ssl: { rejectUnauthorized: true },
-    // IAM tokens travel as a cleartext password, which is why TLS is not optional.
-    authPlugins: { mysql_clear_password: () => () => Buffer.from(`${password}\0`) },
+    authPlugins: cleartextPasswordPlugin(password),
   });
   try {
     const [rows] = await connection.query("SELECT 1 AS ok");

@@ -8,6 +8,7 @@ import pg from "pg";
 import { plan, type Dialect, type Login, type PlannedStep, type Privileges } from "./bootstrap-plan.ts";
 import { EXIT, ScriptError } from "./cli.ts";
 import { readMysqlCatalog } from "./mysql-catalog.ts";
+import { cleartextPasswordPlugin } from "./mysql-cleartext.ts";
 import { readPostgresCatalog } from "./postgres-catalog.ts";
 import type { Outputs } from "./stack-outputs.ts";
 import type { NodeTlsSettings } from "./tls.ts";
@@ -101,7 +102,7 @@ export async function runBootstrap(request: BootstrapRequest, deps: BootstrapDep
       const connection = await mysql.createConnection({
         host: request.host, port: request.port, user: masterCredentials.user, password, ...(database ? { database } : {}),
         ssl: request.tls as mysql.SslOptions, connectTimeout: 10_000,
-        ...(masterCredentials.token ? { authPlugins: { mysql_clear_password: () => () => Buffer.from(`${password}\0`) } } : {}),
+        ...(masterCredentials.token ? { authPlugins: cleartextPasswordPlugin(password) } : {}),
       });
       connection.on("error", () => undefined);
       return { raw: connection, query: async (sql) => void (await connection.query(sql)), close: () => connection.end() };

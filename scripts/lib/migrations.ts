@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { EXIT, ScriptError } from "./cli.ts";
 import { iamAuthToken } from "./iam-token.ts";
+import { cleartextPasswordPlugin } from "./mysql-cleartext.ts";
 import { tlsSettings, type TlsOptions } from "./tls.ts";
 import { waitFor, WaitTimeout } from "./wait.ts";
 
@@ -49,7 +50,7 @@ function knexConfig(target: MigrationTarget, directory: string): Knex.Config {
     const expiresAt = Date.now() + 10 * 60_000;
     return {
       ...base, password,
-      ...(target.engineFamily === "MYSQL" && target.auth.type === "iam" ? { authPlugins: { mysql_clear_password: () => () => Buffer.from(`${password}\0`) } } : {}),
+      ...(target.engineFamily === "MYSQL" && target.auth.type === "iam" ? { authPlugins: cleartextPasswordPlugin(password) } : {}),
       expirationChecker: () => Date.now() > expiresAt,
     };
   };
