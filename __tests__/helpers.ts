@@ -1,6 +1,6 @@
 import { Testing } from "cdktf";
 import { resolveEnvironments, type EnvironmentInput } from "../stacks/config.ts";
-import { DatabaseStack } from "../stacks/database-stack.ts";
+import { Environment } from "../stacks/environment.ts";
 
 /** A valid non-production environment; tests change one thing at a time. */
 export function environment(overrides: Partial<EnvironmentInput> = {}): EnvironmentInput {
@@ -19,7 +19,7 @@ export function environment(overrides: Partial<EnvironmentInput> = {}): Environm
       databaseSubnetCidrs: ["10.0.128.0/24", "10.0.129.0/24"],
       egress: { type: "none" },
     },
-    database: { engine: "aurora-postgresql", engineVersion: "16.6", instanceClass: "db.t4g.medium", databaseName: "shop" },
+    database: { engine: "aurora-postgresql", engineVersion: "16.12", instanceClass: "db.t4g.medium", databaseName: "shop" },
     users: { app: { auth: "iam", privileges: "readwrite" }, reporting: { auth: "password", privileges: "readonly" } },
     ...overrides,
   };
@@ -29,13 +29,13 @@ export function environment(overrides: Partial<EnvironmentInput> = {}): Environm
 export const fixtures: Record<string, EnvironmentInput> = {
   "rds-postgres": environment({
     name: "rdspg",
-    database: { engine: "postgres", engineVersion: "16.6", instanceClass: "db.t4g.medium", databaseName: "shop", multiAz: true },
+    database: { engine: "postgres", engineVersion: "16.12", instanceClass: "db.t4g.medium", databaseName: "shop", multiAz: true },
   }),
   // Seed 001's shape: a small MySQL instance behind the proxy, reached from Lambda.
   "rds-mysql": environment({
     name: "rdsmysql",
     database: {
-      engine: "mysql", engineVersion: "8.0.40", instanceClass: "db.t3.micro", databaseName: "shop",
+      engine: "mysql", engineVersion: "8.4.7", instanceClass: "db.t3.micro", databaseName: "shop",
       performanceInsights: { enabled: false }, logExports: ["error", "slowquery", "general"],
     },
     users: { lambda: { auth: "iam", privileges: "readwrite" }, etl: { auth: "direct-iam", privileges: "readonly" } },
@@ -43,7 +43,7 @@ export const fixtures: Record<string, EnvironmentInput> = {
   "aurora-mysql": environment({
     name: "auroramysql",
     database: {
-      engine: "aurora-mysql", engineVersion: "8.0.mysql_aurora.3.08.0", instanceClass: "db.r6g.large", readers: 1,
+      engine: "aurora-mysql", engineVersion: "8.0.mysql_aurora.3.10.1", instanceClass: "db.r6g.large", readers: 1,
       databaseName: "shop", logExports: ["audit", "error", "slowquery"], maxConnections: 2000,
     },
     proxy: { clientPasswordAuthType: "MYSQL_CACHING_SHA2_PASSWORD", pool: { sessionPinningFilters: ["EXCLUDE_VARIABLE_SETS"], initQuery: "SET time_zone = '+00:00'" } },
@@ -60,12 +60,52 @@ export const fixtures: Record<string, EnvironmentInput> = {
   }),
 };
 
-/** Synthesizes one environment's stack through the same validation main.ts uses. */
-export function synthEnvironment(input: EnvironmentInput): { json: string; stack: DatabaseStack; parsed: SynthesizedStack } {
+/** Builds one environment's stacks through the same validation main.ts uses, in a fresh test app. */
+export function buildEnvironment(input: EnvironmentInput): Environment {
   const [config] = resolveEnvironments([input]);
-  const stack = new DatabaseStack(Testing.app(), config!);
-  const json = Testing.synth(stack);
-  return { json, stack, parsed: JSON.parse(json) as SynthesizedStack };
+  return new Environment(Testing.app(), config!);
+}
+
+export interface SynthesizedEnvironment {
+  env: Environment;
+  /** Each stack alone, by stack name ("<env>-<layer>"). */
+  stacks: Record<string, { json: string; parsed: SynthesizedStack }>;
+  /** Every stack's resources, data sources, locals and outputs in one document, for assertions on the whole path. */
+  json: string;
+  parsed: SynthesizedStack;
+}
+
+/**
+ * Synthesizes every stack of an environment. Stacks are prepared first, as `app.synth()` does, so every
+ * cross-stack output exists before any stack is written.
+ */
+export function synthEnvironment(input: EnvironmentInput): SynthesizedEnvironment {
+  const env = buildEnvironment(input);
+  for (const stack of env.stacks) stack.prepareStack();
+  const stacks = Object.fromEntries(env.stacks.map((stack) => {
+    const json = Testing.synth(stack);
+    return [stack.node.id, { json, parsed: JSON.parse(json) as SynthesizedStack }];
+  }));
+  const parsed = mergeStacks(Object.values(stacks).map((s) => s.parsed));
+  return { env, stacks, json: JSON.stringify(parsed), parsed };
+}
+
+/** One document with the blocks of several stacks; a key in two stacks would be a bug, so it throws. */
+function mergeStacks(stacks: readonly SynthesizedStack[]): SynthesizedStack {
+  const merged: SynthesizedStack = { terraform: {}, provider: {}, resource: {}, data: {}, locals: {}, output: {} };
+  const mergeInto = (target: Record<string, unknown>, source: Record<string, unknown> | undefined, what: string) => {
+    for (const [key, value] of Object.entries(source ?? {})) {
+      if (key in target && !key.startsWith("cross-stack-")) throw new Error(`${what} ${key} is in two stacks`);
+      target[key] = value;
+    }
+  };
+  for (const stack of stacks) {
+    for (const [type, byName] of Object.entries(stack.resource ?? {})) mergeInto((merged.resource[type] ??= {}), byName, `resource ${type}`);
+    for (const [type, byName] of Object.entries(stack.data ?? {})) mergeInto((merged.data![type] ??= {}), byName, `data source ${type}`);
+    mergeInto(merged.locals as Record<string, unknown>, stack.locals as Record<string, unknown> | undefined, "local");
+    mergeInto(merged.output, Object.fromEntries(Object.entries(stack.output ?? {}).filter(([name]) => !name.startsWith("cross-stack-output-"))), "output");
+  }
+  return merged;
 }
 
 export interface SynthesizedStack {

@@ -10,8 +10,9 @@ import { IamRole } from "@cdktf/provider-aws/lib/iam-role/index.js";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy/index.js";
 import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function/index.js";
 import { LOG_RETENTION_DAYS } from "./aws-regions.ts";
+import { LAMBDA_RUNTIMES, lifecycleOn } from "./catalog/index.ts";
 import type { EngineFamily } from "./database-engines.ts";
-import { renderPolicy, serviceTrustPolicy, writeLogsStatement } from "./iam.ts";
+import { logGroupArn, renderPolicy, serviceTrustPolicy, writeLogsStatement } from "./iam.ts";
 import type { Network } from "./network.ts";
 import type { DatabaseProxy } from "./proxy.ts";
 import type { UserAuth } from "./users.ts";
@@ -36,27 +37,135 @@ export interface LambdaClientSettingsInput {
   readonly logRetentionDays?: number;
 }
 
-export function validateLambdaSettings(input: LambdaClientSettingsInput, users: Readonly<Record<string, UserAuth>>, problems: Problems): void {
+/**
+ * Problems with the Lambda client settings. With `environment.now`, the runtime dbstack deploys
+ * (LAMBDA_RUNTIME) is checked against the dates AWS blocks creating functions on it: refused from that
+ * day, warned about within 90 days of it (reported at `runtime`).
+ */
+export function validateLambdaSettings(input: LambdaClientSettingsInput, users: Readonly<Record<string, UserAuth>>, problems: Problems, environment: { readonly now?: Date } = {}): void {
+  if (environment.now) checkLambdaRuntime(LAMBDA_RUNTIME, environment.now, problems);
   const auth = users[input.user];
   if (problems.check(auth !== undefined, "user", input.user, `must be one of the environment's users (${Object.keys(users).join(", ") || "none configured"})`)) {
     problems.check(auth === "iam", "user", input.user, 'must be an auth: "iam" user: the function signs a token instead of holding a password');
   }
   if (input.memoryMb !== undefined) problems.integer("memoryMb", input.memoryMb, 128, 10240);
   if (input.timeoutSeconds !== undefined) problems.integer("timeoutSeconds", input.timeoutSeconds, 1, 900);
-  if (input.reservedConcurrency !== undefined) problems.integer("reservedConcurrency", input.reservedConcurrency, 1, 1000);
+  if (input.reservedConcurrency !== undefined && problems.integer("reservedConcurrency", input.reservedConcurrency, 1, 1000)
+    && input.reservedConcurrency > DEFAULT_RESERVABLE_CONCURRENCY) {
+    problems.warn("reservedConcurrency", input.reservedConcurrency, `is more than a default account can reserve (${DEFAULT_RESERVABLE_CONCURRENCY}: Lambda keeps 100 of ` +
+      "the account's 1,000 concurrent executions unreserved); AWS refuses it unless the account's concurrency quota was raised (an adjustable quota)");
+  }
   if (input.architecture !== undefined) problems.oneOf("architecture", input.architecture, ["arm64", "x86_64"]);
   if (input.logRetentionDays !== undefined) problems.oneOf("logRetentionDays", input.logRetentionDays, LOG_RETENTION_DAYS);
+}
+
+/** Concurrency one function can reserve in an account with Lambda's default quota (1,000, of which 100 stay unreserved). */
+const DEFAULT_RESERVABLE_CONCURRENCY = 900;
+
+/** The runtime against the catalog: known to the provider, and not blocked (or soon blocked) for new functions. */
+export function checkLambdaRuntime(runtime: string, now: Date, problems: Problems): void {
+  const entry = LAMBDA_RUNTIMES[runtime];
+  const constant = "(LAMBDA_RUNTIME in modules/clients.ts)";
+  if (!entry) {
+    problems.add("runtime", runtime, `must be a Lambda runtime in the catalog: ${Object.keys(LAMBDA_RUNTIMES).join(", ")} ${constant}`);
+    return;
+  }
+  if (!entry.provider) problems.add("runtime", runtime, `is not accepted by hashicorp/aws 5.100.0 (its runtime list ends at nodejs22.x) ${constant}`);
+  const life = lifecycleOn(entry.blockCreate, now);
+  const date = `${entry.blockCreate}${entry.estimated ? " (estimated date)" : ""}`;
+  if (life.status === "retired") {
+    problems.add("runtime", runtime, `AWS Lambda blocks creating functions on ${runtime} since ${date} (updates from ${entry.blockUpdate}): move to a supported runtime ${constant}`);
+  } else if (life.status === "expiring") {
+    problems.warn("runtime", runtime, `AWS Lambda blocks creating functions on ${runtime} from ${date}, in ${life.daysLeft} days (updates from ${entry.blockUpdate}): move to a newer runtime ${constant}`);
+  }
+}
+
+/** A function's log group; its role is made before it, so it derives the group's ARN from this. */
+export function functionLogGroupName(functionName: string): string {
+  return `/aws/lambda/${functionName}`;
+}
+
+export interface FunctionRoleProps {
+  /** The function's name: the role is "<functionName>-lambda" and may write only its log group. */
+  readonly functionName: string;
+  readonly account: string;
+  readonly region: string;
+  /** Why the function exists, for the role's description. */
+  readonly purpose: string;
+}
+
+/**
+ * The execution role of a function inside the VPC, in the IAM layer: writes its own log group (by
+ * derived ARN, since the group lives in a later stack), manages its network interfaces and sends traces.
+ * What it may reach in the database path is added with grants.
+ */
+export class FunctionRole extends Construct {
+  readonly role: IamRole;
+
+  constructor(scope: Construct, id: string, props: FunctionRoleProps) {
+    super(scope, id);
+    this.role = new IamRole(this, "role", {
+      name: `${props.functionName}-lambda`,
+      description: `Lambda ${props.functionName}: ${props.purpose}`,
+      assumeRolePolicy: serviceTrustPolicy("lambda.amazonaws.com", props.account),
+    });
+    new IamRolePolicy(this, "role-policy", {
+      name: "vpc-logs-traces",
+      role: this.role.name,
+      policy: renderPolicy([
+        writeLogsStatement(logGroupArn(props.region, props.account, functionLogGroupName(props.functionName))),
+        // Lambda manages the function's network interfaces; EC2 offers no narrower resource for these calls.
+        {
+          sid: "ManageFunctionNetworkInterfaces",
+          actions: ["ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"],
+          resources: ["*"],
+        },
+        // X-Ray trace ingestion has no resource-level permissions.
+        { sid: "WriteTraces", actions: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], resources: ["*"] },
+      ]),
+    });
+  }
+}
+
+export interface LambdaClientIdentityProps {
+  readonly settings: LambdaClientSettingsInput;
+  /** The function's name, e.g. "orders-dev-db-check". */
+  readonly functionName: string;
+  readonly account: string;
+  readonly region: string;
+  readonly proxy: DatabaseProxy;
+}
+
+/** The example client's role: a function role plus rds-db:connect through the proxy as its user. */
+export class LambdaClientIdentity extends Construct {
+  readonly roleArn: string;
+
+  constructor(scope: Construct, id: string, props: LambdaClientIdentityProps) {
+    super(scope, id);
+    const s = props.settings;
+    const problems = new Problems();
+    validateLambdaSettings(s, Object.fromEntries(props.proxy.userAuth), problems);
+    problems.throwIfAny(`LambdaClientIdentity ${id}`);
+    const { role } = new FunctionRole(this, "function-role", {
+      functionName: props.functionName, account: props.account, region: props.region,
+      purpose: `VPC networking, logs, traces, rds-db:connect as ${s.user}`,
+    });
+    props.proxy.grantConnect(role, s.user);
+    this.roleArn = role.arn;
+  }
 }
 
 export interface LambdaClientProps {
   readonly settings: LambdaClientSettingsInput;
   /** Function name, e.g. "orders-dev-db-check". */
   readonly name: string;
-  readonly account: string;
   readonly region: string;
-  readonly proxy: DatabaseProxy;
+  /** Its execution role, from `LambdaClientIdentity`. */
+  readonly roleArn: string;
+  /** Where clients connect: the proxy's read/write endpoint. */
+  readonly proxyEndpoint: string;
   /** Private application subnets and the database-clients group. */
-  readonly network: Network;
+  readonly network: Pick<Network, "applicationSubnetIds" | "clientsSecurityGroupId">;
   readonly databaseName: string;
   readonly port: number;
   readonly engineFamily: EngineFamily;
@@ -65,6 +174,9 @@ export interface LambdaClientProps {
   /** @default 30 */
   readonly logRetentionDays?: number;
 }
+
+/** What AWS still creates functions with (nodejs20.x: creation blocked since 2026-08-31). */
+export const LAMBDA_RUNTIME = "nodejs22.x";
 
 const HANDLER_SOURCE = fileURLToPath(new URL("../scripts/lambda/db-check.ts", import.meta.url));
 const PROJECT_ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -97,7 +209,7 @@ export function bundleHandler(): string {
       bundle: true,
       write: false,
       platform: "node",
-      target: "node20",
+      target: "node22",
       format: "cjs",
       minify: true,
       keepNames: true,
@@ -118,53 +230,26 @@ export function bundleHandler(): string {
 /**
  * The example Lambda client (seeds 001 and 003): in the private application subnets with the
  * database-clients group, connecting through the proxy with an IAM token over TLS. X-Ray tracing on,
- * logs kept and encrypted, no secret in its environment.
+ * logs kept and encrypted, no secret in its environment. Its role comes from `LambdaClientIdentity`.
  */
 export class LambdaClient extends Construct {
   readonly functionName: string;
   readonly functionArn: string;
-  readonly roleArn: string;
 
   constructor(scope: Construct, id: string, props: LambdaClientProps) {
     super(scope, id);
     const s = props.settings;
-    const problems = new Problems();
-    validateLambdaSettings(s, Object.fromEntries(props.proxy.userAuth), problems);
-    problems.throwIfAny(`LambdaClient ${id}`);
-
     const logGroup = new CloudwatchLogGroup(this, "log-group", {
-      name: `/aws/lambda/${props.name}`,
+      name: functionLogGroupName(props.name),
       retentionInDays: props.logRetentionDays ?? 30,
       kmsKeyId: props.kmsKeyArn,
     });
-    const role = new IamRole(this, "role", {
-      name: `${props.name}-lambda`,
-      description: `Lambda ${props.name}: VPC networking, logs, traces, rds-db:connect as ${s.user}`,
-      assumeRolePolicy: serviceTrustPolicy("lambda.amazonaws.com", props.account),
-    });
-    const basics = new IamRolePolicy(this, "role-policy", {
-      name: "vpc-logs-traces",
-      role: role.name,
-      policy: renderPolicy([
-        writeLogsStatement(logGroup.arn),
-        // Lambda manages the function's network interfaces; EC2 offers no narrower resource for these calls.
-        {
-          sid: "ManageFunctionNetworkInterfaces",
-          actions: ["ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"],
-          resources: ["*"],
-        },
-        // X-Ray trace ingestion has no resource-level permissions.
-        { sid: "WriteTraces", actions: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], resources: ["*"] },
-      ]),
-    });
-    props.proxy.grantConnect(role, s.user);
-
     const bundle = new TerraformAsset(this, "code", { path: bundleHandler(), type: AssetType.FILE });
     const fn = new LambdaFunction(this, "function", {
       functionName: props.name,
       description: "dbstack example client: SELECT 1 through RDS Proxy with an IAM token over TLS",
-      role: role.arn,
-      runtime: "nodejs20.x",
+      role: props.roleArn,
+      runtime: LAMBDA_RUNTIME,
       handler: "index.handler",
       filename: bundle.path,
       sourceCodeHash: bundle.assetHash,
@@ -177,7 +262,7 @@ export class LambdaClient extends Construct {
       vpcConfig: { subnetIds: props.network.applicationSubnetIds, securityGroupIds: [props.network.clientsSecurityGroupId] },
       environment: {
         variables: {
-          DB_HOST: props.proxy.endpoint,
+          DB_HOST: props.proxyEndpoint,
           DB_PORT: String(props.port),
           DB_USER: s.user,
           DB_NAME: props.databaseName,
@@ -185,10 +270,9 @@ export class LambdaClient extends Construct {
           DB_REGION: props.region,
         },
       },
-      dependsOn: [logGroup, basics],
+      dependsOn: [logGroup],
     });
     this.functionName = fn.functionName;
     this.functionArn = fn.arn;
-    this.roleArn = role.arn;
   }
 }

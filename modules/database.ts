@@ -11,7 +11,7 @@ import { RdsClusterParameterGroup } from "@cdktf/provider-aws/lib/rds-cluster-pa
 import { partitionOf } from "./aws-regions.ts";
 import { engineFamilyOf, forceTlsParameterOf, isAurora, type EngineFamily } from "./database-engines.ts";
 import { validateDatabaseSettings, type DatabaseSettings } from "./database-settings.ts";
-import { attachGrant, dbUserArnPrefix, serviceTrustPolicy, type Grantee } from "./iam.ts";
+import { attachGrant, dbUserArn, serviceTrustPolicy, type Grantee } from "./iam.ts";
 import { Problems } from "./validation.ts";
 
 export interface DatabaseProps {
@@ -56,7 +56,6 @@ export class Database extends Construct {
   readonly instances: TerraformResource[] = [];
   private readonly iamAuthentication: boolean;
   /** Created with the first grant, so databases without one synthesize no unused local. */
-  private dbUserArnPrefix?: string;
 
   constructor(scope: Construct, id: string, props: DatabaseProps) {
     super(scope, id);
@@ -225,8 +224,9 @@ export class Database extends Construct {
     if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(dbUser)) {
       throw new Error(`Database grantConnect: "${dbUser}" is not a database user name`);
     }
-    attachGrant(this, `connect-${dbUser}-${grantee.node.id}`, grantee, [
-      { sid: "ConnectToDatabase", actions: ["rds-db:connect"], resources: [`${this.dbUserArnPrefix ??= dbUserArnPrefix(this, this.arn, this.resourceId)}/${dbUser}`] },
+    const id = `connect-${dbUser}-direct`;
+    attachGrant(id, grantee, [
+      { sid: "ConnectToDatabase", actions: ["rds-db:connect"], resources: [dbUserArn(grantee, id, this.arn, this.resourceId, dbUser)] },
     ]);
   }
 

@@ -8,11 +8,11 @@ import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group
 import { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definition/index.js";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role/index.js";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy/index.js";
-import { LOG_RETENTION_DAYS } from "./aws-regions.ts";
-import { renderPolicy, serviceTrustPolicy, writeLogsStatement, type PolicyStatement } from "./iam.ts";
+import { LOG_RETENTION_DAYS, ecrRepositoryProblem } from "./aws-regions.ts";
+import { logGroupArn, renderPolicy, serviceTrustPolicy, writeLogsStatement, type PolicyStatement } from "./iam.ts";
 import type { DatabaseProxy } from "./proxy.ts";
 import { servedByProxy, type DatabaseUsers } from "./users.ts";
-import { Problems, isSecretLikeName } from "./validation.ts";
+import { Problems, credentialIn, isSecretLikeName } from "./validation.ts";
 
 // ---------------------------------------------------------------------------------------------------------
 // Settings
@@ -88,7 +88,11 @@ const CONTAINER_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,254}$/;
 /** The variables dbstack sets itself. */
 const DATABASE_VARIABLES = ["DB_USER", "DB_PASSWORD", "DB_HOST", "DB_PORT", "DB_NAME", "DB_AUTH", "DB_REGION"];
 
-export function validateEcsSettings(input: EcsSettingsInput, userNames: readonly string[], problems: Problems): void {
+/**
+ * Problems with the service settings. With `environment.region`, an ECR repository in another partition
+ * (or a region that does not exist) is refused too.
+ */
+export function validateEcsSettings(input: EcsSettingsInput, userNames: readonly string[], problems: Problems, environment: { readonly region?: string } = {}): void {
   problems.check(userNames.includes(input.user), "user", input.user, `must be one of the environment's users (${userNames.join(", ") || "none configured"})`);
   if (input.mode !== undefined) problems.oneOf("mode", input.mode, ["managed", "template"]);
   if (input.logRetentionDays !== undefined) problems.oneOf("logRetentionDays", input.logRetentionDays, LOG_RETENTION_DAYS);
@@ -97,6 +101,8 @@ export function validateEcsSettings(input: EcsSettingsInput, userNames: readonly
   if (c.name !== undefined) at.matches("name", c.name, CONTAINER_NAME, "must be 1..255 letters, digits, hyphens or underscores");
   at.matches("imageRepository", c.imageRepository, /^[a-z0-9][a-z0-9.-]*(?::\d+)?(?:\/[a-z0-9._-]+)*\/?[a-z0-9._-]+$|^[a-z0-9._-]+(?:\/[a-z0-9._-]+)*$/,
     'must be an image repository without a tag, e.g. "123456789012.dkr.ecr.eu-west-1.amazonaws.com/orders"');
+  const ecrProblem = environment.region === undefined ? undefined : ecrRepositoryProblem(c.imageRepository, environment.region);
+  if (ecrProblem) at.add("imageRepository", c.imageRepository, ecrProblem);
   at.matches("imageTag", c.imageTag, /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, "must be a Docker tag: 1..128 letters, digits, _ . -");
   if (at.oneOf("cpu", c.cpu, Object.keys(FARGATE_SIZES).map(Number))) {
     const allowed = FARGATE_SIZES[c.cpu]!;
@@ -115,8 +121,11 @@ export function validateEcsSettings(input: EcsSettingsInput, userNames: readonly
   for (const name of Object.keys(c.environment ?? {})) {
     if (!at.check(ENV_NAME.test(name), `environment.${name}`, name, "must be a variable name: letters, digits, underscores")) continue;
     if (!at.check(!DATABASE_VARIABLES.includes(name), `environment.${name}`, name, `is set by dbstack (${DATABASE_VARIABLES.join(", ")})`)) continue;
-    at.check(!isSecretLikeName(name), `environment.${name}`, "(redacted)",
-      "looks like a secret: plain environment variables are visible in the task definition; store it in Secrets Manager");
+    if (!at.check(!isSecretLikeName(name), `environment.${name}`, "(redacted)",
+      "looks like a secret: plain environment variables are visible in the task definition; store it in Secrets Manager")) continue;
+    const credential = credentialIn(c.environment![name]);
+    at.check(credential === undefined, `environment.${name}`, "(redacted)",
+      `value looks like ${credential}: plain environment variables are visible in the task definition; store it in Secrets Manager`);
   }
   if (c.architecture !== undefined) at.oneOf("architecture", c.architecture, ["X86_64", "ARM64"]);
   if (input.connections?.poolSize !== undefined) problems.integer("connections.poolSize", input.connections.poolSize, 1, 1000);
@@ -187,54 +196,42 @@ export const TEMPLATE_PLACEHOLDERS = {
 // Construct
 // ---------------------------------------------------------------------------------------------------------
 
-export interface ServiceTaskDefinitionProps {
+/** The log group of a task definition family; its roles are made before it, so they derive its ARN from this. */
+export function serviceLogGroupName(family: string): string {
+  return `/ecs/${family}`;
+}
+
+export interface ServiceIdentityProps {
   readonly settings: EcsSettingsInput;
-  /** Task definition family and role/log-group name prefix, e.g. "orders-prod". */
+  /** Task definition family and role name prefix, e.g. "orders-prod". */
   readonly family: string;
   readonly region: string;
   readonly account: string;
   readonly proxy: DatabaseProxy;
   readonly users: DatabaseUsers;
-  readonly kmsKeyArn: string;
-  /** @default 30 */
-  readonly logRetentionDays?: number;
 }
 
-const ECR_REPOSITORY = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/(.+)$/;
-
 /**
- * A Fargate task definition for the application (or its template), with an execution role that can pull
- * the image, write the service's log group and read exactly the user's secret, and a separate task role
- * that can connect through the proxy when the user authenticates with IAM.
+ * The service's two identities, in the clients' IAM layer: an execution role that can pull the image,
+ * write the service's log group and read exactly the user's secret, and a separate task role that can
+ * connect through the proxy when the user authenticates with IAM.
  */
-export class ServiceTaskDefinition extends Construct {
-  readonly family: string;
+export class ServiceIdentity extends Construct {
   readonly executionRoleArn: string;
   readonly taskRoleArn: string;
-  readonly logGroupName: string;
   readonly userSecretArn: string;
-  /** Managed mode only. */
-  readonly taskDefinitionArn?: string;
-  /** Template mode only: the template's path relative to the stack's synthesized directory. */
-  readonly templatePath?: string;
+  /** How the container authenticates: with an IAM token, or the password from its secret. */
+  readonly auth: "iam" | "password";
 
-  constructor(scope: Construct, id: string, props: ServiceTaskDefinitionProps) {
+  constructor(scope: Construct, id: string, props: ServiceIdentityProps) {
     super(scope, id);
     const s = props.settings;
-    const user = props.users.user(s.user);
     const problems = new Problems();
     validateEcsSettings(s, props.users.all.filter((u) => servedByProxy(u.auth)).map((u) => u.name), problems);
-    problems.throwIfAny(`ServiceTaskDefinition ${id}`);
-    const auth = user.auth === "iam" ? "iam" : "password";
-
-    this.family = props.family;
+    problems.throwIfAny(`ServiceIdentity ${id}`);
+    const user = props.users.user(s.user);
+    this.auth = user.auth === "iam" ? "iam" : "password";
     this.userSecretArn = user.secretArn;
-    const logGroup = new CloudwatchLogGroup(this, "log-group", {
-      name: `/ecs/${props.family}`,
-      retentionInDays: props.logRetentionDays ?? 30,
-      kmsKeyId: props.kmsKeyArn,
-    });
-    this.logGroupName = logGroup.name;
 
     const executionRole = new IamRole(this, "execution-role", {
       name: `${props.family}-ecs-execution`,
@@ -244,7 +241,10 @@ export class ServiceTaskDefinition extends Construct {
     new IamRolePolicy(this, "execution-role-policy", {
       name: "pull-image-and-write-logs",
       role: executionRole.name,
-      policy: renderPolicy([...imagePullStatements(s.container.imageRepository), writeLogsStatement(logGroup.arn)]),
+      policy: renderPolicy([
+        ...imagePullStatements(s.container.imageRepository),
+        writeLogsStatement(logGroupArn(props.region, props.account, serviceLogGroupName(props.family))),
+      ]),
     });
     props.users.grantReadSecret(executionRole, s.user);
 
@@ -253,11 +253,50 @@ export class ServiceTaskDefinition extends Construct {
       description: `Application tasks of ${props.family}`,
       assumeRolePolicy: serviceTrustPolicy("ecs-tasks.amazonaws.com", props.account),
     });
-    if (auth === "iam") props.proxy.grantConnect(taskRole, s.user);
+    if (this.auth === "iam") props.proxy.grantConnect(taskRole, s.user);
     this.executionRoleArn = executionRole.arn;
     this.taskRoleArn = taskRole.arn;
+  }
+}
 
-    const context: ContainerContext = { container: s.container, auth, region: props.region };
+export interface ServiceTaskDefinitionProps {
+  readonly settings: EcsSettingsInput;
+  /** Task definition family, e.g. "orders-prod"; the log group is "/ecs/<family>". */
+  readonly family: string;
+  readonly region: string;
+  /** The roles and secret the task uses. */
+  readonly identity: Pick<ServiceIdentity, "executionRoleArn" | "taskRoleArn" | "userSecretArn" | "auth">;
+  readonly kmsKeyArn: string;
+  /** @default 30 */
+  readonly logRetentionDays?: number;
+}
+
+/**
+ * A Fargate task definition for the application (managed by Terraform), or its template for
+ * register-task-definition.ts, and the service's log group. The container gets its DB_* settings from the
+ * user's secret; the password only when the user authenticates with one.
+ */
+export class ServiceTaskDefinition extends Construct {
+  readonly family: string;
+  readonly logGroupName: string;
+  /** Managed mode only. */
+  readonly taskDefinitionArn?: string;
+  /** Template mode only: the template's path relative to the stack's synthesized directory. */
+  readonly templatePath?: string;
+
+  constructor(scope: Construct, id: string, props: ServiceTaskDefinitionProps) {
+    super(scope, id);
+    const s = props.settings;
+    const { identity } = props;
+    this.family = props.family;
+    const logGroup = new CloudwatchLogGroup(this, "log-group", {
+      name: serviceLogGroupName(props.family),
+      retentionInDays: props.logRetentionDays ?? 30,
+      kmsKeyId: props.kmsKeyArn,
+    });
+    this.logGroupName = logGroup.name;
+
+    const context: ContainerContext = { container: s.container, auth: identity.auth, region: props.region };
     const shape = {
       family: props.family,
       networkMode: "awsvpc",
@@ -269,7 +308,7 @@ export class ServiceTaskDefinition extends Construct {
 
     if ((s.mode ?? "managed") === "managed") {
       const definition = containerDefinition(context, {
-        image: `${s.container.imageRepository}:${s.container.imageTag}`, secretArn: user.secretArn, logGroupName: logGroup.name,
+        image: `${s.container.imageRepository}:${s.container.imageTag}`, secretArn: identity.userSecretArn, logGroupName: logGroup.name,
       });
       this.taskDefinitionArn = new EcsTaskDefinition(this, "task-definition", {
         family: shape.family,
@@ -278,8 +317,8 @@ export class ServiceTaskDefinition extends Construct {
         cpu: shape.cpu,
         memory: shape.memory,
         runtimePlatform: shape.runtimePlatform,
-        executionRoleArn: executionRole.arn,
-        taskRoleArn: taskRole.arn,
+        executionRoleArn: identity.executionRoleArn,
+        taskRoleArn: identity.taskRoleArn,
         containerDefinitions: JSON.stringify([definition]),
       }).arn;
     } else {
@@ -300,6 +339,8 @@ export class ServiceTaskDefinition extends Construct {
     }
   }
 }
+
+const ECR_REPOSITORY = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/(.+)$/;
 
 /** ECR pull rights on exactly the repository; nothing for images from other registries. */
 function imagePullStatements(repository: string): PolicyStatement[] {

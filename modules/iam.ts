@@ -1,7 +1,7 @@
 import type { Construct } from "constructs";
 import { Fn, TerraformLocal } from "cdktf";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy/index.js";
-import { dnsSuffixOf } from "./aws-regions.ts";
+import { dnsSuffixOf, partitionOf } from "./aws-regions.ts";
 
 /**
  * The one way policies are written in dbstack: typed statements rendered to JSON. Resource ARNs may be
@@ -63,23 +63,31 @@ export function serviceTrustPolicy(service: string, sourceAccount?: string): str
   }]);
 }
 
+/**
+ * The ARN of a log group by name, for a role created before (in a stack upstream of) the log group it
+ * writes to: the role's stack cannot reference a resource of a stack applied after it.
+ */
+export function logGroupArn(region: string, account: string, name: string): string {
+  return `arn:${partitionOf(region)}:logs:${region}:${account}:log-group:${name}`;
+}
+
 /** Lets a service write to one log group: create streams in it and put events, nothing else. */
 export function writeLogsStatement(logGroupArn: string): PolicyStatement {
   return { sid: "WriteOwnLogGroup", actions: ["logs:CreateLogStream", "logs:PutLogEvents"], resources: [`${logGroupArn}:*`] };
 }
 
-/** A role a grant can attach a policy to: a provider `IamRole`, or any construct with its name. */
-export interface Grantee {
+/** A role a grant can attach a policy to: a provider `IamRole`, or any construct that names a role. */
+export interface Grantee extends Construct {
   readonly name: string;
-  readonly node: { readonly id: string; readonly path: string };
 }
 
 /**
- * Attaches `statements` to the grantee as an inline policy created in `scope` (the construct that owns
- * the granted resource), so grants are written in one place and never by callers.
+ * Attaches `statements` to the grantee as an inline policy created beside the grantee, in its stack, as
+ * AWS CDK does: the grantee's stack depends on the granted resource's, never the other way round, so a
+ * grant across layered stacks makes no cycle. Callers never write these policies themselves.
  */
-export function attachGrant(scope: Construct, id: string, grantee: Grantee, statements: readonly PolicyStatement[]): IamRolePolicy {
-  return new IamRolePolicy(scope, id, { name: id, role: grantee.name, policy: renderPolicy(statements) });
+export function attachGrant(id: string, grantee: Grantee, statements: readonly PolicyStatement[]): IamRolePolicy {
+  return new IamRolePolicy(grantee, id, { name: id, role: grantee.name, policy: renderPolicy(statements) });
 }
 
 /** `kms:Decrypt` on exactly these keys, only when Secrets Manager calls it on the caller's behalf. */
@@ -93,11 +101,14 @@ export function decryptViaSecretsManager(keyArns: readonly string[], region: str
 }
 
 /**
- * The ARN prefix of the database users of a proxy or database — arn:<partition>:rds-db:<region>:
- * <account>:dbuser:<resource id> — derived from its ARN with Terraform functions (no data source, so
- * stacks still plan offline). Kept in a local so policy JSON stays free of quoted expressions.
+ * The ARN of one database user of a proxy or database — arn:<partition>:rds-db:<region>:<account>:
+ * dbuser:<resource id>/<user> — derived from the resource's ARN with Terraform functions (no data source,
+ * so stacks still plan offline). Kept in a local in the grantee's stack, so the policy JSON stays free
+ * of quoted expressions and a cross-stack grant reads only the upstream's ARN.
  */
-export function dbUserArnPrefix(scope: Construct, resourceArn: string, resourceId: string): string {
+export function dbUserArn(grantee: Grantee, id: string, resourceArn: string, resourceId: string, dbUser: string): string {
   const part = (index: number) => Fn.element(Fn.split(":", resourceArn), index);
-  return new TerraformLocal(scope, "dbuser-arn-prefix", `arn:${part(1)}:rds-db:${part(3)}:${part(4)}:dbuser:${resourceId}`).asString;
+  // The user stays outside the local, so the policy (and its review) shows whom the grant names.
+  const prefix = new TerraformLocal(grantee, `${id}-arn-prefix`, `arn:${part(1)}:rds-db:${part(3)}:${part(4)}:dbuser:${resourceId}`).asString;
+  return `${prefix}/${dbUser}`;
 }

@@ -1,4 +1,5 @@
 import { Construct } from "constructs";
+import type { ITerraformDependable } from "cdktf";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group/index.js";
 import { CodebuildProject } from "@cdktf/provider-aws/lib/codebuild-project/index.js";
 import { Codepipeline } from "@cdktf/provider-aws/lib/codepipeline/index.js";
@@ -9,9 +10,10 @@ import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy/index.j
 import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-public-access-block/index.js";
 import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration/index.js";
 import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning/index.js";
-import { LOG_RETENTION_DAYS, partitionOf } from "./aws-regions.ts";
+import { LOG_RETENTION_DAYS, arnPlacementProblem, ecrRepositoryProblem, partitionOf } from "./aws-regions.ts";
+import { CODEBUILD_IMAGES, NODEJS_END_OF_LIFE, lifecycleOn } from "./catalog/index.ts";
 import type { EngineFamily } from "./database-engines.ts";
-import { renderPolicy, serviceTrustPolicy, writeLogsStatement, type PolicyStatement } from "./iam.ts";
+import { logGroupArn, renderPolicy, serviceTrustPolicy, writeLogsStatement, type PolicyStatement } from "./iam.ts";
 import type { Network } from "./network.ts";
 import type { DatabaseProxy } from "./proxy.ts";
 import { servedByProxy, type DatabaseUsers, type UserPrivileges } from "./users.ts";
@@ -43,7 +45,11 @@ export interface MigrationSettingsInput {
   readonly user: string;
   /** @default "BUILD_GENERAL1_SMALL" */
   readonly computeType?: (typeof COMPUTE_TYPES)[number];
-  /** A CodeBuild image with Node.js 20. @default "aws/codebuild/amazonlinux-x86_64-standard:5.0" */
+  /**
+   * The build image. A CodeBuild-provided image ("aws/codebuild/…") must offer Node.js
+   * MIGRATIONS_NODEJS_MAJOR on x86_64; another registry's image is taken as is.
+   * @default CODEBUILD_IMAGE ("aws/codebuild/amazonlinux-x86_64-standard:5.0")
+   */
   readonly image?: string;
   /** 5..2160 minutes. @default 30 */
   readonly timeoutMinutes?: number;
@@ -53,9 +59,21 @@ export interface MigrationSettingsInput {
   readonly pipeline?: PipelineSettings;
 }
 
+/** The curated image builds run on unless `image` says otherwise (Amazon Linux 2023, x86_64). */
+export const CODEBUILD_IMAGE = "aws/codebuild/amazonlinux-x86_64-standard:5.0";
+/** The Node.js major the migration buildspec asks CodeBuild for (`runtime-versions: nodejs`). */
+export const MIGRATIONS_NODEJS_MAJOR = 22;
+
 const CONNECTION_ARN = /^arn:aws(?:-cn|-us-gov)?:(?:codestar-connections|codeconnections):[a-z0-9-]+:\d{12}:connection\/[0-9a-f-]{36}$/;
 
-export function validateMigrationSettings(input: MigrationSettingsInput, users: Readonly<Record<string, UserPrivileges>>, problems: Problems): void {
+/**
+ * Problems with the migration settings. With `environment.region`, ARNs and repositories in another
+ * partition are refused; with `environment.now`, the buildspec's Node.js is checked against its
+ * end-of-life date (refused after, warned within 90 days, at `runtime`).
+ */
+export function validateMigrationSettings(input: MigrationSettingsInput, users: Readonly<Record<string, UserPrivileges>>, problems: Problems,
+  environment: { readonly region?: string; readonly now?: Date } = {}): void {
+  validateBuildRuntime(input.image, problems, environment.now);
   const privileges = users[input.user];
   if (problems.check(privileges !== undefined, "user", input.user, `must be one of the environment's users (${Object.keys(users).join(", ") || "none configured"})`)) {
     problems.check(privileges === "owner", "user", input.user, 'must have privileges "owner": migrations change the schema');
@@ -66,12 +84,42 @@ export function validateMigrationSettings(input: MigrationSettingsInput, users: 
   if (input.logRetentionDays !== undefined) problems.oneOf("logRetentionDays", input.logRetentionDays, LOG_RETENTION_DAYS);
   const p = input.pipeline;
   if (!p) return;
-  problems.matches("pipeline.connectionArn", p.connectionArn, CONNECTION_ARN, "must be a CodeConnections connection ARN (arn:aws:codeconnections:<region>:<account>:connection/<id>)");
+  if (problems.matches("pipeline.connectionArn", p.connectionArn, CONNECTION_ARN, "must be a CodeConnections connection ARN (arn:aws:codeconnections:<region>:<account>:connection/<id>)")
+    && environment.region !== undefined) {
+    const placement = arnPlacementProblem(p.connectionArn, environment.region, false);
+    if (placement) problems.add("pipeline.connectionArn", p.connectionArn, placement);
+  }
   problems.matches("pipeline.repository", p.repository, /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, 'must be "owner/name"');
   problems.matches("pipeline.branch", p.branch, /^[^\s~^:?*[\\]+$/, "must be a branch name");
   problems.matches("pipeline.ecsCluster", p.ecsCluster, /^[A-Za-z0-9_-]{1,255}$/, "must be an ECS cluster name");
   problems.matches("pipeline.ecsService", p.ecsService, /^[A-Za-z0-9_-]{1,255}$/, "must be an ECS service name");
-  problems.matches("pipeline.imageRepository", p.imageRepository, /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?\/[a-z0-9._/-]+$/, "must be an ECR repository URI without a tag");
+  if (problems.matches("pipeline.imageRepository", p.imageRepository, /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?\/[a-z0-9._/-]+$/, "must be an ECR repository URI without a tag")
+    && environment.region !== undefined) {
+    const ecrProblem = ecrRepositoryProblem(p.imageRepository, environment.region);
+    if (ecrProblem) problems.add("pipeline.imageRepository", p.imageRepository, ecrProblem);
+  }
+}
+
+/** The image must offer the buildspec's Node.js, and that Node.js must not be past its end of life. */
+function validateBuildRuntime(image: unknown, problems: Problems, now: Date | undefined): void {
+  if (image !== undefined && typeof image === "string" && image.startsWith("aws/codebuild/")) {
+    const offered = CODEBUILD_IMAGES[image]?.nodejs;
+    if (!offered) {
+      problems.add("image", image, `must be a CodeBuild x86_64 Linux image in the catalog (${Object.keys(CODEBUILD_IMAGES).join(", ")}) or an image from another registry`);
+    } else if (!offered.includes(MIGRATIONS_NODEJS_MAJOR)) {
+      problems.add("image", image, `offers Node.js ${offered.join(", ")}, not ${MIGRATIONS_NODEJS_MAJOR}, which the migration buildspec needs; use ${CODEBUILD_IMAGE}`);
+    }
+  }
+  if (!now) return;
+  const endOfLife = NODEJS_END_OF_LIFE[MIGRATIONS_NODEJS_MAJOR];
+  const life = lifecycleOn(endOfLife, now);
+  const runtime = `nodejs ${MIGRATIONS_NODEJS_MAJOR}`;
+  const constant = "(MIGRATIONS_NODEJS_MAJOR in modules/migrations.ts)";
+  if (life.status === "retired") {
+    problems.add("runtime", runtime, `Node.js ${MIGRATIONS_NODEJS_MAJOR} reached end of life on ${life.date} and CodeBuild drops end-of-life runtimes from its images: move the buildspec to a newer Node.js ${constant}`);
+  } else if (life.status === "expiring") {
+    problems.warn("runtime", runtime, `Node.js ${MIGRATIONS_NODEJS_MAJOR} reaches end of life on ${life.date}, in ${life.daysLeft} days, and CodeBuild then drops it from its images: move to a newer Node.js ${constant}`);
+  }
 }
 
 /** Installs the project and runs its migrate script: wait for the database, then migrate. */
@@ -80,7 +128,7 @@ export const MIGRATION_BUILDSPEC = [
   "phases:",
   "  install:",
   "    runtime-versions:",
-  "      nodejs: 20",
+  `      nodejs: ${MIGRATIONS_NODEJS_MAJOR}`,
   "    commands:",
   "      - npm ci --no-audit --no-fund",
   "  build:",
@@ -108,15 +156,84 @@ function renderBuildspec(containerName: string, imageRepository: string): string
 // Construct
 // ---------------------------------------------------------------------------------------------------------
 
+/** The CodeBuild project that runs migrations; its role is made first and derives its log group from this. */
+export function migrationProjectName(namePrefix: string): string {
+  return `${namePrefix}-migrate`;
+}
+
+/** The pipeline's artifact bucket: global, so it carries the account and region. */
+export function artifactBucketName(namePrefix: string, account: string, region: string): string {
+  return `${namePrefix}-pipeline-${account}-${region}`;
+}
+
+export interface MigrationIdentityProps {
+  readonly settings: MigrationSettingsInput;
+  /** Name prefix, e.g. "orders-prod". */
+  readonly name: string;
+  readonly account: string;
+  readonly region: string;
+  /** The application subnets the build's network interfaces may be created in. */
+  readonly network: Pick<Network, "applicationSubnetIds">;
+  readonly proxy: DatabaseProxy;
+  readonly users: DatabaseUsers;
+  readonly kmsKeyArn: string;
+}
+
+/**
+ * The migration project's role, in the IAM layer: its own log group, the environment key, the build's
+ * network interfaces in the application subnets, the pipeline's artifacts when there is a pipeline, and
+ * the migration user — `rds-db:connect` for an IAM user, its secret for a password user. The project
+ * itself, the log group and the bucket live in a later stack, so their ARNs are derived from their names.
+ */
+export class MigrationIdentity extends Construct {
+  readonly roleArn: string;
+
+  constructor(scope: Construct, id: string, props: MigrationIdentityProps) {
+    super(scope, id);
+    const s = props.settings;
+    const problems = new Problems();
+    validateMigrationSettings(s, Object.fromEntries(props.users.all.filter((u) => servedByProxy(u.auth)).map((u) => [u.name, u.privileges])), problems);
+    problems.throwIfAny(`MigrationIdentity ${id}`);
+    const partition = partitionOf(props.region);
+    const project = migrationProjectName(props.name);
+    const subnetArns = props.network.applicationSubnetIds.map((subnet) => `arn:${partition}:ec2:${props.region}:${props.account}:subnet/${subnet}`);
+    const { role } = codebuildRole(this, "migrate", project, props.account, [
+      writeLogsStatement(logGroupArn(props.region, props.account, `/aws/codebuild/${project}`)),
+      { sid: "UseEnvironmentKey", actions: ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"], resources: [props.kmsKeyArn] },
+      // CodeBuild creates the build's network interface; these EC2 calls take no narrower resource.
+      {
+        sid: "BuildNetworkInterfaces",
+        actions: ["ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface", "ec2:DescribeDhcpOptions", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSecurityGroups", "ec2:DescribeSubnets", "ec2:DescribeVpcs"],
+        resources: ["*"],
+      },
+      {
+        sid: "AttachInterfacesInApplicationSubnets",
+        actions: ["ec2:CreateNetworkInterfacePermission"],
+        resources: [`arn:${partition}:ec2:${props.region}:${props.account}:network-interface/*`],
+        conditions: { StringEquals: { "ec2:AuthorizedService": ["codebuild.amazonaws.com"] }, ArnEquals: { "ec2:Subnet": subnetArns } },
+      },
+      ...(s.pipeline ? [artifactsStatement(`arn:${partition}:s3:::${artifactBucketName(props.name, props.account, props.region)}`)] : []),
+    ]);
+    const user = props.users.user(s.user);
+    if (user.auth === "iam") props.proxy.grantConnect(role, s.user);
+    else props.users.grantReadSecret(role, s.user);
+    this.roleArn = role.arn;
+  }
+}
+
 export interface MigrationsProps {
   readonly settings: MigrationSettingsInput;
   /** Name prefix, e.g. "orders-prod". */
   readonly name: string;
   readonly account: string;
   readonly region: string;
-  readonly network: Network;
-  readonly proxy: DatabaseProxy;
-  readonly users: DatabaseUsers;
+  /** The migration project's role, from `MigrationIdentity`. */
+  readonly roleArn: string;
+  readonly network: Pick<Network, "vpcId" | "applicationSubnetIds" | "clientsSecurityGroupId">;
+  /** Where migrations connect: the proxy's read/write endpoint. */
+  readonly proxyEndpoint: string;
+  /** How the migration user authenticates, and its secret (read for its password when auth is "password"). */
+  readonly user: { readonly auth: "iam" | "password"; readonly secretArn: string };
   readonly databaseName: string;
   readonly port: number;
   readonly engineFamily: EngineFamily;
@@ -129,7 +246,9 @@ export interface MigrationsProps {
 
 /**
  * A CodeBuild project inside the VPC that runs the project's migrations through the proxy as the schema
- * owner (seed 002), and, when configured, a CodePipeline Source -> Build -> Migrate -> Deploy.
+ * owner (seed 002), and, when configured, a CodePipeline Source -> Build -> Migrate -> Deploy. The
+ * pipeline's own roles (the pipeline's and the render project's) stay here: nothing outside the pipeline
+ * is granted to them, and they need the bucket and projects made beside them.
  */
 export class Migrations extends Construct {
   readonly projectName: string;
@@ -141,91 +260,53 @@ export class Migrations extends Construct {
     super(scope, id);
     const s = props.settings;
     const problems = new Problems();
-    validateMigrationSettings(s, Object.fromEntries(props.users.all.filter((u) => servedByProxy(u.auth)).map((u) => [u.name, u.privileges])), problems);
     if (s.pipeline) problems.check((props.ecsRoleArns ?? []).length > 0, "ecsRoleArns", props.ecsRoleArns, "must list the service's task roles when a pipeline deploys it");
     problems.throwIfAny(`Migrations ${id}`);
     this.props = props;
     this.partition = partitionOf(props.region);
 
-    const user = props.users.user(s.user);
     const artifacts = s.pipeline ? this.artifactBucket() : undefined;
-    const project = this.project("migrate", {
+    this.projectName = this.project("migrate", {
       description: `Runs database migrations for ${props.name} through RDS Proxy as ${s.user}`,
       buildspec: MIGRATION_BUILDSPEC,
+      roleArn: props.roleArn,
       inVpc: true,
-      extraStatements: [],
       environment: {
-        DB_HOST: props.proxy.endpoint,
+        DB_HOST: props.proxyEndpoint,
         DB_PORT: String(props.port),
         DB_NAME: props.databaseName,
         DB_USER: s.user,
         DB_ENGINE_FAMILY: props.engineFamily,
         DB_REGION: props.region,
-        DB_AUTH: user.auth,
+        DB_AUTH: props.user.auth,
       },
-      secretEnvironment: user.auth === "password" ? { DB_PASSWORD: `${user.secretArn}:password` } : {},
-      artifactsBucketArn: artifacts?.arn,
+      secretEnvironment: props.user.auth === "password" ? { DB_PASSWORD: `${props.user.secretArn}:password` } : {},
     });
-    if (user.auth === "iam") props.proxy.grantConnect(project.role, s.user);
-    else props.users.grantReadSecret(project.role, s.user);
-    this.projectName = project.name;
-
-    if (s.pipeline && artifacts) this.pipelineName = this.pipeline(s.pipeline, project.name, artifacts);
+    if (s.pipeline && artifacts) this.pipelineName = this.pipeline(s.pipeline, this.projectName, artifacts);
   }
 
   private project(key: string, options: {
-    description: string; buildspec: string; inVpc: boolean; extraStatements: PolicyStatement[];
-    environment: Record<string, string>; secretEnvironment: Record<string, string>; artifactsBucketArn?: string | undefined;
-  }): { name: string; arn: string; role: IamRole } {
+    description: string; buildspec: string; roleArn: string; inVpc: boolean;
+    environment: Record<string, string>; secretEnvironment: Record<string, string>; dependsOn?: ITerraformDependable[];
+  }): string {
     const { props } = this;
     const s = props.settings;
     const name = `${props.name}-${key}`;
     const logGroup = new CloudwatchLogGroup(this, `${key}-log-group`, {
       name: `/aws/codebuild/${name}`, retentionInDays: props.logRetentionDays ?? 30, kmsKeyId: props.kmsKeyArn,
     });
-    const role = new IamRole(this, `${key}-role`, {
-      name: `${name}-codebuild`,
-      description: `CodeBuild project ${name}`,
-      assumeRolePolicy: serviceTrustPolicy("codebuild.amazonaws.com", props.account),
-    });
-    const subnetArns = props.network.applicationSubnetIds.map((id) => `arn:${this.partition}:ec2:${props.region}:${props.account}:subnet/${id}`);
-    const statements: PolicyStatement[] = [
-      writeLogsStatement(logGroup.arn),
-      { sid: "UseEnvironmentKey", actions: ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"], resources: [props.kmsKeyArn] },
-      ...(options.inVpc ? [
-        // CodeBuild creates the build's network interface; these EC2 calls take no narrower resource.
-        {
-          sid: "BuildNetworkInterfaces",
-          actions: ["ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface", "ec2:DescribeDhcpOptions", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSecurityGroups", "ec2:DescribeSubnets", "ec2:DescribeVpcs"],
-          resources: ["*"],
-        },
-        {
-          sid: "AttachInterfacesInApplicationSubnets",
-          actions: ["ec2:CreateNetworkInterfacePermission"],
-          resources: [`arn:${this.partition}:ec2:${props.region}:${props.account}:network-interface/*`],
-          conditions: { StringEquals: { "ec2:AuthorizedService": ["codebuild.amazonaws.com"] }, ArnEquals: { "ec2:Subnet": subnetArns } },
-        },
-      ] : []),
-      ...(options.artifactsBucketArn ? [{
-        sid: "PipelineArtifacts",
-        actions: ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"],
-        resources: [`${options.artifactsBucketArn}/*`],
-      }] : []),
-      ...options.extraStatements,
-    ];
-    const policy = new IamRolePolicy(this, `${key}-role-policy`, { name: "logs-network-artifacts", role: role.name, policy: renderPolicy(statements) });
     const viaPipeline = props.settings.pipeline !== undefined;
-    const project = new CodebuildProject(this, `${key}-project`, {
+    return new CodebuildProject(this, `${key}-project`, {
       name,
       description: options.description,
-      serviceRole: role.arn,
+      serviceRole: options.roleArn,
       encryptionKey: props.kmsKeyArn,
       buildTimeout: s.timeoutMinutes ?? 30,
       source: { type: viaPipeline ? "CODEPIPELINE" : "NO_SOURCE", buildspec: options.buildspec },
       artifacts: { type: viaPipeline ? "CODEPIPELINE" : "NO_ARTIFACTS" },
       environment: {
         computeType: s.computeType ?? "BUILD_GENERAL1_SMALL",
-        image: s.image ?? "aws/codebuild/amazonlinux-x86_64-standard:5.0",
+        image: s.image ?? CODEBUILD_IMAGE,
         type: "LINUX_CONTAINER",
         imagePullCredentialsType: "CODEBUILD",
         privilegedMode: false,
@@ -238,14 +319,13 @@ export class Migrations extends Construct {
         vpcConfig: { vpcId: props.network.vpcId, subnets: props.network.applicationSubnetIds, securityGroupIds: [props.network.clientsSecurityGroupId] },
       } : {}),
       logsConfig: { cloudwatchLogs: { groupName: logGroup.name, status: "ENABLED" }, s3Logs: { status: "DISABLED" } },
-      dependsOn: [policy],
-    });
-    return { name: project.name, arn: project.arn, role };
+      ...(options.dependsOn ? { dependsOn: options.dependsOn } : {}),
+    }).name;
   }
 
   private artifactBucket(): S3Bucket {
     const { props } = this;
-    const bucket = new S3Bucket(this, "artifacts", { bucket: `${props.name}-pipeline-${props.account}-${props.region}`, forceDestroy: false });
+    const bucket = new S3Bucket(this, "artifacts", { bucket: artifactBucketName(props.name, props.account, props.region), forceDestroy: false });
     new S3BucketPublicAccessBlock(this, "artifacts-public-access", {
       bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true,
     });
@@ -266,15 +346,24 @@ export class Migrations extends Construct {
 
   private pipeline(p: PipelineSettings, migrateProject: string, artifacts: S3Bucket): string {
     const { props } = this;
-    const render = this.project("render", {
-      description: `Writes imagedefinitions.json for ${props.name}: the image tagged with the pipeline's commit`,
-      buildspec: renderBuildspec(p.containerName ?? "app", p.imageRepository),
-      inVpc: false,
-      extraStatements: [],
-      environment: {},
-      secretEnvironment: {},
-      artifactsBucketArn: artifacts.arn,
-    });
+    const renderName = `${props.name}-render`;
+    const { role: renderRole, policy: renderPolicyResource } = codebuildRole(this, "render", renderName, props.account, [
+      writeLogsStatement(logGroupArn(props.region, props.account, `/aws/codebuild/${renderName}`)),
+      { sid: "UseEnvironmentKey", actions: ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"], resources: [props.kmsKeyArn] },
+      artifactsStatement(artifacts.arn),
+    ]);
+    const render = {
+      name: this.project("render", {
+        description: `Writes imagedefinitions.json for ${props.name}: the image tagged with the pipeline's commit`,
+        buildspec: renderBuildspec(p.containerName ?? "app", p.imageRepository),
+        roleArn: renderRole.arn,
+        inVpc: false,
+        environment: {},
+        secretEnvironment: {},
+        // CodeBuild checks the role can write the log group when the project is created.
+        dependsOn: [renderPolicyResource],
+      }),
+    };
     const serviceArn = `arn:${this.partition}:ecs:${props.region}:${props.account}:service/${p.ecsCluster}/${p.ecsService}`;
     const projectArn = (name: string) => `arn:${this.partition}:codebuild:${props.region}:${props.account}:project/${name}`;
     const role = new IamRole(this, "pipeline-role", {
@@ -326,4 +415,19 @@ export class Migrations extends Construct {
     });
     return pipeline.name;
   }
+}
+
+/** A CodeBuild service role and its inline policy. */
+function codebuildRole(scope: Construct, key: string, projectName: string, account: string, statements: PolicyStatement[]): { role: IamRole; policy: IamRolePolicy } {
+  const role = new IamRole(scope, `${key}-role`, {
+    name: `${projectName}-codebuild`,
+    description: `CodeBuild project ${projectName}`,
+    assumeRolePolicy: serviceTrustPolicy("codebuild.amazonaws.com", account),
+  });
+  const policy = new IamRolePolicy(scope, `${key}-role-policy`, { name: "logs-network-artifacts", role: role.name, policy: renderPolicy(statements) });
+  return { role, policy };
+}
+
+function artifactsStatement(bucketArn: string): PolicyStatement {
+  return { sid: "PipelineArtifacts", actions: ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"], resources: [`${bucketArn}/*`] };
 }

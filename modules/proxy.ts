@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { Fn } from "cdktf";
+import { Fn, TerraformStack } from "cdktf";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group/index.js";
 import { DbProxy } from "@cdktf/provider-aws/lib/db-proxy/index.js";
 import { DbProxyDefaultTargetGroup } from "@cdktf/provider-aws/lib/db-proxy-default-target-group/index.js";
@@ -10,7 +10,7 @@ import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy/index.js"
 import { LOG_RETENTION_DAYS } from "./aws-regions.ts";
 import type { Database } from "./database.ts";
 import type { EngineFamily } from "./database-engines.ts";
-import { attachGrant, decryptViaSecretsManager, dbUserArnPrefix, renderPolicy, serviceTrustPolicy, type Grantee } from "./iam.ts";
+import { attachGrant, decryptViaSecretsManager, dbUserArn, renderPolicy, serviceTrustPolicy, type Grantee } from "./iam.ts";
 import type { Network } from "./network.ts";
 import { servedByProxy, type DatabaseUser, type DatabaseUsers, type UserAuth } from "./users.ts";
 import { Problems } from "./validation.ts";
@@ -194,7 +194,6 @@ export class DatabaseProxy extends Construct {
   /** How clients authenticate as each user the proxy serves. */
   readonly userAuth: ReadonlyMap<string, UserAuth>;
   private readonly users: DatabaseUsers;
-  private readonly dbUserArnPrefix: string;
 
   constructor(scope: Construct, id: string, props: DatabaseProxyProps) {
     super(scope, id);
@@ -257,7 +256,9 @@ export class DatabaseProxy extends Construct {
       dependsOn: [logGroup, secretsPolicy],
     });
 
-    // ----- Target group
+    // ----- Target group and target: replaced with the proxy, or the new proxy would have neither.
+    // A bare address: cdktf 0.21 renders a resource object here as "${…}", which Terraform rejects.
+    const replacedWithProxy = { replaceTriggeredBy: [`${proxy.terraformResourceType}.${proxy.friendlyUniqueId}.id`] };
     const pool = s.pool;
     const targetGroup = new DbProxyDefaultTargetGroup(this, "target-group", {
       dbProxyName: proxy.name,
@@ -268,17 +269,19 @@ export class DatabaseProxy extends Construct {
         initQuery: pool.initQuery,
         sessionPinningFilters: pool.sessionPinningFilters.length > 0 ? [...pool.sessionPinningFilters] : undefined,
       },
+      lifecycle: replacedWithProxy,
     });
 
-    // ----- Target: replaced with the proxy, or it would point at a proxy that no longer exists.
+    const instancesHere = props.database.instances.filter((instance) => TerraformStack.of(instance) === TerraformStack.of(this));
     new DbProxyTarget(this, "target", {
       dbProxyName: proxy.name,
       targetGroupName: targetGroup.name,
       ...(props.database.isCluster ? { dbClusterIdentifier: props.database.identifier } : { dbInstanceIdentifier: props.database.identifier }),
-      // A target registered before the instances exist stays unavailable until they do.
-      dependsOn: props.database.instances,
-      // A bare address: cdktf 0.21 renders a resource object here as "${…}", which Terraform rejects.
-      lifecycle: { replaceTriggeredBy: [`${proxy.terraformResourceType}.${proxy.friendlyUniqueId}.id`] },
+      // A target registered before the instances exist stays unavailable until they do. In layered stacks
+      // the database's stack is applied whole before this one, and cdktf cannot render a cross-stack
+      // depends_on, so the dependency is only written within one stack.
+      ...(instancesHere.length > 0 ? { dependsOn: instancesHere } : {}),
+      lifecycle: replacedWithProxy,
     });
 
     // ----- Endpoints
@@ -297,13 +300,13 @@ export class DatabaseProxy extends Construct {
     this.arn = proxy.arn;
     this.endpoint = proxy.endpoint;
     this.resourceId = Fn.element(Fn.split(":", proxy.arn), 6);
-    this.dbUserArnPrefix = dbUserArnPrefix(this, proxy.arn, this.resourceId);
   }
 
   /**
    * Lets `grantee` connect through the proxy as `dbUser` with an IAM token: `rds-db:connect` on
    * arn:<partition>:rds-db:<region>:<account>:dbuser:<prx-id>/<dbUser>, built from the proxy ARN.
-   * Throws when the proxy has no auth entry for the user, or the entry does not use IAM.
+   * The policy is written in the grantee's stack. Throws when the proxy has no auth entry for the user,
+   * or the entry does not use IAM.
    */
   grantConnect(grantee: Grantee, dbUser: string): void {
     const user = this.users.user(dbUser);
@@ -313,8 +316,9 @@ export class DatabaseProxy extends Construct {
     if (user.auth !== "iam") {
       throw new Error(`DatabaseProxy grantConnect: user "${dbUser}" authenticates to the proxy with a password (auth: "password"), not IAM; use grantReadSecret, or set auth: "iam"`);
     }
-    attachGrant(this, `connect-${dbUser}-${grantee.node.id}`, grantee, [
-      { sid: "ConnectThroughProxy", actions: ["rds-db:connect"], resources: [`${this.dbUserArnPrefix}/${dbUser}`] },
+    const id = `connect-${dbUser}-via-proxy`;
+    attachGrant(id, grantee, [
+      { sid: "ConnectThroughProxy", actions: ["rds-db:connect"], resources: [dbUserArn(grantee, id, this.arn, this.resourceId, dbUser)] },
     ]);
   }
 }

@@ -3,6 +3,7 @@ import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-sec
 import { engineFamilyOf, type DatabaseEngine } from "./database-engines.ts";
 import { attachGrant, decryptViaSecretsManager, type Grantee } from "./iam.ts";
 import { Problems } from "./validation.ts";
+import { MAX_NAME_BYTES, userNameProblem } from "../scripts/lib/database-names.ts";
 
 /**
  * How a user's clients authenticate.
@@ -37,18 +38,23 @@ export interface DatabaseUser {
   readonly kmsKeyArn: string;
 }
 
-const RESERVED_USER_NAMES = ["rdsadmin", "rdsrepladmin", "rdsproxyadmin", "rds_superuser", "rds_iam", "rdstopmgr", "postgres", "root", "mysql", "public"];
+/** A user name is part of its secret's name ("<prefix>/<user>"), which Secrets Manager limits to ASCII. */
+const SECRET_SAFE_USER_NAME = /^[a-z_][a-z0-9_]*$/;
 
-/** Problems with the users map; paths are the user names. */
-export function validateUsers(users: Readonly<Record<string, DatabaseUserSettings>>, engine: DatabaseEngine, masterUsername: string, problems: Problems): void {
+/**
+ * Problems with the users map; paths are the user names. The bootstrap script's own rule
+ * (scripts/lib/database-names.ts: reserved names, byte limits, group roles derived from `databaseName`
+ * when given) applies here too, so a configuration that synthesizes also bootstraps.
+ */
+export function validateUsers(users: Readonly<Record<string, DatabaseUserSettings>>, engine: DatabaseEngine, masterUsername: string, problems: Problems, databaseName?: string): void {
   if (!problems.check(typeof users === "object" && users !== null && !Array.isArray(users), "", users, "must be a map of user name to { auth, privileges }")) return;
-  const maxLength = engineFamilyOf(engine) === "POSTGRESQL" ? 63 : 32;
-  const pattern = new RegExp(`^[a-z_][a-z0-9_]{0,${maxLength - 1}}$`);
+  const family = engineFamilyOf(engine);
+  const maxLength = MAX_NAME_BYTES[family].user;
   for (const [name, user] of Object.entries(users)) {
     const at = problems.at(name);
-    if (at.check(pattern.test(name), "", name, `user name must be 1..${maxLength} lowercase letters, digits or underscores, starting with a letter or underscore`)) {
-      at.check(!RESERVED_USER_NAMES.includes(name), "", name, `user name must not be one the engine or RDS reserves (${RESERVED_USER_NAMES.join(", ")})`);
-      at.check(name !== masterUsername.toLowerCase(), "", name, "user name must differ from the master user, which the proxy already serves");
+    if (at.check(SECRET_SAFE_USER_NAME.test(name) && name.length <= maxLength, "", name, `user name must be 1..${maxLength} lowercase letters, digits or underscores, starting with a letter or underscore`)) {
+      const problem = userNameProblem(name, family, { masterUser: masterUsername, ...(databaseName !== undefined ? { database: databaseName } : {}) });
+      if (problem) at.add("", name, `user name ${problem}`);
     }
     if (user.auth !== undefined) {
       at.check(["iam", "password", "direct-iam"].includes(user.auth), "auth", user.auth, user.auth === ("password+iam" as string)
@@ -129,7 +135,7 @@ export class DatabaseUsers extends Construct {
    */
   grantReadSecret(grantee: Grantee, userName: string): void {
     const user = this.user(userName);
-    attachGrant(this, `read-secret-${user.name}-${grantee.node.id}`, grantee, [
+    attachGrant(`read-secret-${user.name}`, grantee, [
       { sid: "ReadDatabaseUserSecret", actions: ["secretsmanager:GetSecretValue"], resources: [user.secretArn] },
       decryptViaSecretsManager([user.kmsKeyArn], this.region),
     ]);

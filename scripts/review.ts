@@ -10,6 +10,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { EXIT, ScriptError, parseFlags, runScript } from "./lib/cli.ts";
 import { buildReview, renderMarkdown, type SynthesizedEnvironment } from "./lib/review.ts";
+import { parseStackName } from "./lib/stack-names.ts";
 import { readSynthesizedStacks } from "./lib/terraform-runner.ts";
 
 export const REPLACEMENT_EXIT_CODE = 7;
@@ -21,6 +22,7 @@ Writes <outdir>/review.md (or prints JSON with --output json). With --base, comp
 
 Exit codes: 0 written, 2 usage or unreadable synth, 7 a stateful resource would be replaced (--fail-on-replace).`;
 
+/** The synthesized stacks grouped back into environments ("<env>-<layer>"), with each environment's reports. */
 async function readSynth(outdir: string): Promise<SynthesizedEnvironment[]> {
   const stacks = await readSynthesizedStacks(outdir).catch(() => {
     throw new ScriptError(EXIT.usage, `cannot read ${join(outdir, "stacks")}: run npm run synth first`);
@@ -29,7 +31,12 @@ async function readSynth(outdir: string): Promise<SynthesizedEnvironment[]> {
     const path = join(outdir, "dbstack", name, file);
     return existsSync(path) ? JSON.parse(readFileSync(path, "utf8")) : undefined;
   };
-  return [...stacks].map(([name, stack]) => ({ name, stack, policy: report(name, "policy.json"), budget: report(name, "budget.json") }));
+  const byEnvironment = new Map<string, Record<string, Record<string, unknown>>>();
+  for (const [name, stack] of stacks) {
+    const environment = parseStackName(name)?.environment ?? name;
+    byEnvironment.set(environment, { ...byEnvironment.get(environment), [name]: stack });
+  }
+  return [...byEnvironment].map(([name, envStacks]) => ({ name, stacks: envStacks, policy: report(name, "policy.json"), budget: report(name, "budget.json") }));
 }
 
 async function main(): Promise<number> {
@@ -47,7 +54,7 @@ async function main(): Promise<number> {
     console.log(`wrote ${file}: ${review.environments.length} environment(s), ${review.replacements.length} stateful replacement(s)`);
   }
   if (values["fail-on-replace"] && review.replacements.length > 0) {
-    for (const r of review.replacements) console.error(`replacement: ${r.environment} ${r.address}: ${r.reason}`);
+    for (const r of review.replacements) console.error(`replacement: ${r.environment} ${r.stack} ${r.address}: ${r.reason}`);
     return REPLACEMENT_EXIT_CODE;
   }
   return EXIT.ok;

@@ -1,6 +1,7 @@
 /**
  * npm run validate: terraform init + validate + offline plan of every synthesized stack in cdktf.out,
- * with the provider from the filesystem mirror and no AWS credentials.
+ * with the provider from the filesystem mirror and no AWS credentials. Layered stacks are planned in
+ * dependency order, each against stand-in states of its upstream stacks built from their own plans.
  *
  * Exit codes: 0 every stack planned the resources it declares; 1 a stack failed; 2 usage error or
  * terraform / the provider mirror is missing.
@@ -44,8 +45,10 @@ async function main(): Promise<number> {
   try {
     const results = await checkAll(workspace, stacks, Number(values.parallel) || 2);
     for (const r of results) {
-      const status = r.ok ? "ok  " : "FAIL";
-      console.log(`${status} ${r.stack.padEnd(16)} ${String(r.plannedResources ?? "-").padStart(4)} planned / ${String(r.expectedResources).padStart(4)} declared  ${r.seconds.toFixed(1)}s`);
+      const status = r.ok ? r.status : `FAIL (${r.status})`;
+      const against = r.upstream.length > 0 ? `  against ${r.upstream.join(", ")}` : "";
+      console.log(`${status.padEnd(18)} ${r.stack.padEnd(24)} ${String(r.plannedResources ?? "-").padStart(4)} planned / ${String(r.expectedResources).padStart(4)} declared  ${r.seconds.toFixed(1)}s${against}`);
+      if (r.note) console.log(`     ${r.note}`);
       if (r.error) console.log(`     ${r.error.split("\n").join("\n     ")}`);
     }
     return results.every((r) => r.ok) ? 0 : 1;

@@ -1,21 +1,24 @@
-import { isRegionName, partitionOf } from "../modules/aws-regions.ts";
+import { arnPlacementProblem, isKnownRegion, knownRegionsText, partitionOf, zonesOf } from "../modules/aws-regions.ts";
 import { DEFAULT_MASTER_USERNAME, resolveDatabaseSettings, validateDatabaseSettings, type DatabaseSettings, type DatabaseSettingsInput } from "../modules/database-settings.ts";
-import { engineFamilyOf, DATABASE_ENGINES } from "../modules/database-engines.ts";
+import { engineFamilyOf, isAurora, DATABASE_ENGINES, LOG_EXPORTS } from "../modules/database-engines.ts";
 import { validateNetworkSettings, type NetworkSettings } from "../modules/network.ts";
 import { resolveProxySettings, validateProxySettings, type ProxySettings, type ProxySettingsInput } from "../modules/proxy.ts";
 import { validateUsers, type DatabaseUserSettings, type UserAuth, type UserPrivileges } from "../modules/users.ts";
 import { validateEcsSettings, type EcsSettingsInput } from "../modules/ecs-taskdef.ts";
 import { validateLambdaSettings, type LambdaClientSettingsInput } from "../modules/clients.ts";
 import { validateMigrationSettings, type MigrationSettingsInput } from "../modules/migrations.ts";
-import { validateAdditionalParameters } from "../modules/parameters.ts";
+import { PARAMETER_NAME, validateAdditionalParameters } from "../modules/parameters.ts";
+import { decryptViaSecretsManager, renderPolicy } from "../modules/iam.ts";
+import { deriveNames, s3BucketName, validateNames, type EnvironmentNames } from "../modules/names.ts";
+import { levelOf } from "../modules/policy/aspect.ts";
 import { packRule } from "../modules/policy/pack.ts";
-import { Problems, ValidationError } from "../modules/validation.ts";
+import { Problems, ValidationError, formatProblem } from "../modules/validation.ts";
 
 /** Where Terraform keeps an environment's state. */
 export type StateBackend =
-  /** S3 with server-side encryption and S3-native locking (`use_lockfile`); the key is "<keyPrefix>/<environment>.tfstate". */
+  /** S3 with server-side encryption and S3-native locking (`use_lockfile`); each layered stack's key is "<keyPrefix>/<environment>/<layer>.tfstate". */
   | { readonly type: "s3"; readonly bucket: string; readonly keyPrefix: string; readonly region: string; readonly kmsKeyArn?: string }
-  /** A local file "terraform.<environment>.tfstate" — for trying dbstack out, never for shared environments. */
+  /** A local file "terraform.<environment>-<layer>.tfstate" per stack at the project root — for trying dbstack out; refused in production. */
   | { readonly type: "local" };
 
 /** One environment as written in `environments.ts`. */
@@ -106,6 +109,26 @@ export interface EnvironmentConfig {
   readonly defaultLogRetentionDays: number;
   /** "<app>-<name>": prefix of AWS names, the KMS alias and the database identifier. */
   readonly namePrefix: string;
+  /**
+   * Every AWS name the environment's constructs create, derived once from app, name, account, region,
+   * users and parameters and checked against each service's naming rules (modules/names.ts). Constructs
+   * take their names from here.
+   */
+  readonly names: EnvironmentNames;
+  /**
+   * What AWS accepts today but will refuse soon (a runtime or engine version within 90 days of the date
+   * AWS stops creating it), as `<env>.<setting>: <value> — <what happens when>` lines. Never fatal.
+   */
+  readonly warnings: readonly string[];
+}
+
+/** How `resolveEnvironments` checks what expires. */
+export interface ResolveOptions {
+  /**
+   * The day to check retirement dates against (runtimes, engine versions, build runtimes).
+   * @default the current time
+   */
+  readonly now?: Date;
 }
 
 const NAME_PART = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
@@ -113,53 +136,77 @@ const TAG_TEXT = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
 const KMS_KEY_ARN = /^arn:aws(?:-cn|-us-gov)?:kms:[a-z0-9-]+:\d{12}:key\/(?:mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
 const BUCKET_NAME = /^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const STATE_KEY_PREFIX = /^[A-Za-z0-9!_.*'()-]+(?:\/[A-Za-z0-9!_.*'()-]+)*$/;
-/** The provider adds App, Environment and ManagedBy; AWS allows 50 tags per resource. */
-const MAX_USER_TAGS = 47;
+/** AWS allows 50 tags per resource (user-defined; aws: tags do not count). */
+const MAX_TAGS_PER_RESOURCE = 50;
+/** Tags the provider puts on every resource (default_tags). */
+const DBSTACK_TAGS = ["App", "Environment", "ManagedBy"];
+/**
+ * The most tags a module adds to one resource: subnets get Name, Tier and Private (modules/network.ts);
+ * everything else at most Name. Counted with the user's tags, as AWS counts them on the resource.
+ */
+export const MODULE_TAGS = ["Name", "Tier", "Private"];
+/** RDS Proxy: secrets per proxy (a fixed limit; the master user's secret is one of them). */
+const MAX_PROXY_SECRETS = 200;
+/** IAM: aggregate size of a role's inline policies, whitespace not counted (a fixed quota). */
+const MAX_ROLE_INLINE_POLICY_CHARS = 10240;
 
 /**
  * Validates every environment before any construct exists and throws one error listing every problem
- * (`<environment>.<setting>: <value> — <what is allowed>`); otherwise returns them resolved.
+ * (`<environment>.<setting>: <value> — <what is allowed>`); otherwise returns them resolved, each with its
+ * derived `names` and its `warnings` (settings AWS stops accepting within 90 days of `options.now`).
+ * Checks against the dated catalog (modules/catalog/) include what expires, so pass `now` in tests.
  */
-export function resolveEnvironments(inputs: readonly EnvironmentInput[]): EnvironmentConfig[] {
+export function resolveEnvironments(inputs: readonly EnvironmentInput[], options: ResolveOptions = {}): EnvironmentConfig[] {
+  const now = options.now ?? new Date();
   const problems = new Problems();
   problems.check(inputs.length > 0, "environments", inputs, "must define at least one environment");
   const seen = new Set<string>();
-  inputs.forEach((input, i) => {
+  const labels = inputs.map((input, i) => {
     const label = typeof input.name === "string" && NAME_PART.test(input.name) ? input.name : `environments[${i}]`;
     problems.check(!seen.has(input.name), `${label}.name`, input.name, "must be unique: it names the stack");
     seen.add(input.name);
-    validateEnvironment(input, problems.at(label));
+    validateEnvironment(input, problems.at(label), now);
+    return label;
   });
   problems.throwIfAny("dbstack configuration");
-  return inputs.map(resolveEnvironment);
+  return inputs.map((input, i) => {
+    const warnings = problems.warnings.filter((w) => w.path.startsWith(`${labels[i]}.`)).map(formatProblem);
+    return { ...resolveEnvironment(input), warnings };
+  });
 }
 
-function validateEnvironment(input: EnvironmentInput, problems: Problems): void {
-  problems.check(typeof input.app === "string" && NAME_PART.test(input.app) && input.app.length >= 2 && input.app.length <= 24, "app", input.app,
+function validateEnvironment(input: EnvironmentInput, problems: Problems, now: Date): void {
+  const appOk = problems.check(typeof input.app === "string" && NAME_PART.test(input.app) && input.app.length >= 2 && input.app.length <= 24, "app", input.app,
     "must be 2..24 lowercase letters, digits and single hyphens, starting with a letter");
-  problems.check(typeof input.name === "string" && NAME_PART.test(input.name) && input.name.length >= 2 && input.name.length <= 12, "name", input.name,
+  const nameOk = problems.check(typeof input.name === "string" && NAME_PART.test(input.name) && input.name.length >= 2 && input.name.length <= 12, "name", input.name,
     "must be 2..12 lowercase letters, digits and single hyphens, starting with a letter");
   problems.check(typeof input.production === "boolean", "production", input.production, "must be true or false");
-  problems.matches("account", input.account, /^\d{12}$/, "must be a 12-digit AWS account id");
-  const regionOk = problems.check(isRegionName(input.region), "region", input.region, 'must be an AWS region name such as "eu-west-1"');
+  const accountOk = problems.matches("account", input.account, /^\d{12}$/, "must be a 12-digit AWS account id");
+  const regionOk = problems.check(isKnownRegion(input.region), "region", input.region, `must be ${knownRegionsText()}`);
 
   const zones = input.availabilityZones;
   if (problems.check(Array.isArray(zones) && zones.length >= 2 && zones.length <= 6, "availabilityZones", zones,
     "must list 2..6 zones (RDS subnet groups and RDS Proxy need at least two)")) {
+    const regionZones = regionOk ? zonesOf(input.region) : [];
     zones.forEach((zone, i) => {
-      if (regionOk) problems.check(zone === `${input.region}${zone.slice(-1)}` && /[a-z]$/.test(zone), `availabilityZones[${i}]`, zone, `must be a zone of ${input.region}, e.g. "${input.region}a"`);
+      if (!regionOk) return;
+      if (problems.check(typeof zone === "string" && zone.startsWith(input.region) && /^[a-z]$/.test(zone.slice(input.region.length)), `availabilityZones[${i}]`, zone,
+        `must be a zone of ${input.region}, e.g. "${input.region}a"`)) {
+        problems.check(regionZones.includes(zone), `availabilityZones[${i}]`, zone, `must be a zone ${input.region} has: ${regionZones.join(", ")}`);
+      }
     });
     problems.check(new Set(zones).size === zones.length, "availabilityZones", zones, "must not repeat a zone");
   }
 
   validateTags(input.tags ?? {}, problems);
-  validateBackend(input.stateBackend, problems.at("stateBackend"));
+  validateBackend(input.stateBackend, input.production === true, problems.at("stateBackend"));
 
   const encryption = input.encryption ?? {};
   if (encryption.kmsKeyArn !== undefined) {
-    problems.matches("encryption.kmsKeyArn", encryption.kmsKeyArn, KMS_KEY_ARN, "must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>), not an alias");
-    if (regionOk && typeof encryption.kmsKeyArn === "string") {
-      problems.check(encryption.kmsKeyArn.split(":")[3] === input.region, "encryption.kmsKeyArn", encryption.kmsKeyArn, `must be a key in ${input.region}`);
+    if (problems.matches("encryption.kmsKeyArn", encryption.kmsKeyArn, KMS_KEY_ARN, "must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>), not an alias") && regionOk) {
+      const placement = arnPlacementProblem(encryption.kmsKeyArn, input.region, false);
+      if (placement) problems.add("encryption.kmsKeyArn", encryption.kmsKeyArn, placement);
+      else problems.check(encryption.kmsKeyArn.split(":")[3] === input.region, "encryption.kmsKeyArn", encryption.kmsKeyArn, `must be a key in ${input.region}`);
     }
   }
   if (encryption.keyDeletionWindowDays !== undefined) {
@@ -171,7 +218,7 @@ function validateEnvironment(input: EnvironmentInput, problems: Problems): void 
   if (input.network === undefined || input.network === null) problems.add("network", input.network, "must be set");
   else if (Array.isArray(zones)) validateNetworkSettings(input.network, zones, problems.at("network"));
   if (input.database === undefined || input.database === null) problems.add("database", input.database, "must be set");
-  else validateDatabaseSettings(input.database, input.production === true, problems.at("database"));
+  else validateDatabaseSettings(input.database, input.production === true, problems.at("database"), now);
 
   // Users and the proxy depend on the engine; without a valid one their checks would only add noise.
   const engine = input.database?.engine;
@@ -182,29 +229,108 @@ function validateEnvironment(input: EnvironmentInput, problems: Problems): void 
       "needs database.iamAuthentication: the database itself must accept IAM tokens");
   }
   validateProxySettings(input.proxy ?? {}, engineFamilyOf(engine), input.production === true, problems.at("proxy"));
-  validateClients(input, problems.at("clients"));
+  validateClients(input, problems.at("clients"), regionOk ? { region: input.region, now } : { now });
   validateAdditionalParameters(input.parameters ?? {}, problems.at("parameters"));
   (input.policySuppressions ?? []).forEach((s, i) => {
     const at = problems.at(`policySuppressions[${i}]`);
-    at.check(packRule(s.rule) !== undefined, "rule", s.rule, "must be a rule id of the dbstack pack (see modules/policy/pack.ts)");
+    const rule = packRule(s.rule);
+    if (at.check(rule !== undefined, "rule", s.rule, "must be a rule id of the dbstack pack (see modules/policy/pack.ts)") && input.production === true) {
+      // The production contract: nothing that is an error in production can be switched off there.
+      at.check(levelOf(rule!, true) !== "error", "rule", s.rule, rule!.level === "error"
+        ? "is an error-level rule: production cannot suppress it"
+        : "escalates to an error in production: production cannot suppress it (relax it in a non-production environment only)");
+    }
     at.oneOf("construct", s.construct, SUPPRESSIBLE_CONSTRUCTS);
     at.check(typeof s.reason === "string" && s.reason.trim().length >= 10, "reason", s.reason, "must explain the suppression in at least 10 characters");
   });
+
+  // Names and quotas need a sound identity (app, name, account, region) to be worth computing.
+  if (appOk && nameOk && accountOk && regionOk) validateNamesAndQuotas(input, problems);
 }
 
-function validateClients(input: EnvironmentInput, problems: Problems): void {
+/** Derives every AWS name and checks it, then the quotas that grow with users and names. */
+function validateNamesAndQuotas(input: EnvironmentInput, problems: Problems): void {
+  const names = namesOf(input);
+  const partition = partitionOf(input.region);
+  validateNames(names, { partition, region: input.region, account: input.account, additionalParameters: additionalParameterNames(input) }, problems);
+
+  const proxied = Object.entries(input.users ?? {}).filter(([, u]) => u.auth !== "direct-iam").map(([name]) => name);
+  const secrets = proxied.length + 1;
+  problems.check(secrets <= MAX_PROXY_SECRETS, "users", `${proxied.length} users served by the proxy`,
+    `RDS Proxy allows at most ${MAX_PROXY_SECRETS} secrets per proxy, the master user's included: at most ${MAX_PROXY_SECRETS - 1} proxy users ` +
+    "(Amazon RDS User Guide, Quotas and limitations for RDS Proxy)");
+
+  const size = proxyRolePolicySize(input, names, proxied);
+  problems.check(size <= MAX_ROLE_INLINE_POLICY_CHARS, "users", `${proxied.length} users served by the proxy`,
+    `the proxy role's inline policy would be about ${size} characters (one secret ARN per user); IAM allows ${MAX_ROLE_INLINE_POLICY_CHARS} per role, ` +
+    "a quota AWS does not raise (IAM User Guide, IAM and AWS STS quotas: role policy size): serve fewer users through the proxy or shorten their names");
+}
+
+/**
+ * The size IAM counts (whitespace excluded) of the proxy role's policy as modules/proxy.ts writes it:
+ * GetSecretValue on every served user's secret and the master secret, Decrypt on the key.
+ */
+function proxyRolePolicySize(input: EnvironmentInput, names: EnvironmentNames, proxied: readonly string[]): number {
+  const partition = partitionOf(input.region);
+  const secretArn = (name: string) => `arn:${partition}:secretsmanager:${input.region}:${input.account}:secret:${name}-AbCdEf`;
+  const uuid = "00000000-0000-0000-0000-000000000000";
+  const masterSecret = secretArn(`rds!${isAurora(input.database.engine) ? "cluster" : "db"}-${uuid}`);
+  const key = input.encryption?.kmsKeyArn ?? `arn:${partition}:kms:${input.region}:${input.account}:key/${uuid}`;
+  const policy = renderPolicy([
+    { sid: "ReadDatabaseUserSecrets", actions: ["secretsmanager:GetSecretValue"], resources: [...proxied.map((u) => secretArn(names.secrets.users[u] ?? `${names.secrets.prefix}/${u}`)), masterSecret] },
+    decryptViaSecretsManager([key], input.region),
+  ]);
+  return policy.replace(/\s/g, "").length;
+}
+
+function additionalParameterNames(input: EnvironmentInput): string[] {
+  return Object.keys(input.parameters ?? {}).filter((name) => PARAMETER_NAME.test(name));
+}
+
+/** The names of an environment whose app, name, account, region and engine are valid. */
+function namesOf(input: EnvironmentInput): EnvironmentNames {
+  const database = resolveDatabaseSettings(input.database, input.production === true);
+  const clients = input.clients ?? {};
+  const network = input.network;
+  return deriveNames({
+    app: input.app,
+    name: input.name,
+    account: input.account,
+    region: input.region,
+    partition: partitionOf(input.region),
+    database: {
+      cluster: isAurora(database.engine),
+      readers: isAurora(database.engine) && Number.isInteger(database.readers) ? Math.max(0, Math.min(database.readers, 15)) : 0,
+      // Only valid log types and user names: the others are reported at their own settings.
+      logExports: Array.isArray(database.logExports) ? database.logExports.filter((type) => LOG_EXPORTS[database.engine].includes(type)) : [],
+      instanceParameterGroup: isAurora(database.engine) && database.maxConnections !== undefined,
+      finalSnapshot: !database.skipFinalSnapshot,
+      monitoring: database.monitoringIntervalSeconds > 0,
+    },
+    users: Object.keys(input.users ?? {}).filter((user) => /^[A-Za-z0-9_]+$/.test(user)),
+    network: {
+      sharedProxyAndDatabaseGroup: network?.proxyAndDatabaseGroups === "shared",
+      endpoints: network?.mode === "create" && network.egress?.type === "endpoints",
+    },
+    readOnlyEndpoint: isAurora(database.engine) && database.readers > 0,
+    additionalParameters: additionalParameterNames(input),
+    clients: { ecs: clients.ecs !== undefined, lambda: clients.lambda !== undefined, migrations: clients.migrations !== undefined, pipeline: clients.migrations?.pipeline !== undefined },
+  });
+}
+
+function validateClients(input: EnvironmentInput, problems: Problems, environment: { readonly region?: string; readonly now: Date }): void {
   const clients = input.clients ?? {};
   const users = Object.entries(input.users ?? {});
   const master = input.database.masterUsername ?? DEFAULT_MASTER_USERNAME;
   // The clients dbstack wires connect through the proxy; direct-IAM users are for other consumers.
   const proxied = users.filter(([, u]) => u.auth !== "direct-iam");
-  if (clients.ecs) validateEcsSettings(clients.ecs, proxied.map(([name]) => name), problems.at("ecs"));
+  if (clients.ecs) validateEcsSettings(clients.ecs, proxied.map(([name]) => name), problems.at("ecs"), environment);
   if (clients.lambda) {
     const auth = Object.fromEntries([...users.map(([name, u]) => [name, u.auth ?? "iam"]), [master, input.proxy?.masterAuth ?? "iam"]]);
-    validateLambdaSettings(clients.lambda, auth, problems.at("lambda"));
+    validateLambdaSettings(clients.lambda, auth, problems.at("lambda"), environment);
   }
   if (clients.migrations) {
-    validateMigrationSettings(clients.migrations, Object.fromEntries(proxied.map(([name, u]) => [name, u.privileges])), problems.at("migrations"));
+    validateMigrationSettings(clients.migrations, Object.fromEntries(proxied.map(([name, u]) => [name, u.privileges])), problems.at("migrations"), environment);
     problems.check(!clients.migrations.pipeline || clients.ecs !== undefined, "migrations.pipeline", "(set)",
       "needs clients.ecs: the Deploy stage updates that service and passes its task roles");
   }
@@ -212,7 +338,12 @@ function validateClients(input: EnvironmentInput, problems: Problems): void {
 
 function validateTags(tags: Readonly<Record<string, string>>, problems: Problems): void {
   const entries = Object.entries(tags);
-  problems.check(entries.length <= MAX_USER_TAGS, "tags", `${entries.length} tags`, `must be at most ${MAX_USER_TAGS} tags`);
+  // AWS counts the tags on the resource: the user's, the provider's default tags and what the module adds.
+  const onBusiestResource = new Set([...DBSTACK_TAGS, ...MODULE_TAGS, ...Object.keys(tags)]).size;
+  const room = MAX_TAGS_PER_RESOURCE - new Set([...DBSTACK_TAGS, ...MODULE_TAGS]).size;
+  problems.check(onBusiestResource <= MAX_TAGS_PER_RESOURCE, "tags", `${entries.length} tags`,
+    `must leave room for dbstack's own: AWS allows ${MAX_TAGS_PER_RESOURCE} tags per resource, and dbstack adds ${DBSTACK_TAGS.join(", ")} to every resource ` +
+    `and ${MODULE_TAGS.join(", ")} to subnets, so at most ${room} other tags (a fixed limit)`);
   for (const [key, value] of entries) {
     problems.check(key.length >= 1 && key.length <= 128 && TAG_TEXT.test(key) && !key.toLowerCase().startsWith("aws:"), `tags.${key}`, key,
       "key must be 1..128 letters, digits, spaces or _.:/=+-@ and must not start with aws:");
@@ -221,16 +352,26 @@ function validateTags(tags: Readonly<Record<string, string>>, problems: Problems
   }
 }
 
-function validateBackend(backend: StateBackend, problems: Problems): void {
+function validateBackend(backend: StateBackend, production: boolean, problems: Problems): void {
   if (!problems.oneOf("type", backend?.type, ["s3", "local"])) return;
-  if (backend.type !== "s3") return;
-  problems.matches("bucket", backend.bucket, BUCKET_NAME, "must be an S3 bucket name: 3..63 lowercase letters, digits, dots and hyphens");
+  if (backend.type !== "s3") {
+    // The production contract: state shared, encrypted, locked and kept off laptops.
+    problems.check(!production, "type", backend.type, 'must be "s3" in production: local state is unshared, unlocked and unencrypted');
+    return;
+  }
+  if (problems.matches("bucket", backend.bucket, BUCKET_NAME, "must be an S3 bucket name: 3..63 lowercase letters, digits, dots and hyphens")) {
+    const wrong = s3BucketName(backend.bucket);
+    if (wrong) problems.add("bucket", backend.bucket, wrong);
+  }
   problems.matches("keyPrefix", backend.keyPrefix, STATE_KEY_PREFIX, 'must be an S3 key prefix without leading or trailing "/", e.g. "dbstack/orders"');
-  problems.check(isRegionName(backend.region), "region", backend.region, 'must be an AWS region name such as "eu-west-1"');
-  if (backend.kmsKeyArn !== undefined) problems.matches("kmsKeyArn", backend.kmsKeyArn, KMS_KEY_ARN, "must be a KMS key ARN");
+  const regionOk = problems.check(isKnownRegion(backend.region), "region", backend.region, `must be ${knownRegionsText()}`);
+  if (backend.kmsKeyArn !== undefined && problems.matches("kmsKeyArn", backend.kmsKeyArn, KMS_KEY_ARN, "must be a KMS key ARN") && regionOk) {
+    const placement = arnPlacementProblem(backend.kmsKeyArn, backend.region, true);
+    if (placement) problems.add("kmsKeyArn", backend.kmsKeyArn, `${placement} (the state bucket's region)`);
+  }
 }
 
-function resolveEnvironment(input: EnvironmentInput): EnvironmentConfig {
+function resolveEnvironment(input: EnvironmentInput): Omit<EnvironmentConfig, "warnings"> {
   const namePrefix = `${input.app}-${input.name}`;
   return {
     app: input.app,
@@ -256,6 +397,7 @@ function resolveEnvironment(input: EnvironmentInput): EnvironmentConfig {
     policySuppressions: input.policySuppressions ?? [],
     defaultLogRetentionDays: input.production ? 365 : 30,
     namePrefix,
+    names: namesOf(input),
   };
 }
 

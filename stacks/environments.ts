@@ -28,7 +28,7 @@ export const environments: EnvironmentInput[] = [
     },
     database: {
       engine: "aurora-postgresql",
-      engineVersion: "16.6",
+      engineVersion: "16.12",
       serverless: { minCapacity: 0.5, maxCapacity: 2 },
       databaseName: "orders",
       // Dev databases are disposable: relaxed on purpose, and only here.
@@ -85,7 +85,7 @@ export const environments: EnvironmentInput[] = [
     },
     database: {
       engine: "aurora-postgresql",
-      engineVersion: "16.6",
+      engineVersion: "16.12",
       instanceClass: "db.t4g.medium",
       readers: 1,
       databaseName: "orders",
@@ -128,7 +128,7 @@ export const environments: EnvironmentInput[] = [
     },
     database: {
       engine: "aurora-postgresql",
-      engineVersion: "16.6",
+      engineVersion: "16.12",
       instanceClass: "db.r6g.large",
       readers: 2,
       databaseName: "orders",

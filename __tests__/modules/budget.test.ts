@@ -1,9 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { Testing } from "cdktf";
 import { computeBudget, formatBudget, maxConnections } from "../../modules/budget.ts";
-import { resolveEnvironments } from "../../stacks/config.ts";
-import { DatabaseStack } from "../../stacks/database-stack.ts";
-import { environment } from "../helpers.ts";
+import { environment, synthEnvironment } from "../helpers.ts";
 
 describe("max_connections", () => {
   it.each([
@@ -49,10 +46,9 @@ describe("the budget", () => {
 
 describe("the budget in a stack", () => {
   const synthBudget = (input: Parameters<typeof environment>[0]) => {
-    const stack = new DatabaseStack(Testing.app(), resolveEnvironments([environment(input)])[0]!);
-    Testing.synth(stack);
-    const annotations = stack.proxy.node.metadata.filter((m) => m.type === "@cdktf/error" || m.type === "@cdktf/warn").map((m) => String(m.data));
-    return { budget: stack.budget, annotations };
+    const { env } = synthEnvironment(environment(input));
+    const annotations = env.proxy.proxy.node.metadata.filter((m) => m.type === "@cdktf/error" || m.type === "@cdktf/warn").map((m) => String(m.data));
+    return { budget: env.budget, annotations };
   };
   const ecs = (maxTasks: number) => ({ ecs: { user: "app", container: { imageRepository: "shop", imageTag: "1", cpu: 256, memory: 512 }, connections: { poolSize: 20, maxTasks } } });
 

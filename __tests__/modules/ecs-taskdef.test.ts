@@ -4,9 +4,8 @@ import { describe, expect, it } from "vitest";
 import { Testing } from "cdktf";
 import { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definition/index.js";
 import { resolveEnvironments } from "../../stacks/config.ts";
-import { DatabaseStack } from "../../stacks/database-stack.ts";
 import type { EcsSettingsInput } from "../../modules/ecs-taskdef.ts";
-import { environment, resourcesOf, synthEnvironment, type SynthesizedStack } from "../helpers.ts";
+import { buildEnvironment, environment, resourcesOf, synthEnvironment, type SynthesizedStack } from "../helpers.ts";
 
 const container = {
   imageRepository: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop", imageTag: "abc123", cpu: 512, memory: 1024, port: 8080,
@@ -34,7 +33,7 @@ describe("ServiceTaskDefinition, managed by Terraform", () => {
     expect(secrets.map((s) => s.name)).toEqual(["DB_USER", "DB_PASSWORD", "DB_HOST", "DB_PORT", "DB_NAME"]);
     const keys = secrets.map((s) => /:(\w+)::$/.exec(s.valueFrom)![1]);
     expect(keys).toEqual(["username", "password", "host", "port", "dbname"]);
-    for (const s of secrets) expect(s.valueFrom).toMatch(/^\$\{aws_secretsmanager_secret\.users_secret-reporting_[0-9A-F]+\.arn\}:\w+::$/);
+    for (const s of secrets) expect(s.valueFrom).toMatch(/^\$\{data\.terraform_remote_state\.cross-stack-reference-input-test-database\.outputs\.cross-stack-output-aws_secretsmanager_secretusers_secret-reporting_[0-9A-F]+arn\}:\w+::$/);
   });
 
   it("keeps secrets out of the plain environment and locks the root filesystem", () => {
@@ -59,9 +58,9 @@ describe("ServiceTaskDefinition, managed by Terraform", () => {
         Action: ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
         Resource: "arn:aws:ecr:eu-west-1:123456789012:repository/shop",
       },
-      { Sid: "WriteOwnLogGroup", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: expect.stringMatching(/^\$\{aws_cloudwatch_log_group\.service_log-group_[0-9A-F]+\.arn\}:\*$/) },
+      { Sid: "WriteOwnLogGroup", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: "arn:aws:logs:eu-west-1:123456789012:log-group:/ecs/shop-test:*" },
     ]);
-    const read = execution.find((p) => p.name === "read-secret-reporting-execution-role")!;
+    const read = execution.find((p) => p.name === "read-secret-reporting")!;
     expect(statementsOf(read)[0]!.Resource).toMatch(/users_secret-reporting_/);
   });
 
@@ -86,7 +85,7 @@ describe("ServiceTaskDefinition for an IAM user", () => {
   it("passes everything but a password and grants the task role rds-db:connect as the user", () => {
     expect((definition.secrets as { name: string }[]).map((s) => s.name)).toEqual(["DB_USER", "DB_HOST", "DB_PORT", "DB_NAME"]);
     expect(definition.environment).toContainEqual({ name: "DB_AUTH", value: "iam" });
-    const connect = policies(parsed).find((p) => p.name === "connect-app-task-role")!;
+    const connect = policies(parsed).find((p) => p.name === "connect-app-via-proxy")!;
     expect(String(connect.role)).toMatch(/service_task-role_/);
     expect(statementsOf(connect)[0]).toMatchObject({ Action: "rds-db:connect", Resource: expect.stringMatching(/\/app$/) });
   });
@@ -100,13 +99,13 @@ describe("ServiceTaskDefinition for an IAM user", () => {
 
 describe("ServiceTaskDefinition as a template", () => {
   it("creates roles and log group but no task definition, and writes the template with placeholders", () => {
-    const stack = new DatabaseStack(Testing.app(), resolveEnvironments([withEcs({ mode: "template" })])[0]!);
-    const outdir = Testing.fullSynth(stack);
-    const parsed = JSON.parse(readFileSync(join(outdir, "stacks", "test", "cdk.tf.json"), "utf8")) as SynthesizedStack;
+    const env = buildEnvironment(withEcs({ mode: "template" }));
+    const outdir = Testing.fullSynth(env.ecsTaskdef!);
+    const parsed = JSON.parse(readFileSync(join(outdir, "stacks", "test-ecs-taskdef", "cdk.tf.json"), "utf8")) as SynthesizedStack;
     expect(parsed.resource.aws_ecs_task_definition).toBeUndefined();
     const templatePath = String(parsed.output.ecs_task_definition_template!.value);
     expect(templatePath).toMatch(/^assets\/service_template_[0-9A-F]+\/[0-9A-F]+\/task-definition\.json$/);
-    const file = join(outdir, "stacks", "test", templatePath);
+    const file = join(outdir, "stacks", "test-ecs-taskdef", templatePath);
     expect(existsSync(file)).toBe(true);
     const template = JSON.parse(readFileSync(file, "utf8"));
     expect(template).toMatchObject({
@@ -114,9 +113,9 @@ describe("ServiceTaskDefinition as a template", () => {
       containerDefinitions: [{ image: "{{image}}", logConfiguration: { options: { "awslogs-group": "{{log_group_name}}" } } }],
     });
     expect(template.containerDefinitions[0].secrets[0]).toEqual({ name: "DB_USER", valueFrom: "{{user_secret_arn}}:username::" });
-    for (const name of ["ecs_execution_role_arn", "ecs_task_role_arn", "ecs_log_group_name", "ecs_user_secret_arn", "ecs_family"]) {
-      expect(parsed.output[name]).toBeDefined();
-    }
+    expect(Object.keys(parsed.output).sort()).toEqual(["ecs_family", "ecs_log_group_name", "ecs_task_definition_template"]);
+    const identity = JSON.parse(Testing.synth(env.iam!)) as SynthesizedStack;
+    expect(Object.keys(identity.output).filter((name) => name.startsWith("ecs_")).sort()).toEqual(["ecs_execution_role_arn", "ecs_task_role_arn", "ecs_user_secret_arn"]);
   });
 });
 

@@ -15,14 +15,14 @@ describe("DatabaseParameters", () => {
     ]);
     expect(json).toHaveResourceWithProperties(SsmParameter, { name: "/shop/test/database/port", type: "String", value: "5432" });
     expect(json).toHaveResourceWithProperties(SsmParameter, { name: "/shop/test/database/engine", type: "String", value: "aurora-postgresql" });
-    expect(byName["/shop/test/database/host"]!.value).toMatch(/aws_db_proxy\.proxy_[0-9A-F]+\.endpoint/);
+    expect(byName["/shop/test/database/host"]!.value).toMatch(/^\$\{aws_db_proxy\.proxy_[0-9A-F]+\.endpoint\}$/);
     expect(byName["/shop/test/database/reader-host"]!.value).toMatch(/aws_db_proxy_endpoint\.proxy_read-only-endpoint_[0-9A-F]+\.endpoint/);
-    expect(byName["/shop/test/database/user-secret-arn/app"]!.value).toMatch(/users_secret-app_[0-9A-F]+\.arn/);
+    expect(byName["/shop/test/database/user-secret-arn/app"]!.value).toMatch(/cross-stack-output-aws_secretsmanager_secretusers_secret-app_[0-9A-F]+arn/);
   });
 
   it("stores no password, and a secret-looking extra as SecureString with the environment key", () => {
     expect(Object.keys(byName).some((n) => /password/i.test(n))).toBe(false);
-    expect(byName["/shop/test/database/cache/auth-token"]).toMatchObject({ type: "SecureString", key_id: expect.stringMatching(/aws_kms_key\.key_/) });
+    expect(byName["/shop/test/database/cache/auth-token"]).toMatchObject({ type: "SecureString", key_id: expect.stringMatching(/aws_kms_keykey_/) });
     expect(byName["/shop/test/database/feature/flags"]).toMatchObject({ type: "String" });
     expect(byName["/shop/test/database/feature/flags"]!.key_id).toBeUndefined();
   });

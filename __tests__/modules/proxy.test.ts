@@ -6,14 +6,13 @@ import { DbProxyDefaultTargetGroup } from "@cdktf/provider-aws/lib/db-proxy-defa
 import { DbProxyEndpoint } from "@cdktf/provider-aws/lib/db-proxy-endpoint/index.js";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role/index.js";
 import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret/index.js";
-import { resolveEnvironments, type EnvironmentInput } from "../../stacks/config.ts";
-import { DatabaseStack } from "../../stacks/database-stack.ts";
+import type { EnvironmentInput } from "../../stacks/config.ts";
 import { Database } from "../../modules/database.ts";
 import { resolveDatabaseSettings } from "../../modules/database-settings.ts";
 import { Network } from "../../modules/network.ts";
 import { DatabaseProxy, resolveProxySettings, type ProxySettingsInput } from "../../modules/proxy.ts";
 import { DatabaseUsers } from "../../modules/users.ts";
-import { environment, fixtures, resourcesOf, synthEnvironment, thrownMessage, type SynthesizedStack } from "../helpers.ts";
+import { buildEnvironment, environment, fixtures, resourcesOf, synthEnvironment, thrownMessage, type SynthesizedStack } from "../helpers.ts";
 
 type Policy = { Statement: Record<string, unknown>[] };
 const policyOf = (resource: Record<string, unknown>) => JSON.parse(String(resource.policy)) as Policy;
@@ -31,8 +30,8 @@ describe("DatabaseProxy in a stack", () => {
       name: "shop-test", engine_family: "POSTGRESQL", require_tls: true, idle_client_timeout: 1800, debug_logging: false,
     });
     const proxy = only(parsed, "aws_db_proxy");
-    expect(proxy.vpc_subnet_ids).toEqual([expect.stringMatching(/aws_subnet\.network_database-subnet-0_/), expect.stringMatching(/aws_subnet\.network_database-subnet-1_/)]);
-    expect(proxy.vpc_security_group_ids).toEqual([expect.stringMatching(/aws_security_group\.network_proxy_/)]);
+    expect(proxy.vpc_subnet_ids).toEqual([expect.stringMatching(/cross-stack-output-aws_subnetnetwork_database-subnet-0_/), expect.stringMatching(/cross-stack-output-aws_subnetnetwork_database-subnet-1_/)]);
+    expect(proxy.vpc_security_group_ids).toEqual([expect.stringMatching(/cross-stack-output-aws_security_groupnetwork_proxy_/)]);
   });
 
   it("has one auth entry per user secret plus the master secret, IAM required unless the user is a password user", () => {
@@ -42,8 +41,8 @@ describe("DatabaseProxy in a stack", () => {
       ["reporting (readonly)", "DISABLED", "SECRETS", "POSTGRES_SCRAM_SHA_256"],
       ["dbadmin (master, administration)", "REQUIRED", "SECRETS", "POSTGRES_SCRAM_SHA_256"],
     ]);
-    expect(auth[0]!.secret_arn).toMatch(/^\$\{aws_secretsmanager_secret\.users_secret-app_[0-9A-F]+\.arn\}$/);
-    expect(auth[2]!.secret_arn).toMatch(/^\$\{aws_rds_cluster\.database_cluster_[0-9A-F]+\.master_user_secret\[0\]\.secret_arn\}$/);
+    expect(auth[0]!.secret_arn).toMatch(/^\$\{data\.terraform_remote_state\.cross-stack-reference-input-test-database\.outputs\.cross-stack-output-aws_secretsmanager_secretusers_secret-app_[0-9A-F]+arn\}$/);
+    expect(auth[2]!.secret_arn).toMatch(/^\$\{data\.terraform_remote_state\.cross-stack-reference-input-test-database\.outputs\.cross-stack-output-aws_rds_clusterdatabase_cluster_[0-9A-F]+master_user_secret0secret_arn\}$/);
   });
 
   it("creates secret containers with the environment key and no secret version", () => {
@@ -63,12 +62,15 @@ describe("DatabaseProxy in a stack", () => {
     expect(pool.session_pinning_filters).toBeUndefined();
   });
 
-  it("targets the cluster once its instances exist, and is replaced with the proxy", () => {
+  it("targets the cluster, and its target group and target are replaced with the proxy", () => {
     const target = only(parsed, "aws_db_proxy_target");
-    expect(target.db_cluster_identifier).toMatch(/aws_rds_cluster\.database_cluster_[0-9A-F]+\.cluster_identifier|shop-test/);
+    expect(target.db_cluster_identifier).toBe("shop-test");
     expect(target.db_instance_identifier).toBeUndefined();
-    expect((target.lifecycle as Record<string, unknown>).replace_triggered_by).toEqual([expect.stringMatching(/^aws_db_proxy\.proxy_[0-9A-F]+\.id$/)]);
-    expect(target.depends_on).toEqual([expect.stringMatching(/^aws_rds_cluster_instance\.database_instance-1_/), expect.stringMatching(/^aws_rds_cluster_instance\.database_instance-2_/)]);
+    const proxyAddress = expect.stringMatching(/^aws_db_proxy\.proxy_[0-9A-F]+\.id$/);
+    expect((target.lifecycle as Record<string, unknown>).replace_triggered_by).toEqual([proxyAddress]);
+    expect((only(parsed, "aws_db_proxy_default_target_group").lifecycle as Record<string, unknown>).replace_triggered_by).toEqual([proxyAddress]);
+    // The instances are in the database stack, applied whole before this one; cdktf cannot render a cross-stack depends_on.
+    expect(target.depends_on).toBeUndefined();
   });
 
   it("adds a READ_ONLY endpoint when the cluster has readers", () => {
@@ -93,23 +95,22 @@ describe("DatabaseProxy in a stack", () => {
     expect(read).toEqual({
       Sid: "ReadDatabaseUserSecrets", Effect: "Allow", Action: "secretsmanager:GetSecretValue",
       Resource: [
-        expect.stringMatching(/^\$\{aws_secretsmanager_secret\.users_secret-app_[0-9A-F]+\.arn\}$/),
-        expect.stringMatching(/^\$\{aws_secretsmanager_secret\.users_secret-reporting_[0-9A-F]+\.arn\}$/),
-        expect.stringMatching(/master_user_secret\[0\]\.secret_arn\}$/),
+        expect.stringMatching(/^\$\{data\.terraform_remote_state\.cross-stack-reference-input-test-database\.outputs\.cross-stack-output-aws_secretsmanager_secretusers_secret-app_[0-9A-F]+arn\}$/),
+        expect.stringMatching(/^\$\{data\.terraform_remote_state\.cross-stack-reference-input-test-database\.outputs\.cross-stack-output-aws_secretsmanager_secretusers_secret-reporting_[0-9A-F]+arn\}$/),
+        expect.stringMatching(/master_user_secret0secret_arn\}$/),
       ],
     });
     expect(decrypt).toEqual({
       Sid: "DecryptSecretsThroughSecretsManager", Effect: "Allow", Action: "kms:Decrypt",
-      Resource: expect.stringMatching(/^\$\{aws_kms_key\.key_[0-9A-F]+\.arn\}$/),
+      Resource: expect.stringMatching(/^\$\{data\.terraform_remote_state\.cross-stack-reference-input-test-database\.outputs\.cross-stack-output-aws_kms_keykey_[0-9A-F]+arn\}$/),
       Condition: { StringEquals: { "kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com" } },
     });
     expect(JSON.stringify(policyOf(policy))).not.toContain('"*"');
   });
 
   it("exposes endpoint, ARN, name and the prx- resource id", () => {
-    const [config] = resolveEnvironments([environment({ database: { ...environment().database, readers: 1 } })]);
-    const stack = new DatabaseStack(Testing.app(), config!);
-    for (const value of [stack.proxy.endpoint, stack.proxy.arn, stack.proxy.name, stack.proxy.resourceId, stack.proxy.readOnlyEndpoint]) {
+    const { proxy } = buildEnvironment(environment({ database: { ...environment().database, readers: 1 } })).proxy;
+    for (const value of [proxy.endpoint, proxy.arn, proxy.name, proxy.resourceId, proxy.readOnlyEndpoint]) {
       expect(value).toMatch(/TfToken/);
     }
   });
@@ -161,6 +162,13 @@ function proxyParts(extraNetwork = false) {
 }
 
 describe("DatabaseProxy props", () => {
+  it("registers its target only once the instances exist when they are in the same stack", () => {
+    const { stack, proxy } = proxyParts();
+    proxy();
+    const parsed = JSON.parse(Testing.synth(stack)) as SynthesizedStack;
+    expect(only(parsed, "aws_db_proxy_target").depends_on).toEqual([expect.stringMatching(/^aws_rds_cluster_instance\.db_instance-1_/)]);
+  });
+
   it("uses a role it is given and still grants it exactly the secrets", () => {
     const { stack, proxy } = proxyParts();
     const role = new IamRole(stack, "own-role", { name: "own", assumeRolePolicy: "{}" });
@@ -185,10 +193,10 @@ describe("DatabaseProxy props", () => {
   });
 
   it("fails when asked for a read-only endpoint in front of an RDS instance", () => {
-    const stack = new DatabaseStack(Testing.app(), resolveEnvironments([fixtures["rds-mysql"]!])[0]!);
-    const message = thrownMessage(() => new DatabaseProxy(stack, "second", {
-      name: "second", settings: resolveProxySettings({}, "MYSQL", false), database: stack.database, network: stack.network,
-      users: stack.users, region: "eu-west-1", kmsKeyArn: stack.kmsKeyArn, readOnlyEndpoint: true,
+    const env = buildEnvironment(fixtures["rds-mysql"]!);
+    const message = thrownMessage(() => new DatabaseProxy(env.proxy, "second", {
+      name: "second", settings: resolveProxySettings({}, "MYSQL", false), database: env.database.database, network: env.network.network,
+      users: env.database.users, region: "eu-west-1", kmsKeyArn: env.database.kmsKeyArn, readOnlyEndpoint: true,
     }));
     expect(message).toBe("DatabaseProxy second readOnlyEndpoint: true — needs an Aurora cluster with readers");
   });
@@ -200,9 +208,10 @@ describe("grants", () => {
     const role = new IamRole(stack, "app-role", { name: "app", assumeRolePolicy: "{}" });
     proxy().grantConnect(role, "app");
     const parsed = JSON.parse(Testing.synth(stack)) as SynthesizedStack;
-    const grant = Object.values(resourcesOf(parsed, "aws_iam_role_policy")).find((p) => p.name === "connect-app-app-role")!;
+    const grant = Object.values(resourcesOf(parsed, "aws_iam_role_policy")).find((p) => p.name === "connect-app-via-proxy")!;
     expect(grant.role).toBe("${aws_iam_role.app-role.name}");
-    const [local, prefix] = Object.entries(parsed.locals as Record<string, string>).find(([name]) => name.startsWith("proxy_dbuser-arn-prefix"))!;
+    // The ARN is built in a local beside the grantee, so a grant across stacks reads only the proxy's ARN.
+    const [local, prefix] = Object.entries(parsed.locals as Record<string, string>).find(([name]) => name.startsWith("app-role_connect-app-via-proxy-arn-prefix"))!;
     const proxyKey = Object.keys(resourcesOf(parsed, "aws_db_proxy"))[0]!;
     const part = (n: number) => `\${element(split(":", aws_db_proxy.${proxyKey}.arn), ${n})}`;
     expect(prefix).toBe(`arn:${part(1)}:rds-db:${part(3)}:${part(4)}:dbuser:${part(6)}`);
@@ -234,29 +243,29 @@ describe("grants", () => {
     const role = new IamRole(stack, "r", { name: "r", assumeRolePolicy: "{}" });
     database.grantConnect(role, "etl");
     const parsed = JSON.parse(Testing.synth(stack)) as SynthesizedStack;
-    const grant = Object.values(resourcesOf(parsed, "aws_iam_role_policy")).find((p) => p.name === "connect-etl-r")!;
-    const [local, prefix] = Object.entries(parsed.locals as Record<string, string>).find(([name]) => name.startsWith("db_dbuser-arn-prefix"))!;
+    const grant = Object.values(resourcesOf(parsed, "aws_iam_role_policy")).find((p) => p.name === "connect-etl-direct")!;
+    const [local, prefix] = Object.entries(parsed.locals as Record<string, string>).find(([name]) => name.startsWith("r_connect-etl-direct-arn-prefix"))!;
     expect(prefix).toMatch(/^arn:\$\{element\(split\(":", aws_rds_cluster\.db_cluster_[0-9A-F]+\.arn\), 1\)\}:rds-db:.*:dbuser:\$\{aws_rds_cluster\.db_cluster_[0-9A-F]+\.cluster_resource_id\}$/);
     expect(policyOf(grant).Statement[0]!.Resource).toBe(`\${local.${local}}/etl`);
   });
 
   it("database.grantConnect uses the instance resource id for an RDS instance", () => {
-    const [config] = resolveEnvironments([fixtures["rds-mysql"]!]);
-    const stack = new DatabaseStack(Testing.app(), config!);
+    const { database } = buildEnvironment(fixtures["rds-mysql"]!).database;
+    const stack = database.node.scope as TerraformStack;
     const role = new IamRole(stack, "r", { name: "r", assumeRolePolicy: "{}" });
-    stack.database.grantConnect(role, "etl");
+    database.grantConnect(role, "etl");
     const parsed = JSON.parse(Testing.synth(stack)) as SynthesizedStack;
-    const grant = Object.values(resourcesOf(parsed, "aws_iam_role_policy")).find((p) => p.name === "connect-etl-r")!;
-    const prefix = Object.entries(parsed.locals as Record<string, string>).find(([name]) => name.startsWith("database_dbuser-arn-prefix"))![1];
+    const grant = Object.values(resourcesOf(parsed, "aws_iam_role_policy")).find((p) => p.name === "connect-etl-direct")!;
+    const prefix = Object.entries(parsed.locals as Record<string, string>).find(([name]) => name.startsWith("r_connect-etl-direct-arn-prefix"))![1];
     expect(prefix).toMatch(/:dbuser:\$\{aws_db_instance\.database_instance_[0-9A-F]+\.resource_id\}$/);
-    expect(policyOf(grant).Statement[0]!.Resource).toMatch(/^\$\{local\.database_dbuser-arn-prefix_[0-9A-F]+\}\/etl$/);
+    expect(policyOf(grant).Statement[0]!.Resource).toMatch(/^\$\{local\.r_connect-etl-direct-arn-prefix_[0-9A-F]+\}\/etl$/);
   });
 
   it("database.grantConnect fails when the database has IAM authentication off", () => {
     const input: EnvironmentInput = environment({ database: { ...environment().database, iamAuthentication: false } });
-    const stack = new DatabaseStack(Testing.app(), resolveEnvironments([input])[0]!);
-    const role = new IamRole(stack, "r", { name: "r", assumeRolePolicy: "{}" });
-    expect(thrownMessage(() => stack.database.grantConnect(role, "etl"))).toBe('Database grantConnect: shop-test has iamAuthentication off; IAM tokens for "etl" would be refused');
+    const { database } = buildEnvironment(input).database;
+    const role = new IamRole(database.node.scope as TerraformStack, "r", { name: "r", assumeRolePolicy: "{}" });
+    expect(thrownMessage(() => database.grantConnect(role, "etl"))).toBe('Database grantConnect: shop-test has iamAuthentication off; IAM tokens for "etl" would be refused');
   });
 
   it("users.grantReadSecret reads one secret by ARN and decrypts its key only via Secrets Manager", () => {
@@ -264,7 +273,7 @@ describe("grants", () => {
     const role = new IamRole(stack, "exec", { name: "exec", assumeRolePolicy: "{}" });
     users.grantReadSecret(role, "reporting");
     const parsed = JSON.parse(Testing.synth(stack)) as SynthesizedStack;
-    const grant = Object.values(resourcesOf(parsed, "aws_iam_role_policy")).find((p) => p.name === "read-secret-reporting-exec")!;
+    const grant = Object.values(resourcesOf(parsed, "aws_iam_role_policy")).find((p) => p.name === "read-secret-reporting")!;
     expect(policyOf(grant).Statement).toEqual([
       { Sid: "ReadDatabaseUserSecret", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: expect.stringMatching(/^\$\{aws_secretsmanager_secret\.users_secret-reporting_[0-9A-F]+\.arn\}$/) },
       {
@@ -309,10 +318,10 @@ describe("direct-IAM users (seed 004)", () => {
   });
 
   it("cannot be granted a proxy connection, only a database one", () => {
-    const stack = new DatabaseStack(Testing.app(), resolveEnvironments([input])[0]!);
-    const role = new IamRole(stack, "r", { name: "r", assumeRolePolicy: "{}" });
-    expect(thrownMessage(() => stack.proxy.grantConnect(role, "etl"))).toContain('user "etl" connects straight to the database (auth: "direct-iam")');
-    expect(() => stack.database.grantConnect(role, "etl")).not.toThrow();
+    const env = buildEnvironment(input);
+    const role = new IamRole(env.proxy, "r", { name: "r", assumeRolePolicy: "{}" });
+    expect(thrownMessage(() => env.proxy.proxy.grantConnect(role, "etl"))).toContain('user "etl" connects straight to the database (auth: "direct-iam")');
+    expect(() => env.database.database.grantConnect(role, "etl")).not.toThrow();
   });
 
   it("leave the database group closed to clients when there are none", () => {

@@ -4,9 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Testing } from "cdktf";
 import { describe, expect, it } from "vitest";
-import { resolveEnvironments } from "../../stacks/config.ts";
-import { DatabaseStack } from "../../stacks/database-stack.ts";
-import { environment } from "../helpers.ts";
+import { buildEnvironment, environment } from "../helpers.ts";
 
 /** Runs a script the way users do, in its own process, with fake credentials and no AWS reachable. */
 function run(script: string, args: string[], env: Record<string, string> = {}) {
@@ -68,9 +66,9 @@ describe("scripts as processes", () => {
 
   it("register-task-definition --dry-run prints the rendered input from a real synth", () => {
     const input = environment({ clients: { ecs: { user: "app", mode: "template", container: { imageRepository: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop", imageTag: "seed", cpu: 256, memory: 512 } } } });
-    const outdir = Testing.fullSynth(new DatabaseStack(Testing.app(), resolveEnvironments([input])[0]!));
+    const outdir = Testing.fullSynth(buildEnvironment(input).ecsTaskdef!);
     const file = outputsFile({
-      ecs_task_definition_template: JSON.parse(readFileSync(join(outdir, "stacks", "test", "cdk.tf.json"), "utf8")).output.ecs_task_definition_template.value,
+      ecs_task_definition_template: JSON.parse(readFileSync(join(outdir, "stacks", "test-ecs-taskdef", "cdk.tf.json"), "utf8")).output.ecs_task_definition_template.value,
       ecs_execution_role_arn: "arn:aws:iam::123456789012:role/e", ecs_task_role_arn: "arn:aws:iam::123456789012:role/t",
       ecs_user_secret_arn: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:app-AbCdEf", ecs_log_group_name: "/ecs/shop-test",
     });

@@ -5,9 +5,7 @@ import { mockClient } from "aws-sdk-client-mock";
 import { ECSClient, RegisterTaskDefinitionCommand, UpdateServiceCommand } from "@aws-sdk/client-ecs";
 import { Testing } from "cdktf";
 import { parseServiceRef, registerRevision, renderTaskDefinition } from "../../scripts/lib/task-definition.ts";
-import { resolveEnvironments } from "../../stacks/config.ts";
-import { DatabaseStack } from "../../stacks/database-stack.ts";
-import { environment, type SynthesizedStack } from "../helpers.ts";
+import { buildEnvironment, environment, type SynthesizedStack } from "../helpers.ts";
 
 const outputs = {
   ecs_execution_role_arn: "arn:aws:iam::123456789012:role/shop-test-ecs-execution",
@@ -20,10 +18,9 @@ const image = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop:3f9c2e1";
 /** The template exactly as a template-mode stack writes it. */
 function synthesizedTemplate(): string {
   const input = environment({ clients: { ecs: { user: "reporting", mode: "template", container: { imageRepository: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop", imageTag: "seed", cpu: 256, memory: 512 } } } });
-  const stack = new DatabaseStack(Testing.app(), resolveEnvironments([input])[0]!);
-  const outdir = Testing.fullSynth(stack);
-  const parsed = JSON.parse(readFileSync(join(outdir, "stacks", "test", "cdk.tf.json"), "utf8")) as SynthesizedStack;
-  return readFileSync(join(outdir, "stacks", "test", String(parsed.output.ecs_task_definition_template!.value)), "utf8");
+  const outdir = Testing.fullSynth(buildEnvironment(input).ecsTaskdef!);
+  const parsed = JSON.parse(readFileSync(join(outdir, "stacks", "test-ecs-taskdef", "cdk.tf.json"), "utf8")) as SynthesizedStack;
+  return readFileSync(join(outdir, "stacks", "test-ecs-taskdef", String(parsed.output.ecs_task_definition_template!.value)), "utf8");
 }
 
 describe("renderTaskDefinition", () => {

@@ -5,9 +5,9 @@ import { environments } from "../../stacks/environments.ts";
 import { Testing } from "cdktf";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role/index.js";
 import { resolveEnvironments } from "../../stacks/config.ts";
-import { DatabaseStack } from "../../stacks/database-stack.ts";
+import { LayerStack } from "../../stacks/layer-stack.ts";
 import { serviceTrustPolicy } from "../../modules/iam.ts";
-import { environment, fixtures, synthEnvironment } from "../helpers.ts";
+import { buildEnvironment, environment, fixtures, synthEnvironment, type SynthesizedStack } from "../helpers.ts";
 
 describe("offline stack preparation", () => {
   const stack = {
@@ -51,79 +51,108 @@ describe("offline stack preparation", () => {
 const unavailable = await offlineUnavailableReason();
 if (unavailable) console.warn(`\n!!! SKIPPED: real terraform validate/plan of every stack — ${unavailable}\n`);
 
-/** Every stack of the run, checked in one batch so the two cores stay busy. */
-function stacksToCheck(): Map<string, Record<string, unknown>> {
-  const stacks = new Map<string, Record<string, unknown>>();
-  const json = (stack: DatabaseStack) => JSON.parse(Testing.synth(stack)) as Record<string, unknown>;
-  for (const env of environments) stacks.set(env.name, synthEnvironment(env).parsed as unknown as Record<string, unknown>);
-  for (const [name, input] of Object.entries(fixtures)) stacks.set(name, synthEnvironment(input).parsed as unknown as Record<string, unknown>);
+type Json = Record<string, unknown>;
+const asJson = (stack: SynthesizedStack) => stack as unknown as Json;
 
-  // Every kind of grant, so their policies are planned too.
-  const grants = new DatabaseStack(Testing.app(), resolveEnvironments([environment({ name: "grants" })])[0]!);
-  const role = new IamRole(grants, "client-role", { name: "client", assumeRolePolicy: serviceTrustPolicy("ecs-tasks.amazonaws.com") });
-  grants.proxy.grantConnect(role, "app");
-  grants.database.grantConnect(role, "etl");
-  grants.users.grantReadSecret(role, "reporting");
-  stacks.set("grants", json(grants));
+/** Every stack of every environment and fixture, plus the edge cases, checked in one batch so the two cores stay busy. */
+function stacksToCheck(): Map<string, Json> {
+  const stacks = new Map<string, Json>();
+  const add = (synth: ReturnType<typeof synthEnvironment>) => {
+    for (const [name, { parsed }] of Object.entries(synth.stacks)) stacks.set(name, asJson(parsed));
+  };
+  for (const env of environments) add(synthEnvironment(env));
+  for (const input of Object.values(fixtures)) add(synthEnvironment(input));
 
-  // Adopt mode reading ids from SSM: its plan would call AWS, so it is validated only.
-  stacks.set("adoptssm", synthEnvironment(environment({
+  // Every kind of grant, written in a downstream stack as a client's would be, so their policies are planned too.
+  const grants = buildEnvironment(environment({ name: "grants" }));
+  const [config] = resolveEnvironments([environment({ name: "grants" })]);
+  const clients = new LayerStack(grants.network.node.scope!, config!, "iam");
+  const role = new IamRole(clients, "client-role", { name: "client", assumeRolePolicy: serviceTrustPolicy("ecs-tasks.amazonaws.com") });
+  grants.proxy.proxy.grantConnect(role, "app");
+  grants.database.database.grantConnect(role, "etl");
+  grants.database.users.grantReadSecret(role, "reporting");
+  for (const stack of [...grants.stacks, clients]) stack.prepareStack();
+  for (const stack of [...grants.stacks, clients]) stacks.set(stack.node.id, JSON.parse(Testing.synth(stack)) as Json);
+
+  // Adopt mode reading ids from SSM: its plan would call AWS, so its network stack is validated only.
+  add(synthEnvironment(environment({
     name: "adoptssm",
     network: {
       mode: "adopt", vpcId: { ssmParameter: "/network/vpc-id" },
       applicationSubnetIds: [{ ssmParameter: "/network/app-a" }],
       databaseSubnetIds: [{ ssmParameter: "/network/db-a" }, { ssmParameter: "/network/db-b" }],
     },
-  })).parsed as unknown as Record<string, unknown>);
+  })));
 
-  // A stack the provider must reject, to prove failures are reported.
-  const broken = synthEnvironment(environment({ name: "broken" })).parsed as unknown as { resource: Record<string, Record<string, Record<string, unknown>>> };
-  Object.values(broken.resource.aws_rds_cluster!)[0]!.backup_retention_period = 99;
-  stacks.set("broken", broken as unknown as Record<string, unknown>);
+  // A database stack the provider must reject, to prove failures are reported and stop what depends on them.
+  const broken = synthEnvironment(environment({ name: "broken" }));
+  const database = broken.stacks["broken-database"]!.parsed;
+  Object.values(database.resource.aws_rds_cluster!)[0]!.backup_retention_period = 99;
+  add(broken);
   return stacks;
 }
 
-describe.skipIf(unavailable !== undefined)("real terraform, offline: every environment and fixture", () => {
+const VALIDATE_ONLY = new Map([["adoptssm-network", "adopt mode reads its ids from SSM parameters, which a plan must ask AWS for"]]);
+
+describe.skipIf(unavailable !== undefined)("real terraform, offline: every stack of every environment and fixture", () => {
   let workspace: OfflineWorkspace;
   let results: Map<string, OfflineCheck>;
+  const planned = [...environments.map((e) => e.name), ...Object.values(fixtures).map((f) => f.name), "grants"];
 
   beforeAll(async () => {
     workspace = await OfflineWorkspace.create("5.100.0");
-    results = new Map((await checkAll(workspace, stacksToCheck(), 2, new Set(["adoptssm"]))).map((r) => [r.stack, r]));
-  }, 600_000);
+    results = new Map((await checkAll(workspace, stacksToCheck(), 2, VALIDATE_ONLY)).map((r) => [r.stack, r]));
+  }, 900_000);
 
   afterAll(async () => {
     await workspace?.dispose();
   });
 
-  it.each([...environments.map((e) => e.name), ...Object.keys(fixtures), "grants"])("%s validates and plans every declared resource", (name) => {
-    const result = results.get(name)!;
-    expect(result.error).toBeUndefined();
-    expect(result.ok).toBe(true);
-    expect(result.plannedResources).toBe(result.expectedResources);
-    expect(result.expectedResources).toBeGreaterThan(10);
+  it.each(planned)("every stack of %s validates and plans exactly the resources it declares", (env) => {
+    const ofEnv = [...results.values()].filter((r) => r.stack.startsWith(`${env}-`));
+    expect(ofEnv.map((r) => r.stack)).toContain(`${env}-network`);
+    for (const result of ofEnv) {
+      expect(result.error, result.stack).toBeUndefined();
+      expect(result.status, result.stack).toBe("planned");
+      expect(result.plannedResources, result.stack).toBe(result.expectedResources);
+      expect(result.expectedResources, result.stack).toBeGreaterThan(0);
+    }
   });
 
-  it("plans the resources each shipped environment is expected to have", () => {
+  it("plans downstream stacks against stand-in states of exactly their upstream stacks", () => {
+    expect(results.get("prod-network")!.upstream).toEqual([]);
+    expect(results.get("prod-database")!.upstream).toEqual(["prod-network"]);
+    expect(results.get("prod-proxy")!.upstream).toEqual(["prod-database", "prod-network"]);
+    expect(results.get("prod-iam")!.upstream).toEqual(["prod-database", "prod-network", "prod-proxy"]);
+    expect(results.get("prod-clients")!.upstream).toEqual(["prod-database", "prod-iam", "prod-network", "prod-proxy"]);
+    expect(results.get("grants-iam")!.upstream).toEqual(["grants-database", "grants-proxy"]);
+  });
+
+  it("plans the resources each shipped environment's layers are expected to have", () => {
+    const counts = (env: string) => Object.fromEntries([...results.values()].filter((r) => r.stack.startsWith(`${env}-`)).map((r) => [r.stack.slice(env.length + 1), r.plannedResources]));
     // dev: NAT (1) over 2 zones, 3 users, ECS template, Lambda, migrations;
     // staging: 7 endpoints, read-only proxy endpoint, managed task definition, migrations;
     // prod: NAT per AZ over 3 zones, 3 instances, 3 users, read-only proxy endpoint, ECS template, pipeline.
-    expect(results.get("dev")!.plannedResources).toBe(68);
-    expect(results.get("staging")!.plannedResources).toBe(68);
-    expect(results.get("prod")!.plannedResources).toBe(93);
+    expect(counts("dev")).toEqual({ network: 28, database: 11, proxy: 13, iam: 11, "ecs-taskdef": 1, clients: 4 });
+    expect(counts("staging")).toEqual({ network: 31, database: 11, proxy: 14, iam: 8, "ecs-taskdef": 2, clients: 2 });
+    expect(counts("prod")).toEqual({ network: 42, database: 13, proxy: 15, iam: 8, "ecs-taskdef": 1, clients: 14 });
   });
 
-  it("validates an adopt-mode stack that reads its ids from SSM (it cannot plan offline)", () => {
-    const result = results.get("adoptssm")!;
-    expect(result.error).toBeUndefined();
-    expect(result.ok).toBe(true);
-    expect(result.plannedResources).toBeUndefined();
+  it("validates an adopt-mode network that reads its ids from SSM, says why it was not planned, and leaves its downstream unplanned", () => {
+    const network = results.get("adoptssm-network")!;
+    expect(network).toMatchObject({ status: "validated", ok: true, note: VALIDATE_ONLY.get("adoptssm-network") });
+    expect(network.plannedResources).toBeUndefined();
+    const database = results.get("adoptssm-database")!;
+    expect(database).toMatchObject({ status: "validated", ok: false, note: "upstream stack adoptssm-network did not plan, so there is no stand-in state to plan against" });
   });
 
-  it("reports terraform's own error for a stack the provider rejects", () => {
-    const result = results.get("broken")!;
+  it("reports terraform's own error for a stack the provider rejects, and never passes what depends on it", () => {
+    const result = results.get("broken-database")!;
+    expect(result.status).toBe("failed");
     expect(result.ok).toBe(false);
     expect(result.error).toMatch(/terraform (validate|plan)/);
     expect(result.error).toMatch(/backup_retention_period/);
+    expect(results.get("broken-proxy")).toMatchObject({ status: "validated", ok: false, note: expect.stringContaining("upstream stack broken-database did not plan") });
+    expect(results.get("broken-network")!.status).toBe("planned");
   });
 });

@@ -12,6 +12,8 @@ export interface Finding {
   readonly rule: string;
   readonly level: "error" | "warning" | "info";
   readonly status: "non-compliant" | "unknown";
+  /** The stack the resource is in, e.g. "prod-proxy". */
+  readonly stack: string;
   readonly resource: string;
   readonly path: string;
   readonly message: string;
@@ -57,7 +59,7 @@ export class PolicyAspect implements IAspect {
       const level = suppression ? "info" : status === "unknown" ? "warning" : levelOf(rule, this.production);
       const message = `[${rule.id}] ${rule.info} ${status === "unknown" ? `Could not check: ${detail}` : detail}` +
         (suppression ? ` — suppressed: ${suppression.reason}` : "");
-      this.findings.push({ rule: rule.id, level, status, resource: facts.address, path: node.node.path, message, ...(suppression ? { suppressed: suppression.reason } : {}) });
+      this.findings.push({ rule: rule.id, level, status, stack: stack.node.id, resource: facts.address, path: node.node.path, message, ...(suppression ? { suppressed: suppression.reason } : {}) });
       const annotations = Annotations.of(node);
       if (level === "error") annotations.addError(message);
       else if (level === "warning") annotations.addWarning(message);

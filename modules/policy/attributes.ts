@@ -12,14 +12,16 @@ export function hasInterpolation(value: unknown): boolean {
 }
 
 /**
- * Whether `value` names a customer managed key: a reference to an aws_kms_key, or a literal key ARN.
- * AWS managed keys (alias/aws/…) fail; other references cannot be seen through.
+ * Whether `value` names a customer managed key: a reference to an aws_kms_key (in the same stack, or an
+ * upstream stack's through cdktf's cross-stack output, whose name carries the resource type), or a
+ * literal key ARN. AWS managed keys (alias/aws/…) fail; other references cannot be seen through.
  */
 export function customerManagedKey(value: unknown, what: string): Verdict {
   if (value === undefined || value === null || value === "") return fail(`${what} uses no customer managed key`);
   if (typeof value !== "string") return unknown(`${what} key is not a string`);
   if (/alias\/aws\//.test(value)) return fail(`${what} uses an AWS managed key (${value})`);
   if (/^\$\{aws_kms_key\.[^}]+\.(arn|key_id|id)\}$/.test(value)) return COMPLIANT;
+  if (/^\$\{data\.terraform_remote_state\.[^.}]+\.outputs\.cross-stack-output-aws_kms_key[^}]+(arn|key_id|id)\}$/.test(value)) return COMPLIANT;
   if (/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-fmrk-]+$/.test(value)) return COMPLIANT;
   return unknown(`${what} key ${value} cannot be checked at synth`);
 }

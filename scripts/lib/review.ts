@@ -7,7 +7,8 @@ type Resources = Record<string, Record<string, Json>>;
 
 export interface SynthesizedEnvironment {
   readonly name: string;
-  readonly stack: Json;
+  /** The environment's stacks ("<env>-<layer>") as synthesized, by stack name. */
+  readonly stacks: Readonly<Record<string, Json>>;
   /** cdktf.out/dbstack/<env>/policy.json, when present. */
   readonly policy?: readonly PolicyFinding[];
   /** cdktf.out/dbstack/<env>/budget.json, when present. */
@@ -18,6 +19,8 @@ export interface PolicyFinding {
   readonly rule: string;
   readonly level: string;
   readonly status: string;
+  /** The stack the resource is in (findings written before stacks were layered have none). */
+  readonly stack?: string;
   readonly resource: string;
   readonly message: string;
   readonly suppressed?: string;
@@ -68,10 +71,21 @@ export interface EnvironmentSummary {
   readonly logRetention: readonly { readonly group: string; readonly days: unknown }[];
   readonly keys: readonly string[];
   readonly resourceCounts: Readonly<Record<string, number>>;
+  /** Each stack of the environment with its resource count, in name order. */
+  readonly stacks: readonly { readonly name: string; readonly resources: number }[];
+}
+
+/** Every stack's resources in one document, for questions about the whole environment. */
+function mergedResources(env: SynthesizedEnvironment): Json {
+  const resource: Resources = {};
+  for (const stack of Object.values(env.stacks)) {
+    for (const [type, byName] of Object.entries(resourcesOf(stack))) Object.assign((resource[type] ??= {}), byName);
+  }
+  return { resource };
 }
 
 export function summarize(env: SynthesizedEnvironment): EnvironmentSummary {
-  const { stack } = env;
+  const stack = mergedResources(env);
   const cluster = first(stack, "aws_rds_cluster");
   const instance = first(stack, "aws_db_instance");
   const members = all(stack, "aws_rds_cluster_instance");
@@ -109,6 +123,8 @@ export function summarize(env: SynthesizedEnvironment): EnvironmentSummary {
     logRetention: all(stack, "aws_cloudwatch_log_group").map((g) => ({ group: String(g.name), days: g.retention_in_days })),
     keys: all(stack, "aws_kms_alias").map((a) => String(a.name)),
     resourceCounts,
+    stacks: Object.entries(env.stacks).sort(([a], [b]) => a.localeCompare(b))
+      .map(([name, json]) => ({ name, resources: Object.values(resourcesOf(json)).reduce((sum, byName) => sum + Object.keys(byName).length, 0) })),
   };
 }
 
@@ -128,10 +144,11 @@ function label(text: string): string {
 }
 
 export function dataPathDiagram(env: SynthesizedEnvironment): string {
-  const { stack } = env;
+  const stack = mergedResources(env);
   const summary = summarize(env);
   const lines = ["flowchart LR"];
-  const port = String(((stack.output ?? {}) as Record<string, { value?: unknown }>).database_port?.value ?? "");
+  const outputs = Object.assign({}, ...Object.values(env.stacks).map((s) => s.output ?? {})) as Record<string, { value?: unknown }>;
+  const port = String(outputs.database_port?.value ?? "");
   const clients: string[] = [];
   // A template-mode service has no task definition resource, only its roles.
   const ecs = first(stack, "aws_ecs_task_definition") !== undefined || all(stack, "aws_iam_role").some((r) => String(r.name).endsWith("-ecs-task"));
@@ -203,6 +220,8 @@ export interface AttributeChange {
 }
 
 export interface ResourceChange {
+  /** The stack the resource is (or was) in: a resource moving between stacks is destroyed in one and created in the other. */
+  readonly stack: string;
   readonly address: string;
   readonly kind: "added" | "removed" | "changed";
   readonly changes: readonly AttributeChange[];
@@ -226,16 +245,20 @@ function redacted(path: string, value: unknown): unknown {
   return SECRET_ATTRIBUTE.test(path) && value !== undefined ? "(redacted)" : value;
 }
 
-export function diffStacks(base: Json, head: Json): ResourceChange[] {
-  const addresses = (stack: Json) => new Map(Object.entries(resourcesOf(stack)).flatMap(([type, byName]) => Object.entries(byName).map(([name, attrs]) => [`${type}.${name}`, attrs] as const)));
-  const before = addresses(base);
-  const after = addresses(head);
+/** Resources keyed by "<stack> <type>.<name>": state is per stack, so the same address in two stacks is two resources. */
+function addressesOf(stacks: Readonly<Record<string, Json>>): Map<string, { stack: string; address: string; type: string; attrs: Json }> {
+  return new Map(Object.entries(stacks).flatMap(([stack, json]) => Object.entries(resourcesOf(json)).flatMap(([type, byName]) =>
+    Object.entries(byName).map(([name, attrs]) => [`${stack} ${type}.${name}`, { stack, address: `${type}.${name}`, type, attrs }] as const))));
+}
+
+export function diffStacks(base: Readonly<Record<string, Json>>, head: Readonly<Record<string, Json>>): ResourceChange[] {
+  const before = addressesOf(base);
+  const after = addressesOf(head);
   const changes: ResourceChange[] = [];
-  for (const [address, attrs] of after) {
-    const type = address.split(".")[0]!;
-    const old = before.get(address);
+  for (const [key, { stack, address, type, attrs }] of after) {
+    const old = before.get(key)?.attrs;
     if (!old) {
-      changes.push({ address, kind: "added", changes: [] });
+      changes.push({ stack, address, kind: "added", changes: [] });
       continue;
     }
     const a = flatten(old);
@@ -244,14 +267,15 @@ export function diffStacks(base: Json, head: Json): ResourceChange[] {
     const diff = paths.filter((p) => JSON.stringify(a[p]) !== JSON.stringify(b[p])).map((path) => ({ path, before: redacted(path, a[path]), after: redacted(path, b[path]) }));
     if (diff.length === 0) continue;
     const forcing = diff.map((d) => d.path.split(/[.[]/)[0]!).filter((attr) => (REPLACING_ATTRIBUTES[type] ?? []).includes(attr));
-    changes.push({ address, kind: "changed", changes: diff, ...(forcing.length > 0 ? { replacement: `${[...new Set(forcing)].join(", ")} changed: ${type} is replaced` } : {}) });
+    changes.push({ stack, address, kind: "changed", changes: diff, ...(forcing.length > 0 ? { replacement: `${[...new Set(forcing)].join(", ")} changed: ${type} is replaced` } : {}) });
   }
-  for (const address of before.keys()) {
-    if (after.has(address)) continue;
-    const type = address.split(".")[0]!;
-    changes.push({ address, kind: "removed", changes: [], ...(STATEFUL_TYPES.has(type) ? { replacement: `${type} is destroyed (a renamed construct id moves it to a new address)` } : {}) });
+  for (const [key, { stack, address, type }] of before) {
+    if (after.has(key)) continue;
+    const moved = [...after.values()].find((a) => a.address === address && a.stack !== stack);
+    const why = moved ? `moves to ${moved.stack}: a new state, so it is destroyed here and created there` : "a renamed construct id moves it to a new address";
+    changes.push({ stack, address, kind: "removed", changes: [], ...(STATEFUL_TYPES.has(type) ? { replacement: `${type} is destroyed (${why})` } : {}) });
   }
-  return changes.sort((x, y) => x.address.localeCompare(y.address));
+  return changes.sort((x, y) => x.stack.localeCompare(y.stack) || x.address.localeCompare(y.address));
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -266,16 +290,16 @@ export interface Review {
     readonly budget?: BudgetReport;
     readonly changes?: readonly ResourceChange[];
   }[];
-  readonly replacements: readonly { readonly environment: string; readonly address: string; readonly reason: string }[];
+  readonly replacements: readonly { readonly environment: string; readonly stack: string; readonly address: string; readonly reason: string }[];
 }
 
 export function buildReview(head: readonly SynthesizedEnvironment[], base?: readonly SynthesizedEnvironment[]): Review {
   const environments = head.map((env) => {
     const baseEnv = base?.find((b) => b.name === env.name);
-    const changes = base ? diffStacks(baseEnv?.stack ?? {}, env.stack) : undefined;
+    const changes = base ? diffStacks(baseEnv?.stacks ?? {}, env.stacks) : undefined;
     return { summary: summarize(env), diagram: dataPathDiagram(env), policy: env.policy ?? [], ...(env.budget ? { budget: env.budget } : {}), ...(changes ? { changes } : {}) };
   });
-  const replacements = environments.flatMap((e) => (e.changes ?? []).filter((c) => c.replacement).map((c) => ({ environment: e.summary.name, address: c.address, reason: c.replacement! })));
+  const replacements = environments.flatMap((e) => (e.changes ?? []).filter((c) => c.replacement).map((c) => ({ environment: e.summary.name, stack: c.stack, address: c.address, reason: c.replacement! })));
   return { environments, replacements };
 }
 
@@ -286,8 +310,8 @@ const show = (value: unknown) => (value === undefined ? "—" : `\`${cell(JSON.s
 export function renderMarkdown(review: Review): string {
   const out: string[] = ["# dbstack review", ""];
   if (review.replacements.length > 0) {
-    out.push("## ⚠️ Stateful resources replaced or destroyed", "", "| environment | resource | why |", "| --- | --- | --- |");
-    for (const r of review.replacements) out.push(`| ${r.environment} | \`${r.address}\` | ${cell(r.reason)} |`);
+    out.push("## ⚠️ Stateful resources replaced or destroyed", "", "| environment | stack | resource | why |", "| --- | --- | --- | --- |");
+    for (const r of review.replacements) out.push(`| ${r.environment} | ${r.stack} | \`${r.address}\` | ${cell(r.reason)} |`);
     out.push("");
   }
   for (const env of review.environments) {
@@ -317,8 +341,8 @@ export function renderMarkdown(review: Review): string {
     out.push("### Policy findings", "");
     if (env.policy.length === 0) out.push("No findings.", "");
     else {
-      out.push("| rule | level | resource | finding |", "| --- | --- | --- | --- |");
-      for (const f of env.policy) out.push(`| ${f.rule} | ${f.suppressed ? "suppressed" : f.level} | \`${cell(f.resource)}\` | ${cell(f.message)} |`);
+      out.push("| rule | level | stack | resource | finding |", "| --- | --- | --- | --- | --- |");
+      for (const f of env.policy) out.push(`| ${f.rule} | ${f.suppressed ? "suppressed" : f.level} | ${cell(f.stack)} | \`${cell(f.resource)}\` | ${cell(f.message)} |`);
       out.push("");
     }
     if (env.budget) {
@@ -329,6 +353,7 @@ export function renderMarkdown(review: Review): string {
       out.push("");
     }
     out.push("### Data path", "", "```mermaid", env.diagram, "```", "");
+    out.push("**Stacks** (applied in dependency order, each with its own state): " + s.stacks.map((st) => `\`${st.name}\` ${st.resources}`).join(", "), "");
     out.push("<details><summary>Resources by type</summary>", "", "| type | count |", "| --- | ---: |");
     for (const [type, count] of Object.entries(s.resourceCounts)) out.push(`| ${type} | ${count} |`);
     out.push("", "</details>", "");
@@ -336,7 +361,7 @@ export function renderMarkdown(review: Review): string {
       const count = (kind: string) => env.changes!.filter((c) => c.kind === kind).length;
       out.push("### Changes against base", "", `${count("added")} added, ${count("changed")} changed, ${count("removed")} removed.`, "");
       for (const change of env.changes) {
-        out.push(`- **${change.kind}** \`${change.address}\`${change.replacement ? ` — ⚠️ ${cell(change.replacement)}` : ""}`);
+        out.push(`- **${change.kind}** ${change.stack} \`${change.address}\`${change.replacement ? ` — ⚠️ ${cell(change.replacement)}` : ""}`);
         for (const c of change.changes) out.push(`  - \`${cell(c.path)}\`: ${show(c.before)} → ${show(c.after)}`);
       }
       out.push("");

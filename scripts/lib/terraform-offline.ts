@@ -20,11 +20,21 @@ const OFFLINE_PROVIDER_SETTINGS = {
 /**
  * A copy of a synthesized stack for offline checks. The backend block goes (Terraform's default is a
  * local state, which needs no `init` of its own) and the aws provider stops calling STS/IMDS;
- * `allowed_account_ids` goes too, since without an account lookup it cannot be checked. Nothing else
- * changes, so what is planned is what was synthesized.
+ * `allowed_account_ids` goes too, since without an account lookup it cannot be checked. Each upstream
+ * stack's `terraform_remote_state` reads the local stand-in state given for it in `upstreamStates`
+ * (stack name -> state file). Nothing else changes, so what is planned is what was synthesized.
  */
-export function offlineStack(stack: Json): Json {
+export function offlineStack(stack: Json, upstreamStates: ReadonlyMap<string, string> = new Map()): Json {
   const copy = structuredClone(stack);
+  const remote = ((copy.data as Json | undefined)?.terraform_remote_state ?? {}) as Record<string, Json>;
+  for (const [name, source] of Object.entries(remote)) {
+    const upstream = name.replace(/^cross-stack-reference-input-/, "");
+    const path = upstreamStates.get(upstream);
+    if (path === undefined) continue;
+    delete source.workspace;
+    source.backend = "local";
+    source.config = { path };
+  }
   const terraform = { ...(copy.terraform as Json | undefined) };
   delete terraform.backend;
   copy.terraform = terraform;

@@ -4,27 +4,28 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { App, Testing } from "cdktf";
 import { resolveEnvironments } from "../../../stacks/config.ts";
-import { DatabaseStack } from "../../../stacks/database-stack.ts";
+import { Environment } from "../../../stacks/environment.ts";
 import { environments } from "../../../stacks/environments.ts";
 import { evaluate, levelOf } from "../../../modules/policy/aspect.ts";
 import { packRule } from "../../../modules/policy/pack.ts";
 import { suppressRule, suppressionFor } from "../../../modules/policy/suppressions.ts";
-import { environment, thrownMessage } from "../../helpers.ts";
+import { buildEnvironment, environment, thrownMessage } from "../../helpers.ts";
 
 /** Annotations end up as construct metadata; Testing.synth does not throw on errors, so read them there. */
-function annotations(stack: DatabaseStack): { level: string; message: string }[] {
-  Testing.synth(stack);
-  return stack.node.findAll().flatMap((c) => c.node.metadata
+function annotations(env: Environment): { level: string; message: string }[] {
+  for (const stack of env.stacks) stack.prepareStack();
+  for (const stack of env.stacks) Testing.synth(stack);
+  return env.stacks.flatMap((stack) => stack.node.findAll()).flatMap((c) => c.node.metadata
     .filter((m) => ["@cdktf/error", "@cdktf/warn", "@cdktf/info"].includes(m.type))
     .map((m) => ({ level: m.type.replace("@cdktf/", ""), message: String(m.data) })));
 }
 
-const stackOf = (input: Parameters<typeof environment>[0]) => new DatabaseStack(Testing.app(), resolveEnvironments([environment(input)])[0]!);
+const stackOf = (input: Parameters<typeof environment>[0]) => buildEnvironment(environment(input));
 
 describe("the policy aspect", () => {
   it("finds no errors or warnings in the shipped environments; dev's relaxations are suppressed with reasons", () => {
     for (const input of environments) {
-      const stack = new DatabaseStack(Testing.app(), resolveEnvironments([input])[0]!);
+      const stack = buildEnvironment(input);
       const found = annotations(stack);
       expect(found.filter((a) => a.level !== "info"), input.name).toEqual([]);
       if (input.name === "dev") {
@@ -41,13 +42,14 @@ describe("the policy aspect", () => {
   it("warns outside production and errors in production for an escalating rule", () => {
     const dev = stackOf({});
     expect(annotations(dev)).toContainEqual({ level: "warn", message: "[PRX2] Every proxy user requires IAM authentication. iam_auth is not REQUIRED for reporting (readonly)" });
-    const prod = stackOf({ production: true });
+    const prod = stackOf({ production: true, stateBackend: { type: "s3", bucket: "shop-terraform-state", keyPrefix: "dbstack", region: "eu-west-1" } });
     expect(annotations(prod)).toContainEqual({ level: "error", message: "[PRX2] Every proxy user requires IAM authentication. iam_auth is not REQUIRED for reporting (readonly)" });
   });
 
   it("fails a real synth (what cdktf synth runs) on an error finding, naming it", () => {
     const app = new App({ outdir: mkdtempSync(join(tmpdir(), "dbstack-policy-")) });
-    new DatabaseStack(app, resolveEnvironments([environment({ production: true })])[0]!);
+    const stateBackend = { type: "s3", bucket: "shop-terraform-state", keyPrefix: "dbstack", region: "eu-west-1" } as const;
+    new Environment(app, resolveEnvironments([environment({ production: true, stateBackend })])[0]!);
     const message = thrownMessage(() => app.synth());
     expect(message).toContain('Encountered Annotations with level "ERROR"');
     expect(message).toContain("[PRX2] Every proxy user requires IAM authentication.");
@@ -69,18 +71,18 @@ describe("the policy aspect", () => {
 describe("suppressions", () => {
   it("need a known rule and a reason of at least 10 characters", () => {
     const stack = stackOf({});
-    expect(thrownMessage(() => suppressRule(stack.proxy, "NOPE1", "a long enough reason"))).toBe('suppressRule: no policy rule "NOPE1"');
-    expect(thrownMessage(() => suppressRule(stack.proxy, "PRX2", "because"))).toBe('suppressRule PRX2 on test/proxy: the reason must be at least 10 characters, got "because"');
+    expect(thrownMessage(() => suppressRule(stack.proxy.proxy, "NOPE1", "a long enough reason"))).toBe('suppressRule: no policy rule "NOPE1"');
+    expect(thrownMessage(() => suppressRule(stack.proxy.proxy, "PRX2", "because"))).toBe('suppressRule PRX2 on test-proxy/proxy: the reason must be at least 10 characters, got "because"');
   });
 
   it("cover the construct and everything under it, and are still listed", () => {
     const stack = stackOf({});
-    suppressRule(stack.proxy, "PRX2", "reporting tool needs a password");
-    const inner = stack.proxy.node.findAll().find((c) => c.node.id === "proxy")!;
+    suppressRule(stack.proxy.proxy, "PRX2", "reporting tool needs a password");
+    const inner = stack.proxy.proxy.node.findAll().find((c) => c.node.id === "proxy" && c !== stack.proxy.proxy)!;
     expect(suppressionFor(inner, "PRX2")).toEqual({ id: "PRX2", reason: "reporting tool needs a password" });
     expect(suppressionFor(inner, "PRX3")).toBeUndefined();
-    Testing.synth(stack);
-    expect(stack.policy.findings).toContainEqual(expect.objectContaining({ rule: "PRX2", level: "info", suppressed: "reporting tool needs a password" }));
+    annotations(stack);
+    expect(stack.policy.findings).toContainEqual(expect.objectContaining({ rule: "PRX2", level: "info", stack: "test-proxy", suppressed: "reporting tool needs a password" }));
   });
 
   it("come from the environment's config, validated", () => {

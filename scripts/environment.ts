@@ -1,0 +1,74 @@
+/**
+ * Runs a cdktf command on every stack of one environment: `npm run deploy -- <env>` and friends.
+ *
+ *   deploy <env>    cdktf deploy '<env>-*'   (cdktf applies the layers in dependency order)
+ *   destroy <env>   cdktf destroy '<env>-*'  (cdktf destroys them in reverse order)
+ *   output <env>    cdktf output '<env>-*' --outputs-file <env>-outputs.json (what the scripts read)
+ *   diff <env>      one synth, then cdktf diff of each stack in apply order (cdktf diff takes one stack)
+ *
+ * Flags after the environment go to cdktf unchanged (e.g. --auto-approve). --print shows the commands
+ * instead of running them.
+ */
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { EXIT, ScriptError, runScript } from "./lib/cli.ts";
+import { applyOrder, type StackManifest } from "./lib/stack-names.ts";
+
+const HELP = `usage: npm run <deploy|diff|destroy|output> -- <env> [--print] [cdktf flags]
+
+  deploy <env>    apply every layer of <env> in dependency order (network, database, proxy, iam, ecs-taskdef, clients)
+  diff <env>      plan each layer in that order; a layer's plan reads the outputs of the layers before it, so
+                  before a first deploy only the network layer can be planned (npm run validate plans all offline)
+  destroy <env>   destroy every layer, last layer first
+  output <env>    write the outputs of every layer to <env>-outputs.json, keyed by stack, for the scripts
+  --print         print the cdktf commands instead of running them`;
+
+const COMMANDS = ["deploy", "diff", "destroy", "output"] as const;
+const ENVIRONMENT_NAME = /^[a-z][a-z0-9-]{1,30}$/;
+
+/** The cdktf invocation for deploy, destroy or output: one command over every stack of the environment. */
+function allStacksCommand(command: "deploy" | "destroy" | "output", environment: string, extra: readonly string[]): string[] {
+  const outputsFile = command === "output" && !extra.includes("--outputs-file") ? ["--outputs-file", `${environment}-outputs.json`] : [];
+  return [command, `${environment}-*`, ...outputsFile, ...extra];
+}
+
+async function main(): Promise<number> {
+  const [command, environment, ...rest] = process.argv.slice(2);
+  if (command === "-h" || command === "--help" || environment === "-h" || environment === "--help") {
+    console.log(HELP);
+    return EXIT.ok;
+  }
+  if (!COMMANDS.includes(command as never)) throw new ScriptError(EXIT.usage, `the command must be one of ${COMMANDS.join(", ")}, not ${command ?? "(none)"}\n\n${HELP}`);
+  if (!environment || !ENVIRONMENT_NAME.test(environment)) throw new ScriptError(EXIT.usage, `name the environment, e.g. npm run ${command} -- staging\n\n${HELP}`);
+  const print = rest.includes("--print");
+  const extra = rest.filter((flag) => flag !== "--print");
+  const outdir = process.env.CDKTF_OUTDIR ?? "cdktf.out";
+  const order = () => {
+    let manifest: StackManifest;
+    try {
+      manifest = JSON.parse(readFileSync(join(outdir, "manifest.json"), "utf8")) as StackManifest;
+    } catch {
+      throw new ScriptError(EXIT.usage, `cannot read ${join(outdir, "manifest.json")}: the synth failed`);
+    }
+    const stacks = applyOrder(manifest, environment);
+    if (stacks.length === 0) throw new ScriptError(EXIT.usage, `no stacks of environment "${environment}" in the synth`);
+    return stacks;
+  };
+  const run = (args: readonly string[]) => {
+    console.log(`> cdktf ${args.join(" ")}`);
+    if (print) return;
+    const result = spawnSync("npx", ["cdktf", ...args], { stdio: "inherit", env: { ...process.env, CHECKPOINT_DISABLE: "1" } });
+    if (result.status !== 0) throw new ScriptError(EXIT.unexpected, `cdktf ${args[0]} ${args[1] ?? ""} failed (exit ${result.status})`);
+  };
+  if (command !== "diff") {
+    run(allStacksCommand(command as "deploy" | "destroy" | "output", environment, extra));
+    return EXIT.ok;
+  }
+  // cdktf diff plans one stack: synthesize once, then plan each layer in the order it is applied.
+  run(["synth"]);
+  for (const stack of order()) run(["diff", stack, "--skip-synth", ...extra]);
+  return EXIT.ok;
+}
+
+process.exitCode = await runScript(main);

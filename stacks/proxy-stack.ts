@@ -1,0 +1,51 @@
+import type { Construct } from "constructs";
+import { DatabaseParameters } from "../modules/parameters.ts";
+import { DatabaseProxy } from "../modules/proxy.ts";
+import type { EnvironmentConfig } from "./config.ts";
+import type { DatabaseStack } from "./database-stack.ts";
+import { LayerStack } from "./layer-stack.ts";
+import type { NetworkStack } from "./network-stack.ts";
+
+/**
+ * <env>-proxy: the RDS Proxy with its role, default target group, target and endpoints, its log group,
+ * and the SSM parameters that describe the path (they name the proxy endpoint, so they live with it).
+ */
+export class ProxyStack extends LayerStack {
+  readonly proxy: DatabaseProxy;
+  readonly parameters: DatabaseParameters;
+
+  constructor(scope: Construct, config: EnvironmentConfig, upstream: { network: NetworkStack; database: DatabaseStack }) {
+    super(scope, config, "proxy");
+    const { database, users, kmsKeyArn } = upstream.database;
+
+    this.proxy = new DatabaseProxy(this, "proxy", {
+      name: config.names.proxy.name,
+      settings: config.proxy,
+      database,
+      network: upstream.network.network,
+      users,
+      region: config.region,
+      kmsKeyArn,
+    });
+
+    this.parameters = new DatabaseParameters(this, "parameters", {
+      path: config.names.parameters.path,
+      host: this.proxy.endpoint,
+      ...(this.proxy.readOnlyEndpoint ? { readerHost: this.proxy.readOnlyEndpoint } : {}),
+      port: config.database.port,
+      databaseName: config.database.databaseName,
+      engine: config.database.engine,
+      userSecretArns: Object.fromEntries(users.all.map((u) => [u.name, u.secretArn])),
+      additional: config.parameters,
+      kmsKeyArn,
+    });
+
+    this.output("proxy_endpoint", this.proxy.endpoint, "Where clients connect (read/write)");
+    if (this.proxy.readOnlyEndpoint) this.output("proxy_read_only_endpoint", this.proxy.readOnlyEndpoint, "Read-only proxy endpoint over the Aurora readers");
+    this.output("proxy_arn", this.proxy.arn, "RDS Proxy ARN");
+    this.output("proxy_name", this.proxy.name, "RDS Proxy name");
+    this.output("proxy_resource_id", this.proxy.resourceId, "prx-… id used in rds-db:connect ARNs");
+    this.output("master_auth", config.proxy.masterAuth, "How the master user authenticates to the proxy: iam or password");
+    this.output("ssm_parameter_path", this.parameters.path, "SSM tree with the database's host, port, name, engine and user secret ARNs");
+  }
+}
