@@ -1,7 +1,10 @@
 /**
- * What RDS and Aurora accept, per engine: versions, instance classes, log types, TLS parameters.
- * Kept as data so config validation, the database construct and the connection budget agree.
+ * What RDS and Aurora accept, per engine: versions (read from the dated catalog), instance classes, log
+ * types, TLS parameters. Kept as data so config validation, the database construct and the connection
+ * budget agree.
  */
+import { ENGINE_CATALOG, ENGINE_VERSIONS_CATALOG, lifecycleOn, type Minimums } from "./catalog/index.ts";
+
 export const DATABASE_ENGINES = ["aurora-postgresql", "aurora-mysql", "postgres", "mysql"] as const;
 export type DatabaseEngine = (typeof DATABASE_ENGINES)[number];
 
@@ -20,54 +23,117 @@ export function defaultPortOf(engine: DatabaseEngine): number {
   return engineFamilyOf(engine) === "POSTGRESQL" ? 5432 : 3306;
 }
 
-interface VersionRule {
-  readonly pattern: RegExp;
-  readonly allowed: string;
-  /** Parameter group family for a version that matched `pattern`. */
-  readonly family: (match: RegExpExecArray) => string;
-  /** Whether Serverless v2 (db.serverless) exists for this version; Aurora only. */
-  readonly serverlessV2?: (match: RegExpExecArray) => boolean;
+// ---------------------------------------------------------------------------------------------------------
+// Versions: data in modules/catalog/engine-versions.ts; here, how to read it
+// ---------------------------------------------------------------------------------------------------------
+
+/** How each engine writes a version, what its major is, and which parts order it. */
+const VERSION_SHAPES: Record<DatabaseEngine, { pattern: RegExp; example: string; family: (major: string) => string }> = {
+  "aurora-postgresql": { pattern: /^(\d+)\.(\d+)$/, example: '"<major>.<minor>", e.g. "16.12"', family: (m) => `aurora-postgresql${m}` },
+  "aurora-mysql": { pattern: /^8\.0\.mysql_aurora\.((\d+)\.(\d+)\.(\d+))$/, example: '"8.0.mysql_aurora.3.<minor>.<patch>", e.g. "8.0.mysql_aurora.3.10.0"', family: () => "aurora-mysql8.0" },
+  postgres: { pattern: /^(\d+)(?:\.(\d+))?$/, example: '"<major>" or "<major>.<minor>", e.g. "16" or "16.12"', family: (m) => `postgres${m}` },
+  mysql: { pattern: /^(\d+\.\d+)(?:\.(\d+))?$/, example: '"<major>" or "<major>.<patch>", e.g. "8.4" or "8.4.8"', family: (m) => `mysql${m}` },
+};
+
+/** The major a version belongs to in the catalog's feature tables: "16", "3" (Aurora MySQL 3), "8.4". */
+function majorOf(engine: DatabaseEngine, version: string): string {
+  if (engine === "aurora-mysql") return version.replace(/^8\.0\.mysql_aurora\./, "").split(".")[0]!;
+  if (engine === "mysql") return version.split(".").slice(0, 2).join(".");
+  return version.split(".")[0]!;
 }
 
-/** Minimum minor version per Aurora PostgreSQL major that supports Serverless v2. */
-const AURORA_POSTGRESQL_SERVERLESS_V2_MIN_MINOR: Record<string, number> = { "13": 6, "14": 3, "15": 2, "16": 1, "17": 1 };
+/** Numeric parts for ordering: "16.12" -> [16, 12]; "8.0.mysql_aurora.3.10.0" -> [3, 10, 0]. */
+function versionParts(engine: DatabaseEngine, version: string): number[] {
+  const significant = engine === "aurora-mysql" ? version.replace(/^8\.0\.mysql_aurora\./, "") : version;
+  return significant.split(".").map(Number);
+}
 
-const VERSION_RULES: Record<DatabaseEngine, VersionRule> = {
-  "aurora-postgresql": {
-    pattern: /^(1[3-7])\.(\d{1,2})$/,
-    allowed: 'must be an Aurora PostgreSQL version "<major>.<minor>" with major 13..17, e.g. "16.6"',
-    family: (m) => `aurora-postgresql${m[1]}`,
-    serverlessV2: (m) => Number(m[2]) >= (AURORA_POSTGRESQL_SERVERLESS_V2_MIN_MINOR[m[1]!] ?? Infinity),
-  },
-  "aurora-mysql": {
-    pattern: /^8\.0\.mysql_aurora\.3\.(\d{2})\.(\d{1,2})$/,
-    allowed: 'must be an Aurora MySQL 3 version "8.0.mysql_aurora.3.<minor>.<patch>", e.g. "8.0.mysql_aurora.3.08.0"',
-    family: () => "aurora-mysql8.0",
-    serverlessV2: (m) => Number(m[1]) >= 2,
-  },
-  postgres: {
-    pattern: /^(1[3-7])(?:\.(\d{1,2}))?$/,
-    allowed: 'must be an RDS PostgreSQL version "<major>" or "<major>.<minor>" with major 13..17, e.g. "16.6"',
-    family: (m) => `postgres${m[1]}`,
-  },
-  mysql: {
-    pattern: /^8\.(0|4)(?:\.(\d{1,2}))?$/,
-    allowed: 'must be an RDS MySQL version "8.0", "8.4" or "8.x.<patch>", e.g. "8.0.40"',
-    family: (m) => `mysql8.${m[1]}`,
-  },
-};
+/** Whether `version` is at least `minimum` (both of `engine`, same major). */
+export function versionAtLeast(engine: DatabaseEngine, version: string, minimum: string): boolean {
+  return compareParts(versionParts(engine, version), versionParts(engine, engine === "aurora-mysql" ? `8.0.mysql_aurora.${minimum}` : minimum)) >= 0;
+}
+
+function meets(engine: DatabaseEngine, version: string, minimums: Minimums | undefined): boolean {
+  const minimum = minimums?.[majorOf(engine, version)];
+  return minimum !== undefined && versionAtLeast(engine, version, minimum);
+}
 
 export interface EngineVersionFacts {
   readonly parameterGroupFamily: string;
   readonly supportsServerlessV2: boolean;
+  /** Highest Serverless v2 capacity (ACUs) this version scales to: 256, or 128 before the versions that raised it. */
+  readonly serverlessV2MaxCapacity: number;
+  readonly supportsIoOptimized: boolean;
+  /** First day AWS no longer creates databases on this version, and whether that date is estimated. */
+  readonly endOfStandardSupport: string;
+  readonly estimated: boolean;
+  /** A major given alone ("16", "8.4"): RDS picks its default minor. */
+  readonly majorOnly: boolean;
+  /** The catalog's label for the engine, e.g. "Aurora PostgreSQL". */
+  readonly label: string;
 }
 
-/** Facts about an engine version, or an explanation of what is allowed when RDS would refuse it. */
+/**
+ * Facts about an engine version from the dated catalog, or an explanation of what is allowed when the
+ * version is not one AWS offers (a shape RDS refuses, or a version that was never released).
+ */
 export function engineVersionFacts(engine: DatabaseEngine, version: unknown): EngineVersionFacts | { allowed: string } {
-  const rule = VERSION_RULES[engine];
-  const match = typeof version === "string" ? rule.pattern.exec(version) : null;
-  if (!match) return { allowed: rule.allowed };
-  return { parameterGroupFamily: rule.family(match), supportsServerlessV2: rule.serverlessV2?.(match) ?? false };
+  const catalog = ENGINE_CATALOG[engine];
+  const shape = VERSION_SHAPES[engine];
+  const known = typeof version === "string" && shape.pattern.test(version)
+    ? catalog.versions.find((row) => row.version === version) ?? (catalog.majors?.[version] ? { version, ...catalog.majors[version]! } : undefined)
+    : undefined;
+  if (!known) {
+    return { allowed: `must be an ${catalog.label} version AWS offers, written ${shape.example}; current versions (catalog of ${ENGINE_VERSIONS_CATALOG.asOf}): ${currentVersionsText(engine)}` };
+  }
+  const v = known.version;
+  const major = majorOf(engine, v);
+  return {
+    parameterGroupFamily: shape.family(major),
+    supportsServerlessV2: meets(engine, v, catalog.features.serverlessV2),
+    serverlessV2MaxCapacity: meets(engine, v, catalog.features.serverlessV2Max256) ? 256 : 128,
+    supportsIoOptimized: meets(engine, v, catalog.features.ioOptimized),
+    endOfStandardSupport: known.endOfStandardSupport,
+    estimated: known.estimated === true,
+    majorOnly: catalog.majors?.[v] !== undefined,
+    label: catalog.label,
+  };
+}
+
+/**
+ * Versions offered on `on` (default: the catalog's date) and not within 90 days of their end, oldest
+ * first, for messages.
+ */
+export function currentVersions(engine: DatabaseEngine, on: Date = new Date(`${ENGINE_VERSIONS_CATALOG.asOf}T00:00:00Z`)): string[] {
+  const catalog = ENGINE_CATALOG[engine];
+  const rows = [...Object.entries(catalog.majors ?? {}).map(([version, row]) => ({ version, ...row })), ...catalog.versions];
+  return rows.filter((row) => lifecycleOn(row.endOfStandardSupport, on).status === "current").map((row) => row.version)
+    .sort((a, b) => compareParts(versionParts(engine, a), versionParts(engine, b)));
+}
+
+function compareParts(a: readonly number[], b: readonly number[]): number {
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const d = (a[i] ?? -1) - (b[i] ?? -1);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+function currentVersionsText(engine: DatabaseEngine): string {
+  return currentVersions(engine).join(", ") || "none";
+}
+
+/** The minimum version an instance class family needs, when the catalog has one and `version` is below it. */
+export function classNeedsVersion(engine: DatabaseEngine, version: string, instanceClass: string): string | undefined {
+  const family = /^db\.([a-z0-9]+)\./.exec(instanceClass)?.[1];
+  const minimums = family ? ENGINE_CATALOG[engine].features.classFamilies?.[family] : undefined;
+  if (!minimums || meets(engine, version, minimums)) return undefined;
+  return Object.values(minimums).join(", ");
+}
+
+/** Minimum versions of a feature, for messages: "13.10, 14.7, 15.2, 16.1, 17.4". */
+export function featureMinimums(engine: DatabaseEngine, feature: "serverlessV2" | "serverlessV2Max256" | "ioOptimized"): string {
+  return Object.values(ENGINE_CATALOG[engine].features[feature] ?? {}).join(", ") || "none";
 }
 
 /** The parameter that makes the server refuse unencrypted connections, and its "on" value. */

@@ -1,8 +1,9 @@
 import {
   AURORA_INSTANCE_CLASSES, CA_CERTIFICATES, DATABASE_ENGINES, DEFAULT_LOG_EXPORTS, LOG_EXPORTS, MONITORING_INTERVALS,
-  RDS_INSTANCE_CLASSES, SERVERLESS_INSTANCE_CLASS, defaultPortOf, engineFamilyOf, engineVersionFacts, isAurora,
-  supportsPerformanceInsights, type DatabaseEngine,
+  RDS_INSTANCE_CLASSES, SERVERLESS_INSTANCE_CLASS, classNeedsVersion, currentVersions, defaultPortOf, engineFamilyOf,
+  engineVersionFacts, featureMinimums, isAurora, supportsPerformanceInsights, type DatabaseEngine, type EngineVersionFacts,
 } from "./database-engines.ts";
+import { lifecycleOn } from "./catalog/index.ts";
 import { LOG_RETENTION_DAYS } from "./aws-regions.ts";
 import { Problems } from "./validation.ts";
 
@@ -36,7 +37,11 @@ export interface DatabaseSettingsInput {
    * @default true in production, false elsewhere
    */
   readonly multiAz?: boolean;
-  /** RDS instance only: storage. @default 20 GiB gp3, autoscaling up to 100 GiB */
+  /**
+   * RDS instance only: storage, with storage autoscaling always on; RDS needs the autoscaling ceiling at
+   * least 10 % above the allocated storage, and 65536 GiB at most.
+   * @default 20 GiB gp3, autoscaling up to twice the allocation and at least 100 GiB (at most 65536)
+   */
   readonly storage?: { readonly allocatedGiB?: number; readonly maxAllocatedGiB?: number; readonly type?: "gp2" | "gp3" };
   /**
    * Aurora only: I/O-Optimized storage (`aurora-iopt1`), cheaper when I/O exceeds ~25 % of the bill.
@@ -137,6 +142,20 @@ const RESERVED_DATABASES: Record<"POSTGRESQL" | "MYSQL", readonly string[]> = {
   MYSQL: ["mysql", "sys", "information_schema", "performance_schema", "rdsadmin"],
 };
 
+/** Largest storage (GiB) RDS for PostgreSQL and MySQL allow on gp2/gp3, and so the autoscaling ceiling's limit. */
+const MAX_STORAGE_GIB = 65536;
+/** The largest allocation that still leaves room for a ceiling 10 % above it. */
+const MAX_AUTOSCALED_ALLOCATION_GIB = Math.floor((MAX_STORAGE_GIB * 10) / 11);
+
+/** RDS refuses an autoscaling ceiling less than 10 % above the allocated storage. */
+function minimumMaxAllocatedGiB(allocatedGiB: number): number {
+  return Math.ceil((allocatedGiB * 11) / 10);
+}
+
+function defaultMaxAllocatedGiB(allocatedGiB: number): number {
+  return Math.min(MAX_STORAGE_GIB, Math.max(100, allocatedGiB * 2));
+}
+
 /** Fills the defaults; call `validateDatabaseSettings` on the input first. */
 export function resolveDatabaseSettings(input: DatabaseSettingsInput, production: boolean): DatabaseSettings {
   const facts = engineVersionFacts(input.engine, input.engineVersion);
@@ -153,7 +172,7 @@ export function resolveDatabaseSettings(input: DatabaseSettingsInput, production
       multiAz: input.multiAz ?? production,
       storage: {
         allocatedGiB,
-        maxAllocatedGiB: input.storage?.maxAllocatedGiB ?? Math.max(100, allocatedGiB),
+        maxAllocatedGiB: input.storage?.maxAllocatedGiB ?? defaultMaxAllocatedGiB(allocatedGiB),
         type: input.storage?.type ?? "gp3",
       },
     }),
@@ -184,9 +203,10 @@ export function resolveDatabaseSettings(input: DatabaseSettingsInput, production
 
 /**
  * Records every way the settings would be refused by RDS (or, with `production`, by dbstack's production
- * rules). Paths are relative to the settings object.
+ * rules). Paths are relative to the settings object. With `now`, versions past their end of standard
+ * support are refused and those within 90 days of it are warned about (`problems.warnings`).
  */
-export function validateDatabaseSettings(input: DatabaseSettingsInput, production: boolean, problems: Problems): void {
+export function validateDatabaseSettings(input: DatabaseSettingsInput, production: boolean, problems: Problems, now?: Date): void {
   if (!problems.oneOf("engine", input.engine, DATABASE_ENGINES)) return;
   const engine = input.engine;
   const aurora = isAurora(engine);
@@ -194,6 +214,16 @@ export function validateDatabaseSettings(input: DatabaseSettingsInput, productio
 
   const facts = engineVersionFacts(engine, input.engineVersion);
   if ("allowed" in facts) problems.add("engineVersion", input.engineVersion, facts.allowed);
+  else {
+    if (now) checkVersionLifecycle(engine, input.engineVersion, facts, now, problems);
+    if (input.instanceClass !== undefined && !input.serverless) {
+      const minimums = classNeedsVersion(engine, input.engineVersion, input.instanceClass);
+      if (minimums) problems.add("instanceClass", input.instanceClass, `needs ${facts.label} ${minimums} or later; engineVersion is ${input.engineVersion}`);
+    }
+    if (aurora && input.ioOptimized === true && !facts.supportsIoOptimized) {
+      problems.add("ioOptimized", true, `Aurora I/O-Optimized needs ${facts.label} ${featureMinimums(engine, "ioOptimized")} or later; engineVersion is ${input.engineVersion}`);
+    }
+  }
 
   if (input.engineMode !== undefined && input.engineMode !== "provisioned") {
     problems.add("engineMode", input.engineMode, input.engineMode === "serverless"
@@ -265,6 +295,22 @@ export function validateDatabaseSettings(input: DatabaseSettingsInput, productio
   if (input.maxConnections !== undefined) problems.integer("maxConnections", input.maxConnections, 10, 16000);
 }
 
+/** AWS stops creating databases on a version at its end of standard support: refuse after, warn 90 days before. */
+function checkVersionLifecycle(engine: DatabaseEngine, version: string, facts: EngineVersionFacts, now: Date, problems: Problems): void {
+  const life = lifecycleOn(facts.endOfStandardSupport, now);
+  const date = `${facts.endOfStandardSupport}${facts.estimated ? " (estimated date)" : ""}`;
+  if (life.status === "retired") {
+    const consequence = facts.majorOnly
+      ? `AWS creates ${facts.label} ${version} databases only under paid RDS Extended Support, which dbstack does not opt into`
+      : `AWS no longer creates ${facts.label} ${version} databases`;
+    problems.add("engineVersion", version, `reached end of standard support on ${date}: ${consequence}; ` +
+      `use a version it still offers: ${currentVersions(engine, now).join(", ") || "none in the catalog"}`);
+  } else if (life.status === "expiring") {
+    problems.warn("engineVersion", version, `reaches end of standard support on ${date}, in ${life.daysLeft} days: AWS then no longer creates ` +
+      `${facts.label} ${version} databases and upgrades running ones; move to a newer version`);
+  }
+}
+
 function validateAuroraCapacity(input: DatabaseSettingsInput, facts: ReturnType<typeof engineVersionFacts>, problems: Problems): void {
   if (input.serverless !== undefined) {
     problems.check(input.instanceClass === undefined || input.instanceClass === SERVERLESS_INSTANCE_CLASS, "instanceClass", input.instanceClass,
@@ -278,7 +324,10 @@ function validateAuroraCapacity(input: DatabaseSettingsInput, facts: ReturnType<
     if (minOk && maxOk) problems.check(minCapacity <= maxCapacity, "serverless.minCapacity", minCapacity, `must not exceed serverless.maxCapacity (${maxCapacity})`);
     if ("supportsServerlessV2" in facts && !facts.supportsServerlessV2) {
       problems.add("engineVersion", input.engineVersion,
-        "does not support Serverless v2 (Aurora PostgreSQL needs 13.6+, 14.3+, 15.2+, 16.1+ or 17; Aurora MySQL 3.02.0+)");
+        `does not support Serverless v2 (${facts.label} needs ${featureMinimums(input.engine, "serverlessV2")} or later)`);
+    } else if ("serverlessV2MaxCapacity" in facts && maxOk && maxCapacity > facts.serverlessV2MaxCapacity) {
+      problems.add("serverless.maxCapacity", maxCapacity, `must be at most ${facts.serverlessV2MaxCapacity} on ${facts.label} ${input.engineVersion}: ` +
+        `256 ACUs need ${featureMinimums(input.engine, "serverlessV2Max256")} or later`);
     }
   } else {
     problems.check(input.instanceClass !== undefined && input.instanceClass in AURORA_INSTANCE_CLASSES, "instanceClass", input.instanceClass,
@@ -299,10 +348,15 @@ function validateInstanceCapacity(input: DatabaseSettingsInput, problems: Proble
   const storage = input.storage;
   if (storage === undefined) return;
   const allocated = storage.allocatedGiB ?? 20;
-  if (storage.allocatedGiB !== undefined) problems.integer("storage.allocatedGiB", storage.allocatedGiB, 20, 65536);
-  if (storage.maxAllocatedGiB !== undefined && problems.integer("storage.maxAllocatedGiB", storage.maxAllocatedGiB, 20, 65536)) {
-    problems.check(storage.maxAllocatedGiB >= allocated, "storage.maxAllocatedGiB", storage.maxAllocatedGiB,
-      `must be at least storage.allocatedGiB (${allocated})`);
+  const allocatedOk = storage.allocatedGiB === undefined || problems.integer("storage.allocatedGiB", storage.allocatedGiB, 20, MAX_STORAGE_GIB);
+  if (storage.maxAllocatedGiB !== undefined) {
+    if (problems.integer("storage.maxAllocatedGiB", storage.maxAllocatedGiB, 20, MAX_STORAGE_GIB) && allocatedOk) {
+      problems.check(storage.maxAllocatedGiB >= minimumMaxAllocatedGiB(allocated), "storage.maxAllocatedGiB", storage.maxAllocatedGiB,
+        `must be at least 10 % above storage.allocatedGiB (${allocated}): ${minimumMaxAllocatedGiB(allocated)} or more — RDS storage autoscaling refuses a lower ceiling`);
+    }
+  } else if (allocatedOk) {
+    problems.check(allocated <= MAX_AUTOSCALED_ALLOCATION_GIB, "storage.allocatedGiB", allocated,
+      `must be at most ${MAX_AUTOSCALED_ALLOCATION_GIB}: storage autoscaling (always on) needs a ceiling 10 % above it, and RDS storage ends at ${MAX_STORAGE_GIB} GiB`);
   }
   if (storage.type !== undefined) problems.oneOf("storage.type", storage.type, ["gp2", "gp3"]);
 }

@@ -123,6 +123,16 @@ function validateAdopt(settings: AdoptNetworkSettings, problems: Problems): void
     if (!problems.check(Array.isArray(ids) && ids.length >= minimum, path, ids,
       `must list at least ${minimum} subnet${minimum > 1 ? "s in different availability zones" : ""}`)) continue;
     ids.forEach((id, i) => checkId(`${path}[${i}]`, id, SUBNET_ID, "subnet-0abc1234def567890"));
+    // The same subnet twice counts once: a database list of one subnet repeated spans a single zone.
+    const keys = ids.map((id) => typeof id === "object" && id !== null ? `ssm:${id.ssmParameter}` : String(id));
+    keys.forEach((key, i) => {
+      const first = keys.indexOf(key);
+      problems.check(first === i, `${path}[${i}]`, ids[i], `repeats ${path}[${first}]: list each subnet once`);
+    });
+    if (minimum > 1) {
+      problems.check(new Set(keys).size >= minimum, path, ids,
+        `must list at least ${minimum} different subnets in different availability zones (a DB subnet group and RDS Proxy need two zones)`);
+    }
   }
 }
 

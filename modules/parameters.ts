@@ -1,6 +1,6 @@
 import { Construct } from "constructs";
 import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter/index.js";
-import { Problems, isSecretLikeName } from "./validation.ts";
+import { Problems, credentialIn, isSecretLikeName } from "./validation.ts";
 
 export interface DatabaseParametersProps {
   /** Tree root, e.g. "/orders/prod/database". */
@@ -23,7 +23,8 @@ export interface DatabaseParametersProps {
   readonly kmsKeyArn: string;
 }
 
-const PARAMETER_NAME = /^[a-zA-Z0-9_.-]+(?:\/[a-zA-Z0-9_.-]+)*$/;
+/** A parameter name relative to the tree: parts of letters, digits and _.- separated by "/". */
+export const PARAMETER_NAME = /^[a-zA-Z0-9_.-]+(?:\/[a-zA-Z0-9_.-]+)*$/;
 /** Names dbstack writes itself. */
 const RESERVED = ["host", "reader-host", "port", "name", "engine", "user-secret-arn"];
 
@@ -31,8 +32,15 @@ export function validateAdditionalParameters(additional: Readonly<Record<string,
   for (const [name, value] of Object.entries(additional)) {
     if (!problems.matches(name, name, PARAMETER_NAME, "must be a parameter name: letters, digits, _ . - and / between parts")) continue;
     problems.check(!RESERVED.includes(name.split("/")[0]!), name, name, `is written by dbstack (${RESERVED.join(", ")})`);
-    problems.check(typeof value === "string" && value.length > 0 && value.length <= 4096, name, isSecretLikeName(name) ? "(redacted)" : value,
-      "value must be 1..4096 characters (SSM standard tier)");
+    const secretName = isSecretLikeName(name);
+    if (!problems.check(typeof value === "string" && value.length > 0 && value.length <= 4096, name, secretName ? "(redacted)" : value,
+      "value must be 1..4096 characters (SSM standard tier)")) continue;
+    problems.check(Buffer.byteLength(value, "utf8") <= 4096, name, secretName ? "(redacted)" : `${Buffer.byteLength(value, "utf8")} bytes`,
+      "value must be at most 4 KB (4096 bytes) in the SSM standard tier (AWS Systems Manager User Guide, Managing parameter tiers)");
+    // A name that does not look secret makes a plain String parameter: its value must not carry a credential either.
+    const credential = secretName ? undefined : credentialIn(value);
+    problems.check(credential === undefined, name, "(redacted)",
+      `value looks like ${credential}: it would be a plain String parameter, readable with ssm:GetParameter; keep it in Secrets Manager`);
   }
 }
 

@@ -17,6 +17,25 @@ export function isSecretLikeName(name: string): boolean {
   return SECRET_LIKE_NAME.test(name);
 }
 
+/** Shapes of credentials in a value, whatever the variable is called; first match wins. */
+const CREDENTIAL_VALUES: readonly (readonly [RegExp, string])[] = [
+  [/\b[a-z][a-z0-9+.-]*:\/\/[^/\s:@]*:[^/\s@]+@/i, "a URL with a password in it (scheme://user:password@host)"],
+  [/\b(?:AKIA|ASIA)[A-Z0-9]{16}\b/, "an AWS access key id"],
+  [/-----BEGIN [A-Z ]*PRIVATE KEY-----/, "a private key"],
+  [/(?:^|[;&?\s,])(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key)\s*[=:]\s*[^\s;&,]+/i, "a password, secret, token or key assignment (e.g. Password=…)"],
+  [/\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/, "a JSON web token"],
+  [/\b(?:gh[pousr]_[A-Za-z0-9]{36,}|xox[abposr]-[A-Za-z0-9-]{10,}|sk_live_[A-Za-z0-9]{16,})\b/, "an access token (GitHub, Slack, Stripe)"],
+];
+
+/**
+ * What kind of credential a value carries (a connection URL with a password, an access key, a token…), or
+ * undefined: plain values reach task definitions and parameters that anyone with read access can see.
+ */
+export function credentialIn(value: unknown): string | undefined {
+  if (typeof value !== "string") return undefined;
+  return CREDENTIAL_VALUES.find(([pattern]) => pattern.test(value))?.[1];
+}
+
 export class ValidationError extends Error {
   readonly problems: readonly Problem[];
 
@@ -42,23 +61,37 @@ function formatValue(value: unknown): string {
   }
 }
 
-/** Collects problems under a path prefix; `at` makes a child collector for a nested object. */
+/**
+ * Collects problems under a path prefix; `at` makes a child collector for a nested object. Warnings (for
+ * settings AWS still accepts but soon will not) are collected alongside in the same form and never throw.
+ */
 export class Problems {
   private readonly list: Problem[];
+  private readonly warningList: Problem[];
   private readonly prefix: string;
 
-  constructor(prefix = "", list: Problem[] = []) {
+  constructor(prefix = "", list: Problem[] = [], warnings: Problem[] = []) {
     this.prefix = prefix;
     this.list = list;
+    this.warningList = warnings;
   }
 
   at(segment: string | number): Problems {
     const joined = typeof segment === "number" ? `${this.prefix}[${segment}]` : this.join(segment);
-    return new Problems(joined, this.list);
+    return new Problems(joined, this.list, this.warningList);
   }
 
   add(path: string, value: unknown, allowed: string): void {
     this.list.push({ path: this.join(path), value, allowed });
+  }
+
+  /** Records a warning: accepted today, but the text says what changes and when. */
+  warn(path: string, value: unknown, text: string): void {
+    this.warningList.push({ path: this.join(path), value, allowed: text });
+  }
+
+  get warnings(): readonly Problem[] {
+    return this.warningList;
   }
 
   /** Records a problem unless `ok`; returns `ok` so callers can skip checks that depend on it. */

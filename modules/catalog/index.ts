@@ -1,0 +1,16 @@
+/**
+ * The dated catalog: what AWS offers and until when — regions and zones, engine versions and their
+ * features, Lambda and CodeBuild runtimes. Each part names its sources and the day it was checked;
+ * a test fails when any part is more than a year old.
+ */
+import { ENGINE_VERSIONS_CATALOG } from "./engine-versions.ts";
+import type { CatalogPart } from "./lifecycle.ts";
+import { REGIONS_CATALOG } from "./regions.ts";
+import { RUNTIMES_CATALOG } from "./runtimes.ts";
+
+export * from "./engine-versions.ts";
+export * from "./lifecycle.ts";
+export * from "./regions.ts";
+export * from "./runtimes.ts";
+
+export const CATALOG_PARTS: readonly CatalogPart[] = [REGIONS_CATALOG, ENGINE_VERSIONS_CATALOG, RUNTIMES_CATALOG];
