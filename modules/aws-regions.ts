@@ -18,7 +18,10 @@ export function knownRegionsText(): string {
   return `an AWS region of the aws, aws-cn or aws-us-gov partitions (catalog of ${REGIONS_CATALOG.asOf}), such as "eu-west-1"`;
 }
 
-/** The zone names of a known region, e.g. ["eu-west-1a", "eu-west-1b", "eu-west-1c"]; [] for an unknown one. */
+/**
+ * Every zone name a known region has in some account, e.g. ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
+ * (older accounts see letters newer ones do not); [] for an unknown one.
+ */
 export function zonesOf(region: string): string[] {
   return [...(REGIONS[region]?.zones ?? "")].map((letter) => `${region}${letter}`);
 }

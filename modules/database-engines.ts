@@ -3,7 +3,7 @@
  * types, TLS parameters. Kept as data so config validation, the database construct and the connection
  * budget agree.
  */
-import { ENGINE_CATALOG, ENGINE_VERSIONS_CATALOG, lifecycleOn, type Minimums } from "./catalog/index.ts";
+import { ENGINE_CATALOG, ENGINE_VERSIONS_CATALOG, creationBlockedFrom, lifecycleOn, type Minimums } from "./catalog/index.ts";
 
 export const DATABASE_ENGINES = ["aurora-postgresql", "aurora-mysql", "postgres", "mysql"] as const;
 export type DatabaseEngine = (typeof DATABASE_ENGINES)[number];
@@ -29,9 +29,9 @@ export function defaultPortOf(engine: DatabaseEngine): number {
 
 /** How each engine writes a version, what its major is, and which parts order it. */
 const VERSION_SHAPES: Record<DatabaseEngine, { pattern: RegExp; example: string; family: (major: string) => string }> = {
-  "aurora-postgresql": { pattern: /^(\d+)\.(\d+)$/, example: '"<major>.<minor>", e.g. "16.12"', family: (m) => `aurora-postgresql${m}` },
+  "aurora-postgresql": { pattern: /^(\d+)\.(\d+)$/, example: '"<major>.<minor>", e.g. "16.8"', family: (m) => `aurora-postgresql${m}` },
   "aurora-mysql": { pattern: /^8\.0\.mysql_aurora\.((\d+)\.(\d+)\.(\d+))$/, example: '"8.0.mysql_aurora.3.<minor>.<patch>", e.g. "8.0.mysql_aurora.3.10.0"', family: () => "aurora-mysql8.0" },
-  postgres: { pattern: /^(\d+)(?:\.(\d+))?$/, example: '"<major>" or "<major>.<minor>", e.g. "16" or "16.12"', family: (m) => `postgres${m}` },
+  postgres: { pattern: /^(\d+)(?:\.(\d+))?$/, example: '"<major>" or "<major>.<minor>", e.g. "16" or "16.10"', family: (m) => `postgres${m}` },
   mysql: { pattern: /^(\d+\.\d+)(?:\.(\d+))?$/, example: '"<major>" or "<major>.<patch>", e.g. "8.4" or "8.4.8"', family: (m) => `mysql${m}` },
 };
 
@@ -42,7 +42,7 @@ function majorOf(engine: DatabaseEngine, version: string): string {
   return version.split(".")[0]!;
 }
 
-/** Numeric parts for ordering: "16.12" -> [16, 12]; "8.0.mysql_aurora.3.10.0" -> [3, 10, 0]. */
+/** Numeric parts for ordering: "16.10" -> [16, 10]; "8.0.mysql_aurora.3.10.0" -> [3, 10, 0]. */
 function versionParts(engine: DatabaseEngine, version: string): number[] {
   const significant = engine === "aurora-mysql" ? version.replace(/^8\.0\.mysql_aurora\./, "") : version;
   return significant.split(".").map(Number);
@@ -64,7 +64,7 @@ export interface EngineVersionFacts {
   /** Highest Serverless v2 capacity (ACUs) this version scales to: 256, or 128 before the versions that raised it. */
   readonly serverlessV2MaxCapacity: number;
   readonly supportsIoOptimized: boolean;
-  /** First day AWS no longer creates databases on this version, and whether that date is estimated. */
+  /** End of standard support as AWS's calendar gives it (creation stops earlier: see `creationBlockedFrom`), and whether that date is estimated. */
   readonly endOfStandardSupport: string;
   readonly estimated: boolean;
   /** A major given alone ("16", "8.4"): RDS picks its default minor. */
@@ -101,13 +101,13 @@ export function engineVersionFacts(engine: DatabaseEngine, version: unknown): En
 }
 
 /**
- * Versions offered on `on` (default: the catalog's date) and not within 90 days of their end, oldest
- * first, for messages.
+ * Versions AWS still creates on `on` (default: the catalog's date) and not within 90 days of the day it
+ * stops, oldest first, for messages.
  */
 export function currentVersions(engine: DatabaseEngine, on: Date = new Date(`${ENGINE_VERSIONS_CATALOG.asOf}T00:00:00Z`)): string[] {
   const catalog = ENGINE_CATALOG[engine];
   const rows = [...Object.entries(catalog.majors ?? {}).map(([version, row]) => ({ version, ...row })), ...catalog.versions];
-  return rows.filter((row) => lifecycleOn(row.endOfStandardSupport, on).status === "current").map((row) => row.version)
+  return rows.filter((row) => lifecycleOn(creationBlockedFrom(row.endOfStandardSupport), on).status === "current").map((row) => row.version)
     .sort((a, b) => compareParts(versionParts(engine, a), versionParts(engine, b)));
 }
 

@@ -3,7 +3,7 @@ import {
   RDS_INSTANCE_CLASSES, SERVERLESS_INSTANCE_CLASS, classNeedsVersion, currentVersions, defaultPortOf, engineFamilyOf,
   engineVersionFacts, featureMinimums, isAurora, supportsPerformanceInsights, type DatabaseEngine, type EngineVersionFacts,
 } from "./database-engines.ts";
-import { lifecycleOn } from "./catalog/index.ts";
+import { creationBlockedFrom, lifecycleOn } from "./catalog/index.ts";
 import { LOG_RETENTION_DAYS } from "./aws-regions.ts";
 import { Problems } from "./validation.ts";
 
@@ -203,8 +203,9 @@ export function resolveDatabaseSettings(input: DatabaseSettingsInput, production
 
 /**
  * Records every way the settings would be refused by RDS (or, with `production`, by dbstack's production
- * rules). Paths are relative to the settings object. With `now`, versions past their end of standard
- * support are refused and those within 90 days of it are warned about (`problems.warnings`).
+ * rules). Paths are relative to the settings object. With `now`, versions AWS no longer creates databases
+ * on (from the month before their end of standard support) are refused and those within 90 days of that
+ * are warned about (`problems.warnings`).
  */
 export function validateDatabaseSettings(input: DatabaseSettingsInput, production: boolean, problems: Problems, now?: Date): void {
   if (!problems.oneOf("engine", input.engine, DATABASE_ENGINES)) return;
@@ -295,20 +296,33 @@ export function validateDatabaseSettings(input: DatabaseSettingsInput, productio
   if (input.maxConnections !== undefined) problems.integer("maxConnections", input.maxConnections, 10, 16000);
 }
 
-/** AWS stops creating databases on a version at its end of standard support: refuse after, warn 90 days before. */
+/**
+ * AWS stops creating databases on a version in the month before its end of standard support: refuse it from
+ * then (`creationBlockedFrom`), warn 90 days before.
+ */
 function checkVersionLifecycle(engine: DatabaseEngine, version: string, facts: EngineVersionFacts, now: Date, problems: Problems): void {
-  const life = lifecycleOn(facts.endOfStandardSupport, now);
-  const date = `${facts.endOfStandardSupport}${facts.estimated ? " (estimated date)" : ""}`;
+  const end = `${facts.endOfStandardSupport}${facts.estimated ? " (estimated date)" : ""}`;
+  const blocked = creationBlockedFrom(facts.endOfStandardSupport);
+  const life = lifecycleOn(blocked, now);
   if (life.status === "retired") {
-    const consequence = facts.majorOnly
-      ? `AWS creates ${facts.label} ${version} databases only under paid RDS Extended Support, which dbstack does not opt into`
-      : `AWS no longer creates ${facts.label} ${version} databases`;
-    problems.add("engineVersion", version, `reached end of standard support on ${date}: ${consequence}; ` +
-      `use a version it still offers: ${currentVersions(engine, now).join(", ") || "none in the catalog"}`);
+    const refused = facts.majorOnly
+      ? `is refused for new databases since ${blocked}, the month before its end of standard support (${end}): AWS then creates ` +
+        `${facts.label} ${version} databases only under paid RDS Extended Support, which dbstack does not opt into`
+      : `is refused for new databases since ${blocked}: AWS stops creating ${facts.label} ${version} databases in the month before ` +
+        `its end of standard support (${end})`;
+    problems.add("engineVersion", version, `${refused}; use a version it still offers: ${offeredVersions(engine, now).join(", ") || "none in the catalog"}`);
   } else if (life.status === "expiring") {
-    problems.warn("engineVersion", version, `reaches end of standard support on ${date}, in ${life.daysLeft} days: AWS then no longer creates ` +
-      `${facts.label} ${version} databases and upgrades running ones; move to a newer version`);
+    problems.warn("engineVersion", version, `AWS stops creating ${facts.label} ${version} databases on ${blocked}, in ${life.daysLeft} days ` +
+      `(the month before its end of standard support, ${end}, when it also upgrades running ones); move to a newer version`);
   }
+}
+
+/** Versions still offered on `now` and not due to be refused within 90 days, for messages. */
+function offeredVersions(engine: DatabaseEngine, now: Date): string[] {
+  return currentVersions(engine, now).filter((version) => {
+    const facts = engineVersionFacts(engine, version);
+    return "endOfStandardSupport" in facts && lifecycleOn(creationBlockedFrom(facts.endOfStandardSupport), now).status === "current";
+  });
 }
 
 function validateAuroraCapacity(input: DatabaseSettingsInput, facts: ReturnType<typeof engineVersionFacts>, problems: Problems): void {

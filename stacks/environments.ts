@@ -8,6 +8,8 @@ import type { EnvironmentInput } from "./config.ts";
 const app = "orders";
 const region = "eu-west-1";
 const stateBackend = { type: "s3", bucket: "orders-terraform-state", keyPrefix: "dbstack", region } as const;
+/** Aurora PostgreSQL 16.8 is a long-term support release: standard support to 2029-02-28 (release calendar). */
+const engineVersion = "16.8";
 
 export const environments: EnvironmentInput[] = [
   {
@@ -28,7 +30,7 @@ export const environments: EnvironmentInput[] = [
     },
     database: {
       engine: "aurora-postgresql",
-      engineVersion: "16.12",
+      engineVersion,
       serverless: { minCapacity: 0.5, maxCapacity: 2 },
       databaseName: "orders",
       // Dev databases are disposable: relaxed on purpose, and only here.
@@ -85,7 +87,7 @@ export const environments: EnvironmentInput[] = [
     },
     database: {
       engine: "aurora-postgresql",
-      engineVersion: "16.12",
+      engineVersion,
       instanceClass: "db.t4g.medium",
       readers: 1,
       databaseName: "orders",
@@ -128,7 +130,7 @@ export const environments: EnvironmentInput[] = [
     },
     database: {
       engine: "aurora-postgresql",
-      engineVersion: "16.12",
+      engineVersion,
       instanceClass: "db.r6g.large",
       readers: 2,
       databaseName: "orders",

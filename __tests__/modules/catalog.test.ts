@@ -4,12 +4,13 @@ import { dirname, join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   CATALOG_PARTS, CODEBUILD_IMAGES, ENGINE_CATALOG, LAMBDA_RUNTIMES, MAX_CATALOG_AGE_DAYS, NODEJS_END_OF_LIFE, REGIONS, WARNING_DAYS,
-  catalogAgeDays, dayOf, lifecycleOn,
+  catalogAgeDays, creationBlockedFrom, dayOf, lifecycleOn,
 } from "../../modules/catalog/index.ts";
 import { DATABASE_ENGINES, engineVersionFacts, versionAtLeast } from "../../modules/database-engines.ts";
 import { validateDatabaseSettings } from "../../modules/database-settings.ts";
 import { LAMBDA_RUNTIME, checkLambdaRuntime } from "../../modules/clients.ts";
 import { CODEBUILD_IMAGE, MIGRATIONS_NODEJS_MAJOR } from "../../modules/migrations.ts";
+import { environments } from "../../stacks/environments.ts";
 import { Problems, credentialIn } from "../../modules/validation.ts";
 
 describe("the dated catalog", () => {
@@ -70,6 +71,106 @@ function sdkPartitions(): { id: string; regions: Record<string, unknown> }[] | u
   }
 }
 
+/** A version's end of standard support in the catalog, or undefined when the catalog does not offer it. */
+function endOf(engine: (typeof DATABASE_ENGINES)[number], version: string): string | undefined {
+  const catalog = ENGINE_CATALOG[engine];
+  return catalog.versions.find((row) => row.version === version)?.endOfStandardSupport ?? catalog.majors?.[version]?.endOfStandardSupport;
+}
+
+/** [version, end of standard support] pairs for several versions with the same date. */
+const sharing = (end: string, versions: string[]) => versions.map((version) => [version, end] as const);
+
+describe("engine versions: release-calendar dates (research of 2026-11-23)", () => {
+  it.each<readonly [string, string]>([
+    // Aurora PostgreSQL calendar; LTS versions (14.6, 15.10, 16.8, 17.7) run to the end of their major.
+    ...sharing("2026-05-31", ["14.15", "15.8", "16.4", "16.6"]),
+    ...sharing("2026-11-30", ["14.17", "15.12", "17.4"]),
+    ...sharing("2026-12-31", ["14.18", "15.13", "16.9", "17.5"]),
+    ...sharing("2027-02-28", ["14.6", "14.19", "14.20"]),
+    ...sharing("2027-06-30", ["15.14", "16.10", "17.6"]),
+    ...sharing("2027-07-31", ["15.15", "16.11"]),
+    ["15.10", "2028-02-29"], ["16.8", "2029-02-28"], ["17.7", "2030-02-28"], ["13.23", "2026-02-28"],
+  ])("Aurora PostgreSQL %s ends standard support on %s", (version, end) => {
+    expect(endOf("aurora-postgresql", version)).toBe(end);
+  });
+
+  it.each<readonly [string, string]>([
+    ...sharing("2026-08-31", ["3.08.0", "3.08.2", "3.09.0"]),
+    ...sharing("2026-10-31", ["3.04.0", "3.04.4"]),
+    ["3.11.0", "2026-11-13"], ["3.12.0", "2027-02-17"], ["3.13.0", "2027-08-27"],
+    ...sharing("2028-04-30", ["3.10.0", "3.10.1", "3.10.2", "3.10.3", "3.10.4"]),
+  ])("Aurora MySQL %s ends standard support on %s", (version, end) => {
+    expect(endOf("aurora-mysql", `8.0.mysql_aurora.${version}`)).toBe(end);
+  });
+
+  it.each<readonly [string, string]>([
+    ["13", "2026-02-28"], ["14", "2027-02-28"], ["15", "2028-02-29"], ["16", "2029-02-28"], ["17", "2030-02-28"], ["18", "2031-02-28"],
+    ...sharing("2026-05-31", ["14.15", "14.17", "15.10", "15.12", "16.6", "16.8", "17.2", "17.4"]),
+    ...sharing("2026-09-30", ["14.18", "14.19", "15.13", "15.14", "16.9", "16.10", "17.5", "17.6"]),
+    ["14.20", "2027-02-28"], ["14.22", "2027-02-28"], // 14.22 is "March 2027", capped at the end of 14
+    ...sharing("2027-03-31", ["15.15", "15.17", "16.11", "16.13", "17.7", "17.9"]),
+  ])("RDS for PostgreSQL %s ends standard support on %s", (version, end) => {
+    expect(endOf("postgres", version)).toBe(end);
+  });
+
+  it.each<readonly [string, string]>([
+    ["8.0", "2026-07-31"], ["8.4", "2029-07-31"],
+    ...sharing("2026-05-31", ["8.0.40", "8.0.41", "8.4.3", "8.4.4"]),
+    ...sharing("2026-07-31", ["8.0.42", "8.0.43", "8.0.44", "8.0.45"]),
+    ...sharing("2026-09-30", ["8.4.5", "8.4.6"]),
+    ["8.4.7", "2026-11-30"], ["8.4.8", "2027-02-03"],
+  ])("RDS for MySQL %s ends standard support on %s", (version, end) => {
+    expect(endOf("mysql", version)).toBe(end);
+  });
+
+  it.each([
+    ["aurora-postgresql", ["16.12", "16.13", "17.8", "17.9", "15.16", "14.21"]],
+    ["postgres", ["17.8", "16.12", "15.16", "14.21"]], // NO_CREATE in the RDS calendar
+    ["mysql", ["8.4.9", "8.4.10"]],
+  ] as const)("does not offer %s versions the calendars do not list: %j", (engine, versions) => {
+    for (const version of versions) expect(endOf(engine, version), `${engine} ${version}`).toBeUndefined();
+  });
+
+  it("dates every row from a calendar: none is estimated", () => {
+    for (const engine of DATABASE_ENGINES) {
+      const catalog = ENGINE_CATALOG[engine];
+      for (const row of [...catalog.versions, ...Object.values(catalog.majors ?? {})]) expect(row.estimated, `${engine} ${JSON.stringify(row)}`).toBeUndefined();
+    }
+  });
+});
+
+describe("the day AWS stops creating databases on a version", () => {
+  it.each([
+    ["2026-05-31", "2026-05-01"], // the AWS Health notice: "Starting May 1, 2026 … end of standard support on May 31, 2026"
+    ["2029-02-28", "2029-02-01"],
+    ["2028-02-29", "2028-02-01"],
+    ["2026-12-31", "2026-12-01"],
+    ["2027-02-17", "2027-01-01"], // a mid-month end: the 1st of the month before
+    ["2027-02-03", "2027-01-01"],
+  ])("is, for an end of standard support on %s, %s", (end, blocked) => {
+    expect(creationBlockedFrom(end)).toBe(blocked);
+  });
+
+  it("refuses a version from that day and warns within 90 days before it", () => {
+    const refused = (version: string, now: string) => {
+      const problems = new Problems("database");
+      validateDatabaseSettings({ engine: "aurora-postgresql", engineVersion: version, instanceClass: "db.r6g.large", databaseName: "shop" }, false, problems, new Date(now));
+      return { errors: problems.all.length, warnings: problems.warnings.length };
+    };
+    expect(refused("16.9", "2026-11-30T23:59:00Z")).toEqual({ errors: 0, warnings: 1 });
+    expect(refused("16.9", "2026-12-01T00:00:00Z")).toEqual({ errors: 1, warnings: 0 });
+    expect(refused("16.8", "2028-11-02T00:00:00Z")).toEqual({ errors: 0, warnings: 0 });
+  });
+
+  it("keeps the shipped environments' engine version offered, without warnings, until late 2028", () => {
+    for (const env of environments) {
+      const problems = new Problems(env.name);
+      validateDatabaseSettings(env.database, env.production, problems, new Date("2028-11-02T00:00:00Z"));
+      expect([...problems.all, ...problems.warnings], `${env.name} ${env.database.engineVersion}`).toEqual([]);
+    }
+  });
+});
+
 describe("lifecycle dates", () => {
   const date = "2027-01-31";
   it("refuse from the date on, warn within 90 days, and are silent before", () => {
@@ -94,18 +195,35 @@ describe("engine features by version", () => {
 
   it("fails when I/O-Optimized storage needs a later version than the one configured", () => {
     // No version the catalog offers predates Aurora I/O-Optimized, so the minimum is raised for this test.
-    ioOptimized["16"] = "16.13";
+    ioOptimized["16"] = "16.9";
     const problems = new Problems("database");
-    validateDatabaseSettings({ engine: "aurora-postgresql", engineVersion: "16.12", instanceClass: "db.r6g.large", databaseName: "shop", ioOptimized: true }, false, problems);
+    validateDatabaseSettings({ engine: "aurora-postgresql", engineVersion: "16.8", instanceClass: "db.r6g.large", databaseName: "shop", ioOptimized: true }, false, problems);
     expect(problems.all.map((p) => `${p.path}: ${p.allowed}`)).toEqual([
-      "database.ioOptimized: Aurora I/O-Optimized needs Aurora PostgreSQL 13.10, 14.7, 15.2, 16.13, 17.4 or later; engineVersion is 16.12",
+      "database.ioOptimized: Aurora I/O-Optimized needs Aurora PostgreSQL 13.10, 14.7, 15.2, 16.9, 17.4 or later; engineVersion is 16.8",
     ]);
   });
 
   it("reads 256-ACU and class minimums from the catalog", () => {
     expect(engineVersionFacts("aurora-mysql", "8.0.mysql_aurora.3.04.3")).toMatchObject({ serverlessV2MaxCapacity: 128, supportsServerlessV2: true });
-    expect(engineVersionFacts("aurora-postgresql", "16.12")).toMatchObject({ serverlessV2MaxCapacity: 256, supportsIoOptimized: true, parameterGroupFamily: "aurora-postgresql16" });
-    expect(engineVersionFacts("mysql", "8.4")).toMatchObject({ parameterGroupFamily: "mysql8.4", majorOnly: true });
+    expect(engineVersionFacts("aurora-postgresql", "16.8")).toMatchObject({ serverlessV2MaxCapacity: 256, supportsIoOptimized: true, parameterGroupFamily: "aurora-postgresql16" });
+    expect(engineVersionFacts("mysql", "8.4")).toMatchObject({ parameterGroupFamily: "mysql8.4", majorOnly: true, estimated: false });
+    expect(engineVersionFacts("postgres", "18")).toMatchObject({ parameterGroupFamily: "postgres18", majorOnly: true, endOfStandardSupport: "2031-02-28" });
+  });
+});
+
+describe("CodeBuild images and zone letters", () => {
+  it("list each image's Node.js majors from the image repository", () => {
+    expect(CODEBUILD_IMAGES["aws/codebuild/amazonlinux-x86_64-standard:5.0"]!.nodejs).toEqual([18, 20, 22, 24]);
+    expect(CODEBUILD_IMAGES["aws/codebuild/amazonlinux-x86_64-standard:6.0"]!.nodejs).toEqual([22, 24]);
+    expect(CODEBUILD_IMAGES["aws/codebuild/standard:8.0"]!.nodejs).toEqual([22, 24]);
+    expect(CODEBUILD_IMAGES["aws/codebuild/amazonlinux2-x86_64-standard:4.0"]).toMatchObject({ os: "Amazon Linux 2" });
+    expect(CODEBUILD_IMAGES["aws/codebuild/amazonlinux-x86_64-standard:4.0"]).toBeUndefined();
+  });
+
+  it("include letters only older accounts see, so a valid zone is never refused", () => {
+    expect(REGIONS["ap-northeast-1"]!.zones).toBe("abcd");
+    expect(REGIONS["ca-central-1"]!.zones).toBe("abcd");
+    expect(REGIONS["us-east-1"]!.zones).toBe("abcdef");
   });
 });
 
@@ -127,6 +245,14 @@ describe("credentials in values", () => {
 });
 
 describe("Lambda runtimes", () => {
+  it("hold the dates of the Lambda guide's Node.js table", () => {
+    expect(LAMBDA_RUNTIMES["nodejs20.x"]).toEqual({ deprecated: "2026-04-30", blockCreate: "2026-08-31", blockUpdate: "2026-09-30", provider: true });
+    expect(LAMBDA_RUNTIMES["nodejs22.x"]).toEqual({ deprecated: "2027-04-30", blockCreate: "2027-06-01", blockUpdate: "2027-07-01", provider: true });
+    // nodejs24.x exists, but hashicorp/aws 5.100.0 is not known to accept it: dbstack ships nodejs22.x.
+    expect(LAMBDA_RUNTIMES["nodejs24.x"]).toEqual({ deprecated: "2028-04-30", blockCreate: "2028-06-01", blockUpdate: "2028-07-01", provider: false });
+    expect(LAMBDA_RUNTIME).toBe("nodejs22.x");
+  });
+
   it.each([
     ["nodejs20.x", 'runtime: AWS Lambda blocks creating functions on nodejs20.x since 2026-08-31 (updates from 2026-09-30): move to a supported runtime (LAMBDA_RUNTIME in modules/clients.ts)'],
     ["nodejs24.x", "runtime: is not accepted by hashicorp/aws 5.100.0 (its runtime list ends at nodejs22.x) (LAMBDA_RUNTIME in modules/clients.ts)"],

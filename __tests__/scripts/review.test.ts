@@ -42,7 +42,7 @@ describe("the review page", () => {
     expect(section("dev")).toContain("reporting (readonly): IAM DISABLED");
     expect(section("staging")).toContain("| capacity | db.t4g.medium |");
     expect(section("staging")).toContain("| readers | 1 |");
-    expect(section("prod")).toContain("| engine | aurora-postgresql 16.12 |");
+    expect(section("prod")).toContain("| engine | aurora-postgresql 16.8 |");
     expect(section("prod")).toContain("| readers | 2 |");
     expect(section("prod")).toContain("| backups | 35 days |");
     expect(section("prod")).toContain("| pool | borrow timeout 30 s, max connections 90 %, max idle 30 % |");

@@ -27,7 +27,7 @@ export function environment(overrides: Partial<EnvironmentInput> = {}): Environm
       databaseSubnetCidrs: ["10.0.128.0/24", "10.0.129.0/24"],
       egress: { type: "none" },
     },
-    database: { engine: "aurora-postgresql", engineVersion: "16.12", instanceClass: "db.t4g.medium", databaseName: "shop" },
+    database: { engine: "aurora-postgresql", engineVersion: "16.8", instanceClass: "db.t4g.medium", databaseName: "shop" },
     users: { app: { auth: "iam", privileges: "readwrite" }, reporting: { auth: "password", privileges: "readonly" } },
     ...overrides,
   };
@@ -122,7 +122,10 @@ describe("validation reports every problem at once", () => {
 
 const s3State = { type: "s3", bucket: "shop-terraform-state", keyPrefix: "dbstack", region: "eu-west-1" } as const;
 const REGION_TEXT = 'an AWS region of the aws, aws-cn or aws-us-gov partitions (catalog of 2026-11-23), such as "eu-west-1"';
-const AURORA_PG_CURRENT = "14.20, 14.21, 14.22, 15.15, 15.16, 15.17, 16.11, 16.12, 16.13, 17.7, 17.8, 17.9";
+/** Aurora PostgreSQL versions more than 90 days from their end of standard support on the catalog's day. */
+const AURORA_PG_CURRENT = "15.10, 15.14, 15.15, 16.8, 16.10, 16.11, 17.6, 17.7";
+/** Of those, the ones AWS still creates on NOW and not within 90 days of stopping (14.x stops on 2027-02-01). */
+const AURORA_PG_OFFERED = "15.10, 15.14, 15.15, 16.8, 16.10, 16.11, 17.6, 17.7";
 
 // One case per rule: the config, and the exact problem line it must produce.
 const cases: [string, EnvironmentInput | EnvironmentInput[], string][] = [
@@ -161,9 +164,9 @@ const cases: [string, EnvironmentInput | EnvironmentInput[], string][] = [
   ["adopted ssm parameter name", environment({ network: { mode: "adopt", vpcId: { ssmParameter: "bad name" }, applicationSubnetIds: ["subnet-0123456789abcdef1"], databaseSubnetIds: ["subnet-0123456789abcdef3", "subnet-0123456789abcdef4"] } }), 'test.network.vpcId.ssmParameter: "bad name" — must be an SSM parameter name such as "/network/prod/vpc-id"'],
   // Database
   ["engine", withDatabase({ engine: "oracle-ee" as never }), 'test.database.engine: "oracle-ee" — must be one of "aurora-postgresql", "aurora-mysql", "postgres", "mysql"'],
-  ["aurora postgresql version", withDatabase({ engineVersion: "9.6" }), `test.database.engineVersion: "9.6" — must be an Aurora PostgreSQL version AWS offers, written "<major>.<minor>", e.g. "16.12"; current versions (catalog of 2026-11-23): ${AURORA_PG_CURRENT}`],
-  ["aurora mysql version", withDatabase({ engine: "aurora-mysql", engineVersion: "5.7.mysql_aurora.2.11.2", instanceClass: "db.r6g.large" }), 'test.database.engineVersion: "5.7.mysql_aurora.2.11.2" — must be an Aurora MySQL version AWS offers, written "8.0.mysql_aurora.3.<minor>.<patch>", e.g. "8.0.mysql_aurora.3.10.0"; current versions (catalog of 2026-11-23): 8.0.mysql_aurora.3.10.0, 8.0.mysql_aurora.3.10.1'],
-  ["rds mysql version", withDatabase({ engine: "mysql", engineVersion: "5.7.44", instanceClass: "db.t3.micro" }), 'test.database.engineVersion: "5.7.44" — must be an RDS for MySQL version AWS offers, written "<major>" or "<major>.<patch>", e.g. "8.4" or "8.4.8"; current versions (catalog of 2026-11-23): 8.4, 8.4.8, 8.4.9, 8.4.10'],
+  ["aurora postgresql version", withDatabase({ engineVersion: "9.6" }), `test.database.engineVersion: "9.6" — must be an Aurora PostgreSQL version AWS offers, written "<major>.<minor>", e.g. "16.8"; current versions (catalog of 2026-11-23): ${AURORA_PG_CURRENT}`],
+  ["aurora mysql version", withDatabase({ engine: "aurora-mysql", engineVersion: "5.7.mysql_aurora.2.11.2", instanceClass: "db.r6g.large" }), 'test.database.engineVersion: "5.7.mysql_aurora.2.11.2" — must be an Aurora MySQL version AWS offers, written "8.0.mysql_aurora.3.<minor>.<patch>", e.g. "8.0.mysql_aurora.3.10.0"; current versions (catalog of 2026-11-23): 8.0.mysql_aurora.3.10.0, 8.0.mysql_aurora.3.10.1, 8.0.mysql_aurora.3.10.2, 8.0.mysql_aurora.3.10.3, 8.0.mysql_aurora.3.10.4, 8.0.mysql_aurora.3.13.0'],
+  ["rds mysql version", withDatabase({ engine: "mysql", engineVersion: "5.7.44", instanceClass: "db.t3.micro" }), 'test.database.engineVersion: "5.7.44" — must be an RDS for MySQL version AWS offers, written "<major>" or "<major>.<patch>", e.g. "8.4" or "8.4.8"; current versions (catalog of 2026-11-23): 8.4'],
   ["serverless v1", withDatabase({ engineMode: "serverless" }), 'test.database.engineMode: "serverless" — Aurora Serverless v1 is refused: RDS Proxy cannot front it; use serverless: { minCapacity, maxCapacity } (Serverless v2) with engineMode "provisioned"'],
   ["aurora instance class", withDatabase({ instanceClass: "db.t3.micro" }), 'test.database.instanceClass: "db.t3.micro" — must be an Aurora instance class (db.t3.medium, db.t3.large, db.t4g.medium, db.t4g.large, db.r5.large, db.r5.xlarge, …) or omitted with serverless set'],
   ["rds instance class", withDatabase({ engine: "postgres", engineVersion: "16", instanceClass: "db.x9.huge" }), 'test.database.instanceClass: "db.x9.huge" — must be an RDS instance class (db.t3.micro, db.t3.small, db.t3.medium, db.t3.large, db.t3.xlarge, db.t3.2xlarge, …)'],
@@ -279,6 +282,8 @@ const deployCases: [string, EnvironmentInput, string, Date?][] = [
   ["a region that does not exist", environment({ region: "eu-west-4", availabilityZones: ["eu-west-4a", "eu-west-4b"] }), `test.region: "eu-west-4" — must be ${REGION_TEXT}`],
   ["a zone the region does not have", environment({ availabilityZones: ["eu-west-1a", "eu-west-1d"] }), 'test.availabilityZones[1]: "eu-west-1d" — must be a zone eu-west-1 has: eu-west-1a, eu-west-1b, eu-west-1c'],
   ["a China zone that does not exist", environment({ region: "cn-north-1", availabilityZones: ["cn-north-1a", "cn-north-1c"] }), 'test.availabilityZones[1]: "cn-north-1c" — must be a zone cn-north-1 has: cn-north-1a, cn-north-1b, cn-north-1d'],
+  ["a zone letter no account has", environment({ region: "ca-central-1", availabilityZones: ["ca-central-1a", "ca-central-1e"] }),
+    'test.availabilityZones[1]: "ca-central-1e" — must be a zone ca-central-1 has: ca-central-1a, ca-central-1b, ca-central-1c, ca-central-1d'],
   ["a key in another partition", environment({ encryption: { kmsKeyArn: "arn:aws-us-gov:kms:us-gov-west-1:123456789012:key/0b2d6a1e-1111-4c1d-9a4e-123456789abc" } }),
     'test.encryption.kmsKeyArn: "arn:aws-us-gov:kms:us-gov-west-1:123456789012:key/0b2d6a1e-1111-4c1d-9a4e-123456789abc" — must be in the aws partition of eu-west-1 (arn:aws:…), not aws-us-gov'],
   ["a state key outside the state bucket's region", environment({ stateBackend: { type: "s3", bucket: "shop-state", keyPrefix: "dbstack", region: "eu-west-1", kmsKeyArn: "arn:aws:kms:us-east-1:123456789012:key/0b2d6a1e-1111-4c1d-9a4e-123456789abc" } }),
@@ -312,25 +317,37 @@ const deployCases: [string, EnvironmentInput, string, Date?][] = [
   ["a parameter value over 4 KB", environment({ parameters: { motd: "é".repeat(2049) } }),
     'test.parameters.motd: "4098 bytes" — value must be at most 4 KB (4096 bytes) in the SSM standard tier (AWS Systems Manager User Guide, Managing parameter tiers)'],
   // ----- Engine versions and features as data
+  ["an Aurora version the calendar does not list", withDatabase({ engineVersion: "16.12" }),
+    `test.database.engineVersion: "16.12" — must be an Aurora PostgreSQL version AWS offers, written "<major>.<minor>", e.g. "16.8"; current versions (catalog of 2026-11-23): ${AURORA_PG_CURRENT}`],
+  ["an RDS version AWS marked NO_CREATE", withDatabase({ engine: "postgres", engineVersion: "16.12", instanceClass: "db.t4g.medium" }),
+    'test.database.engineVersion: "16.12" — must be an RDS for PostgreSQL version AWS offers, written "<major>" or "<major>.<minor>", e.g. "16" or "16.10"; current versions (catalog of 2026-11-23): 15, 15.15, 15.17, 16, 16.11, 16.13, 17, 17.7, 17.9, 18'],
   ["a version that was never released", withDatabase({ engineVersion: "16.7" }),
-    `test.database.engineVersion: "16.7" — must be an Aurora PostgreSQL version AWS offers, written "<major>.<minor>", e.g. "16.12"; current versions (catalog of 2026-11-23): ${AURORA_PG_CURRENT}`],
+    `test.database.engineVersion: "16.7" — must be an Aurora PostgreSQL version AWS offers, written "<major>.<minor>", e.g. "16.8"; current versions (catalog of 2026-11-23): ${AURORA_PG_CURRENT}`],
   ["a Serverless v2 capacity the version cannot reach", withDatabase({ ...auroraMysql304, instanceClass: undefined, serverless: { minCapacity: 0.5, maxCapacity: 256 } }),
     "test.database.serverless.maxCapacity: 256 — must be at most 128 on Aurora MySQL 8.0.mysql_aurora.3.04.3: 256 ACUs need 3.06.0 or later", JUNE_2026],
   ["an instance class the version does not support", withDatabase({ ...auroraMysql304, instanceClass: "db.r8g.large" }),
     'test.database.instanceClass: "db.r8g.large" — needs Aurora MySQL 3.08.0 or later; engineVersion is 8.0.mysql_aurora.3.04.3', JUNE_2026],
   // ----- Things that expire
   ["an Aurora minor version past its end of standard support", withDatabase({ engineVersion: "16.6" }),
-    `test.database.engineVersion: "16.6" — reached end of standard support on 2026-02-28 (estimated date): AWS no longer creates Aurora PostgreSQL 16.6 databases; use a version it still offers: ${AURORA_PG_CURRENT}`],
+    `test.database.engineVersion: "16.6" — is refused for new databases since 2026-05-01: AWS stops creating Aurora PostgreSQL 16.6 databases in the month before its end of standard support (2026-05-31); use a version it still offers: ${AURORA_PG_OFFERED}`],
+  ["an Aurora minor version in the month before its end of standard support", withDatabase({ engineVersion: "17.4" }),
+    `test.database.engineVersion: "17.4" — is refused for new databases since 2026-11-01: AWS stops creating Aurora PostgreSQL 17.4 databases in the month before its end of standard support (2026-11-30); use a version it still offers: ${AURORA_PG_OFFERED}`],
+  ["an Aurora MySQL minor version AWS stopped creating", withDatabase({ engine: "aurora-mysql", engineVersion: "8.0.mysql_aurora.3.09.0", instanceClass: "db.r6g.large" }),
+    'test.database.engineVersion: "8.0.mysql_aurora.3.09.0" — is refused for new databases since 2026-08-01: AWS stops creating Aurora MySQL 8.0.mysql_aurora.3.09.0 databases in the month before its end of standard support (2026-08-31); use a version it still offers: 8.0.mysql_aurora.3.10.0, 8.0.mysql_aurora.3.10.1, 8.0.mysql_aurora.3.10.2, 8.0.mysql_aurora.3.10.3, 8.0.mysql_aurora.3.10.4, 8.0.mysql_aurora.3.13.0'],
+  ["an RDS for MySQL minor version AWS stopped creating", withDatabase({ ...rdsMysql, engineVersion: "8.4.7" }),
+    'test.database.engineVersion: "8.4.7" — is refused for new databases since 2026-11-01: AWS stops creating RDS for MySQL 8.4.7 databases in the month before its end of standard support (2026-11-30); use a version it still offers: 8.4'],
   ["an RDS major version past its end of standard support", withDatabase({ ...rdsMysql, engineVersion: "8.0" }),
-    'test.database.engineVersion: "8.0" — reached end of standard support on 2026-07-31: AWS creates RDS for MySQL 8.0 databases only under paid RDS Extended Support, which dbstack does not opt into; use a version it still offers: 8.4, 8.4.8, 8.4.9, 8.4.10'],
-  ["the Lambda runtime once AWS blocks creating functions on it", withClients({ lambda: { user: "app" } }, { database: { ...environment().database, engineVersion: "16.13" } }),
-    'test.clients.lambda.runtime: "nodejs22.x" — AWS Lambda blocks creating functions on nodejs22.x since 2027-08-31 (estimated date) (updates from 2027-09-30): move to a supported runtime (LAMBDA_RUNTIME in modules/clients.ts)', new Date("2027-09-01T00:00:00Z")],
-  ["the migrations' Node.js after its end of life", withClients({ migrations: { user: "migrator" } }, { database: { ...environment().database, engineVersion: "16.13" } }),
+    'test.database.engineVersion: "8.0" — is refused for new databases since 2026-07-01, the month before its end of standard support (2026-07-31): AWS then creates RDS for MySQL 8.0 databases only under paid RDS Extended Support, which dbstack does not opt into; use a version it still offers: 8.4'],
+  ["the Lambda runtime once AWS blocks creating functions on it", withClients({ lambda: { user: "app" } }),
+    'test.clients.lambda.runtime: "nodejs22.x" — AWS Lambda blocks creating functions on nodejs22.x since 2027-06-01 (updates from 2027-07-01): move to a supported runtime (LAMBDA_RUNTIME in modules/clients.ts)', new Date("2027-06-01T00:00:00Z")],
+  ["the migrations' Node.js after its end of life", withClients({ migrations: { user: "migrator" } }),
     'test.clients.migrations.runtime: "nodejs 22" — Node.js 22 reached end of life on 2027-04-30 and CodeBuild drops end-of-life runtimes from its images: move the buildspec to a newer Node.js (MIGRATIONS_NODEJS_MAJOR in modules/migrations.ts)', new Date("2027-05-01T00:00:00Z")],
   ["a build image without the buildspec's Node.js", withClients({ migrations: { user: "migrator", image: "aws/codebuild/standard:6.0" } }),
     'test.clients.migrations.image: "aws/codebuild/standard:6.0" — offers Node.js 16, 18, not 22, which the migration buildspec needs; use aws/codebuild/amazonlinux-x86_64-standard:5.0'],
   ["a build image CodeBuild does not provide", withClients({ migrations: { user: "migrator", image: "aws/codebuild/amazonlinux-aarch64-standard:3.0" } }),
-    'test.clients.migrations.image: "aws/codebuild/amazonlinux-aarch64-standard:3.0" — must be a CodeBuild x86_64 Linux image in the catalog (aws/codebuild/amazonlinux-x86_64-standard:5.0, aws/codebuild/amazonlinux2-x86_64-standard:5.0, aws/codebuild/amazonlinux-x86_64-standard:4.0, aws/codebuild/standard:7.0, aws/codebuild/standard:6.0) or an image from another registry'],
+    'test.clients.migrations.image: "aws/codebuild/amazonlinux-aarch64-standard:3.0" — must be a CodeBuild x86_64 Linux image in the catalog (aws/codebuild/amazonlinux-x86_64-standard:6.0, aws/codebuild/amazonlinux-x86_64-standard:5.0, aws/codebuild/amazonlinux2-x86_64-standard:5.0, aws/codebuild/amazonlinux2-x86_64-standard:4.0, aws/codebuild/standard:8.0, aws/codebuild/standard:7.0, aws/codebuild/standard:6.0) or an image from another registry'],
+  ["the Amazon Linux 2 image, which has no Node.js 22", withClients({ migrations: { user: "migrator", image: "aws/codebuild/amazonlinux2-x86_64-standard:4.0" } }),
+    'test.clients.migrations.image: "aws/codebuild/amazonlinux2-x86_64-standard:4.0" — offers Node.js 16, 18, not 22, which the migration buildspec needs; use aws/codebuild/amazonlinux-x86_64-standard:5.0'],
   // ----- RDS storage autoscaling
   ["an autoscaling ceiling equal to the allocation", withDatabase({ engine: "postgres", engineVersion: "16", instanceClass: "db.t4g.medium", storage: { allocatedGiB: 500, maxAllocatedGiB: 500 } }),
     "test.database.storage.maxAllocatedGiB: 500 — must be at least 10 % above storage.allocatedGiB (500): 550 or more — RDS storage autoscaling refuses a lower ceiling"],
@@ -385,6 +402,17 @@ describe("what AWS would refuse at deploy is refused at synth", () => {
     expect(problemsOf(input)).toEqual([]);
   });
 
+  it("accepts zone letters that exist only for older accounts", () => {
+    expect(problemsOf(environment({ region: "ap-northeast-1", availabilityZones: ["ap-northeast-1a", "ap-northeast-1b"] }))).toEqual([]);
+    expect(problemsOf(environment({ region: "ca-central-1", availabilityZones: ["ca-central-1a", "ca-central-1c"] }))).toEqual([]);
+  });
+
+  it("accepts the newer CodeBuild images, which offer Node.js 22", () => {
+    for (const image of ["aws/codebuild/amazonlinux-x86_64-standard:6.0", "aws/codebuild/standard:8.0"]) {
+      expect(problemsOf(withClients({ migrations: { user: "migrator", image } }))).toEqual([]);
+    }
+  });
+
   it("accepts GovCloud and China regions with their own zones and partitions", () => {
     const [gov] = resolveEnvironments([environment({ region: "us-gov-west-1", availabilityZones: ["us-gov-west-1a", "us-gov-west-1b"] })], { now: NOW });
     const [china] = resolveEnvironments([environment({ region: "cn-north-1", availabilityZones: ["cn-north-1a", "cn-north-1d"] })], { now: NOW });
@@ -403,21 +431,33 @@ describe("what AWS would refuse at deploy is refused at synth", () => {
 });
 
 describe("warnings: accepted today, refused soon", () => {
-  it("name an engine version's end of standard support within 90 days, on that environment only", () => {
+  it("name the day AWS stops creating an engine version within 90 days, on that environment only", () => {
     const [soon, later] = resolveEnvironments([
-      withDatabase({ engineVersion: "16.10" }, { name: "soon" }),
-      withDatabase({ engineVersion: "16.12" }, { name: "later" }),
+      withDatabase({ engineVersion: "17.5" }, { name: "soon" }),
+      withDatabase({ engineVersion: "16.8" }, { name: "later" }),
     ], { now: NOW });
     expect(soon!.warnings).toEqual([
-      'soon.database.engineVersion: "16.10" — reaches end of standard support on 2026-11-30 (estimated date), in 7 days: AWS then no longer creates Aurora PostgreSQL 16.10 databases and upgrades running ones; move to a newer version',
+      'soon.database.engineVersion: "17.5" — AWS stops creating Aurora PostgreSQL 17.5 databases on 2026-12-01, in 8 days (the month before its end of standard support, 2026-12-31, when it also upgrades running ones); move to a newer version',
     ]);
     expect(later!.warnings).toEqual([]);
   });
 
+  it("name the creation-block day of the last RDS minors the calendar lists", () => {
+    const [mysql] = resolveEnvironments([withDatabase({ ...rdsMysql, engineVersion: "8.4.8" })], { now: NOW });
+    expect(mysql!.warnings).toEqual([
+      'test.database.engineVersion: "8.4.8" — AWS stops creating RDS for MySQL 8.4.8 databases on 2027-01-01, in 39 days (the month before its end of standard support, 2027-02-03, when it also upgrades running ones); move to a newer version',
+    ]);
+    const rdsPostgres = withDatabase({ engine: "postgres", engineVersion: "16.13", instanceClass: "db.t4g.medium" });
+    expect(resolveEnvironments([rdsPostgres], { now: NOW })[0]!.warnings).toEqual([]);
+    expect(resolveEnvironments([rdsPostgres], { now: new Date("2027-02-01T00:00:00Z") })[0]!.warnings).toEqual([
+      'test.database.engineVersion: "16.13" — AWS stops creating RDS for PostgreSQL 16.13 databases on 2027-03-01, in 28 days (the month before its end of standard support, 2027-03-31, when it also upgrades running ones); move to a newer version',
+    ]);
+  });
+
   it("name the Lambda runtime's block date within 90 days", () => {
-    const [config] = resolveEnvironments([withClients({ lambda: { user: "app" } }, { database: { ...environment().database, engineVersion: "16.13" } })], { now: new Date("2027-07-01T00:00:00Z") });
+    const [config] = resolveEnvironments([withClients({ lambda: { user: "app" } })], { now: new Date("2027-04-01T00:00:00Z") });
     expect(config!.warnings).toContain(
-      'test.clients.lambda.runtime: "nodejs22.x" — AWS Lambda blocks creating functions on nodejs22.x from 2027-08-31 (estimated date), in 61 days (updates from 2027-09-30): move to a newer runtime (LAMBDA_RUNTIME in modules/clients.ts)');
+      'test.clients.lambda.runtime: "nodejs22.x" — AWS Lambda blocks creating functions on nodejs22.x from 2027-06-01, in 61 days (updates from 2027-07-01): move to a newer runtime (LAMBDA_RUNTIME in modules/clients.ts)');
   });
 
   it("name the migrations' Node.js end of life within 90 days", () => {

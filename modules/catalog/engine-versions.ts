@@ -1,35 +1,42 @@
 import type { CatalogPart } from "./lifecycle.ts";
 
 /**
- * Engine versions AWS offers for new databases, each with the day AWS stops creating databases on it (its
- * end of standard support: minor versions are then no longer offered; a major version continues only
- * under paid RDS Extended Support, which dbstack does not opt into), and the version each feature needs.
+ * Engine versions AWS offers for new databases, each with its end of standard support as the release
+ * calendar gives it, and the version each feature needs. After that day minor versions are no longer
+ * offered, and a major version continues only under paid RDS Extended Support, which dbstack does not opt
+ * into. AWS stops creating databases on a version before that day: dbstack refuses a version from
+ * `creationBlockedFrom(endOfStandardSupport)` (lifecycle.ts), the 1st of the month before.
  *
- * Dates marked `estimated` follow AWS's published policy (each minor version is offered for at least
- * 12 months; these are the community release plus 15 months, to month end) where the release calendar
- * was not read for that row; every other date is the calendar's. Rows are only added for versions AWS
- * released; check new ones with
+ * Every date is a calendar row read on `asOf` (2026 copies of the pages in `sources`). A month-only row
+ * ("December 2026") is stored as the month's last day. Long-term support (LTS) versions run to the end of
+ * their major version. Versions the calendars did not list are left out, as are RDS for PostgreSQL versions
+ * marked NO_CREATE ("You won't be able to create new DB instances using these versions"): 17.8, 16.12,
+ * 15.16, 14.21 and older. Check new ones with
  * `aws rds describe-db-engine-versions --engine <engine> --query "DBEngineVersions[].EngineVersion"`.
  */
 export const ENGINE_VERSIONS_CATALOG: CatalogPart = {
   name: "engine versions",
   asOf: "2026-11-23",
   sources: [
-    "Amazon Aurora PostgreSQL Release Notes — Aurora PostgreSQL release calendar",
-    "Amazon Aurora MySQL Release Notes — Release calendars for Aurora MySQL (Aurora MySQL version 3, LTS releases)",
-    "Amazon RDS for PostgreSQL Release Notes — Amazon RDS for PostgreSQL release calendar",
-    "Amazon RDS User Guide — MySQL on Amazon RDS versions: Release calendar for Amazon RDS for MySQL",
-    "Amazon Aurora User Guide — Requirements and limitations for Aurora Serverless v2 (supported versions, capacity up to 256 ACUs)",
-    "Amazon Aurora User Guide — Storage configurations for Amazon Aurora DB clusters (Aurora I/O-Optimized versions)",
-    "Amazon Aurora User Guide — Supported DB engines for DB instance classes",
+    "Amazon Aurora PostgreSQL Release Notes — Release calendars for Aurora PostgreSQL (aurorapostgresql-release-calendar.html; copy of early 2026)",
+    "Amazon Aurora MySQL Release Notes — Release calendars for Amazon Aurora MySQL (AuroraMySQL.release-calendars.html; copy of September 2026) and Document history (3.10.4, 3.12.0)",
+    "Amazon RDS for PostgreSQL Release Notes — Amazon RDS for PostgreSQL release calendar (postgresql-release-calendar.html; copy of March 2026, up to 18.3)",
+    "Amazon RDS User Guide — MySQL on Amazon RDS versions: release calendars (MySQL.Concepts.VersionMgmt.html; copy of early 2026)",
+    "AWS Health notice, RDS for PostgreSQL minor versions reaching end of standard support on May 31, 2026 (no new instances from May 1, 2026)",
+    "Amazon Aurora User Guide — Supported Regions and Aurora DB engines for Aurora Serverless v2 (Concepts.Aurora_Fea_Regions_DB-eng.Feature.ServerlessV2.html); How Aurora Serverless v2 works (capacity ranges per version)",
+    "Amazon Aurora User Guide — Supported Regions and Aurora DB engines for Aurora I/O-Optimized (Concepts.Aurora_Fea_Regions_DB-eng.Feature.storage-type.html)",
+    "Amazon Aurora User Guide — Supported DB engines for DB instance classes (db.r8g rows not read: unverified)",
   ],
 };
 
 export interface VersionRow {
   readonly version: string;
-  /** First day AWS no longer creates databases on this version ("YYYY-MM-DD"). */
+  /**
+   * End of standard support from the release calendar ("YYYY-MM-DD"; a month-only row as its last day).
+   * Not the day creation stops: that is `creationBlockedFrom(endOfStandardSupport)`.
+   */
   readonly endOfStandardSupport: string;
-  /** The date follows AWS's published policy rather than a calendar row (see above). */
+  /** The date is an estimate rather than a calendar row (no row is, as of `asOf`). */
   readonly estimated?: true;
 }
 
@@ -51,9 +58,9 @@ export interface EngineCatalog {
   };
 }
 
-/** One community release of several majors, with the same (estimated) end of standard support. */
-function batch(versions: readonly string[], endOfStandardSupport: string, estimated = true): VersionRow[] {
-  return versions.map((version) => ({ version, endOfStandardSupport, ...(estimated ? { estimated: true as const } : {}) }));
+/** Versions that share one end of standard support in a release calendar. */
+function calendar(endOfStandardSupport: string, versions: readonly string[]): VersionRow[] {
+  return versions.map((version) => ({ version, endOfStandardSupport }));
 }
 
 /** Never past the major version's own end of standard support. */
@@ -64,74 +71,84 @@ function capped(rows: VersionRow[], majorOf: (v: string) => string, majors: Read
   });
 }
 
-/** PostgreSQL community minors, by release, for majors 13..17 (RDS and Aurora follow them). */
-const POSTGRESQL_RELEASES: readonly [string[], string][] = [
-  [["13.18", "14.15", "15.10", "16.6", "17.2"], "2026-02-28"],
-  [["13.20", "14.17", "15.12", "16.8", "17.4"], "2026-05-31"],
-  [["13.21", "14.18", "15.13", "16.9", "17.5"], "2026-08-31"],
-  [["13.22", "14.19", "15.14", "16.10", "17.6"], "2026-11-30"],
-  [["13.23", "14.20", "15.15", "16.11", "17.7"], "2027-02-28"],
-  [["14.21", "15.16", "16.12", "17.8"], "2027-05-31"],
-  [["14.22", "15.17", "16.13", "17.9"], "2027-08-31"],
-];
-
-/** End of standard support of each PostgreSQL major, the same on RDS and Aurora. */
+/** End of standard support of each PostgreSQL major, the same on RDS and Aurora (18: RDS calendar only). */
 const POSTGRESQL_MAJORS: Readonly<Record<string, string>> = {
-  "13": "2026-02-28", "14": "2027-02-28", "15": "2028-02-29", "16": "2029-02-28", "17": "2030-02-28",
+  "13": "2026-02-28", "14": "2027-02-28", "15": "2028-02-29", "16": "2029-02-28", "17": "2030-02-28", "18": "2031-02-28",
 };
 
 const pgMajor = (v: string) => v.split(".")[0]!;
-const postgresqlRows = (skip: readonly string[]) =>
-  capped(POSTGRESQL_RELEASES.flatMap(([versions, end]) => batch(versions.filter((v) => !skip.includes(v)), end)), pgMajor, POSTGRESQL_MAJORS);
 
 export const ENGINE_CATALOG: Readonly<Record<"aurora-postgresql" | "aurora-mysql" | "postgres" | "mysql", EngineCatalog>> = {
   "aurora-postgresql": {
     label: "Aurora PostgreSQL",
-    // Aurora did not release 17.2 (its first 17 was 17.4).
-    versions: postgresqlRows(["17.2"]),
+    // Aurora minors run about 18 months from their Aurora release, not the community's; the first 17 was 17.4.
+    versions: [
+      ...calendar("2026-02-28", ["13.9", "13.18", "13.20", "13.21", "13.22", "13.23"]), // every 13.x ends with 13
+      ...calendar("2026-05-31", ["14.15", "15.8", "16.4", "16.6"]),
+      ...calendar("2026-11-30", ["14.17", "15.12", "17.4"]),
+      ...calendar("2026-12-31", ["14.18", "15.13", "16.9", "17.5"]),
+      ...calendar("2027-02-28", ["14.6", "14.19", "14.20"]), // 14.6 is LTS
+      ...calendar("2027-06-30", ["15.14", "16.10", "17.6"]),
+      ...calendar("2027-07-31", ["15.15", "16.11"]),
+      ...calendar("2028-02-29", ["15.10"]), // LTS
+      ...calendar("2029-02-28", ["16.8"]), // LTS
+      ...calendar("2030-02-28", ["17.7"]), // LTS (an earlier copy of the calendar said July 2027)
+    ],
     features: {
+      // Most regions; a few newer regions need later versions (e.g. Thailand 16.4/15.8/14.13), not modelled.
       serverlessV2: { "13": "13.6", "14": "14.3", "15": "15.2", "16": "16.1", "17": "17.4" },
+      // The capacity table stops at 16; 17.4 is the first Aurora 17, so all of 17 is assumed to reach 256.
       serverlessV2Max256: { "13": "13.13", "14": "14.10", "15": "15.5", "16": "16.1", "17": "17.4" },
       ioOptimized: { "13": "13.10", "14": "14.7", "15": "15.2", "16": "16.1", "17": "17.4" },
+      // Unverified: the Aurora instance-class table was not read.
       classFamilies: { r8g: { "13": "13.16", "14": "14.13", "15": "15.8", "16": "16.4", "17": "17.4" } },
     },
   },
   "aurora-mysql": {
     label: "Aurora MySQL",
     versions: [
-      // 3.04 and 3.10 are long-term support (LTS) releases.
-      ...batch(["3.04.0", "3.04.1", "3.04.2", "3.04.3", "3.04.4"], "2026-10-31"),
-      ...batch(["3.08.0", "3.08.1", "3.08.2"], "2026-04-30"),
-      ...batch(["3.09.0"], "2026-06-30"),
-      ...batch(["3.10.0", "3.10.1"], "2028-07-31"),
+      // 3.04 and 3.10 are long-term support (LTS) releases. The calendar dates minors; patches share the date.
+      // Aurora MySQL 8.4 (8.4.7, 8.4.8, …) is a separate version line with its own version format: not offered.
+      ...calendar("2026-08-31", ["3.08.0", "3.08.1", "3.08.2", "3.09.0"]),
+      ...calendar("2026-10-31", ["3.04.0", "3.04.1", "3.04.2", "3.04.3", "3.04.4"]),
+      ...calendar("2026-11-13", ["3.11.0"]),
+      ...calendar("2027-02-17", ["3.12.0"]),
+      ...calendar("2027-08-27", ["3.13.0"]),
+      ...calendar("2028-04-30", ["3.10.0", "3.10.1", "3.10.2", "3.10.3", "3.10.4"]),
     ].map((row) => ({ ...row, version: `8.0.mysql_aurora.${row.version}` })),
     features: {
       serverlessV2: { "3": "3.02.0" },
       serverlessV2Max256: { "3": "3.06.0" },
       ioOptimized: { "3": "3.03.1" },
+      // Unverified: the Aurora instance-class table was not read.
       classFamilies: { r8g: { "3": "3.08.0" } },
     },
   },
   postgres: {
     label: "RDS for PostgreSQL",
     majors: Object.fromEntries(Object.entries(POSTGRESQL_MAJORS).map(([major, end]) => [major, { endOfStandardSupport: end }])),
-    versions: postgresqlRows([]),
+    // The calendar copy ends at March 2026: 18.x minors and later 14–17 minors are not listed yet.
+    versions: capped([
+      ...calendar("2026-02-28", ["13.18", "13.20", "13.21", "13.22", "13.23"]),
+      ...calendar("2026-05-31", ["14.15", "14.17", "15.10", "15.12", "16.6", "16.8", "17.2", "17.4"]),
+      ...calendar("2026-09-30", ["14.18", "14.19", "15.13", "15.14", "16.9", "16.10", "17.5", "17.6"]),
+      ...calendar("2027-02-28", ["14.20"]),
+      // 14.22 is "March 2027", capped at the end of PostgreSQL 14.
+      ...calendar("2027-03-31", ["14.22", "15.15", "15.17", "16.11", "16.13", "17.7", "17.9"]),
+    ], pgMajor, POSTGRESQL_MAJORS),
     features: {},
   },
   mysql: {
     label: "RDS for MySQL",
-    majors: { "8.0": { endOfStandardSupport: "2026-07-31" }, "8.4": { endOfStandardSupport: "2029-07-31", estimated: true } },
-    versions: capped([
-      ...batch(["8.0.40", "8.0.41", "8.0.42", "8.0.43", "8.0.44"], "2026-07-31", false),
-      ...batch(["8.4.3"], "2026-01-31"),
-      ...batch(["8.4.4"], "2026-04-30"),
-      ...batch(["8.4.5"], "2026-07-31"),
-      ...batch(["8.4.6"], "2026-10-31"),
-      ...batch(["8.4.7"], "2027-01-31"),
-      ...batch(["8.4.8"], "2027-04-30"),
-      ...batch(["8.4.9"], "2027-07-31"),
-      ...batch(["8.4.10"], "2027-10-31"),
-    ], (v) => v.split(".").slice(0, 2).join("."), { "8.0": "2026-07-31", "8.4": "2029-07-31" }),
+    majors: { "8.0": { endOfStandardSupport: "2026-07-31" }, "8.4": { endOfStandardSupport: "2029-07-31" } },
+    // 8.4.9 and later are not in the calendar copy read.
+    versions: [
+      ...calendar("2026-05-31", ["8.0.40", "8.0.41", "8.4.3", "8.4.4"]),
+      ...calendar("2026-07-31", ["8.0.42", "8.0.43", "8.0.44", "8.0.45"]),
+      ...calendar("2026-09-30", ["8.4.5", "8.4.6"]),
+      ...calendar("2026-11-30", ["8.4.7"]),
+      ...calendar("2027-02-03", ["8.4.8"]),
+    ],
     features: {},
   },
 };

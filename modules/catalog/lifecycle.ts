@@ -1,7 +1,8 @@
 /**
  * Dates in the catalog: when AWS stops creating something (a Lambda runtime, an engine version, a build
- * runtime). Past the date the setting is refused; within WARNING_DAYS of it a warning names the date. The
- * clock is always passed in, so tests are deterministic.
+ * runtime), or a date it is derived from (an engine version's end of standard support, see
+ * `creationBlockedFrom`). Past the date the setting is refused; within WARNING_DAYS of it a warning names
+ * the date. The clock is always passed in, so tests are deterministic.
  */
 
 /** Days before a retirement date from which a setting that uses it is reported as a warning. */
@@ -49,6 +50,20 @@ export function lifecycleOn(retires: string | undefined, now: Date): Lifecycle {
   if (daysLeft <= 0) return { status: "retired", date: retires };
   if (daysLeft <= WARNING_DAYS) return { status: "expiring", date: retires, daysLeft };
   return { status: "current" };
+}
+
+/**
+ * The first day dbstack refuses new databases on an engine version, from its end of standard support.
+ * AWS stops creating databases on a version before its support ends; an AWS Health notice for RDS for
+ * PostgreSQL (2026) says: "Starting May 1, 2026, you will not be able to create new database instances …
+ * which will reach the end of standard support on May 31, 2026." The rule: one month before the day after
+ * support ends, on the 1st of that month (2026-05-31 -> 2026-05-01; 2029-02-28 -> 2029-02-01). Where the
+ * calendar gives a mid-month day it errs early (2027-02-17 -> 2027-01-01).
+ */
+export function creationBlockedFrom(endOfStandardSupport: string): string {
+  const dayAfter = new Date(dayOf(endOfStandardSupport) + DAY_MS);
+  const blocked = new Date(Date.UTC(dayAfter.getUTCFullYear(), dayAfter.getUTCMonth() - 1, 1));
+  return blocked.toISOString().slice(0, 10);
 }
 
 /** Age of a catalog part in days on `now`. */
