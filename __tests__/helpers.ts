@@ -19,7 +19,7 @@ export function environment(overrides: Partial<EnvironmentInput> = {}): Environm
       databaseSubnetCidrs: ["10.0.128.0/24", "10.0.129.0/24"],
       egress: { type: "none" },
     },
-    database: { engine: "aurora-postgresql", engineVersion: "16.12", instanceClass: "db.t4g.medium", databaseName: "shop" },
+    database: { engine: "aurora-postgresql", engineVersion: "16.8", instanceClass: "db.t4g.medium", databaseName: "shop" },
     users: { app: { auth: "iam", privileges: "readwrite" }, reporting: { auth: "password", privileges: "readonly" } },
     ...overrides,
   };
@@ -29,13 +29,13 @@ export function environment(overrides: Partial<EnvironmentInput> = {}): Environm
 export const fixtures: Record<string, EnvironmentInput> = {
   "rds-postgres": environment({
     name: "rdspg",
-    database: { engine: "postgres", engineVersion: "16.12", instanceClass: "db.t4g.medium", databaseName: "shop", multiAz: true },
+    database: { engine: "postgres", engineVersion: "16", instanceClass: "db.t4g.medium", databaseName: "shop", multiAz: true },
   }),
   // Seed 001's shape: a small MySQL instance behind the proxy, reached from Lambda.
   "rds-mysql": environment({
     name: "rdsmysql",
     database: {
-      engine: "mysql", engineVersion: "8.4.7", instanceClass: "db.t3.micro", databaseName: "shop",
+      engine: "mysql", engineVersion: "8.4", instanceClass: "db.t3.micro", databaseName: "shop",
       performanceInsights: { enabled: false }, logExports: ["error", "slowquery", "general"],
     },
     users: { lambda: { auth: "iam", privileges: "readwrite" }, etl: { auth: "direct-iam", privileges: "readonly" } },
@@ -43,7 +43,7 @@ export const fixtures: Record<string, EnvironmentInput> = {
   "aurora-mysql": environment({
     name: "auroramysql",
     database: {
-      engine: "aurora-mysql", engineVersion: "8.0.mysql_aurora.3.10.1", instanceClass: "db.r6g.large", readers: 1,
+      engine: "aurora-mysql", engineVersion: "8.0.mysql_aurora.3.10.4", instanceClass: "db.r6g.large", readers: 1,
       databaseName: "shop", logExports: ["audit", "error", "slowquery"], maxConnections: 2000,
     },
     proxy: { clientPasswordAuthType: "MYSQL_CACHING_SHA2_PASSWORD", pool: { sessionPinningFilters: ["EXCLUDE_VARIABLE_SETS"], initQuery: "SET time_zone = '+00:00'" } },

@@ -17,7 +17,7 @@ async function main(): Promise<number> {
     ({ values } = parseArgs({
       options: {
         outdir: { type: "string", default: "cdktf.out" },
-        parallel: { type: "string", default: "2" },
+        parallel: { type: "string", default: "1" },
         help: { type: "boolean", short: "h", default: false },
       },
       strict: true,
@@ -27,8 +27,10 @@ async function main(): Promise<number> {
     return 2;
   }
   if (values.help) {
-    console.log("usage: npm run validate [-- --outdir cdktf.out] [--parallel 2]\n" +
-      "Validates and plans every synthesized stack offline. Run `npm run synth` first.");
+    console.log("usage: npm run validate [-- --outdir cdktf.out] [--parallel 1]\n" +
+      "Validates and plans every synthesized stack offline, wave by wave in dependency order; each wave's stacks\n" +
+      "are planned together in --parallel terraform runs (one is fastest: terraform plans in parallel itself).\n" +
+      "Run `npm run synth` first.");
     return 0;
   }
   const unavailable = await offlineUnavailableReason();
@@ -43,7 +45,7 @@ async function main(): Promise<number> {
   if (!stacks) return 2;
   const workspace = await OfflineWorkspace.create(AWS_PROVIDER_VERSION);
   try {
-    const results = await checkAll(workspace, stacks, Number(values.parallel) || 2);
+    const results = await checkAll(workspace, stacks, Number(values.parallel) || 1);
     for (const r of results) {
       const status = r.ok ? r.status : `FAIL (${r.status})`;
       const against = r.upstream.length > 0 ? `  against ${r.upstream.join(", ")}` : "";

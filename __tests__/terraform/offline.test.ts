@@ -101,7 +101,7 @@ describe.skipIf(unavailable !== undefined)("real terraform, offline: every stack
 
   beforeAll(async () => {
     workspace = await OfflineWorkspace.create("5.100.0");
-    results = new Map((await checkAll(workspace, stacksToCheck(), 2, VALIDATE_ONLY)).map((r) => [r.stack, r]));
+    results = new Map((await checkAll(workspace, stacksToCheck(), 1, VALIDATE_ONLY)).map((r) => [r.stack, r]));
   }, 900_000);
 
   afterAll(async () => {

@@ -88,10 +88,14 @@ export function placeholder(type: string, attribute: string, context: Placeholde
   return `offline-placeholder-${hex(seed, 12)}`;
 }
 
-interface ResourceChange {
+export interface ResourceChange {
   readonly address: string;
   readonly type: string;
-  readonly change: { readonly after?: unknown; readonly after_unknown?: unknown };
+  /** "module.<name>" for a resource of a child module. */
+  readonly module_address?: string;
+  /** "managed" for resources, "data" for data sources. */
+  readonly mode?: string;
+  readonly change: { readonly actions?: readonly string[]; readonly after?: unknown; readonly after_unknown?: unknown };
 }
 
 /** The parts of `terraform show -json <plan>` this reads. */

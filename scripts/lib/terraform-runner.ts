@@ -47,6 +47,18 @@ export async function offlineUnavailableReason(): Promise<string | undefined> {
   return undefined;
 }
 
+type Json = Record<string, unknown>;
+
+/** One stack of a group plan. */
+export interface GroupEntry {
+  readonly name: string;
+  readonly json: Json;
+  /** Upstream stack name -> its stand-in state file. */
+  readonly upstreamStates: ReadonlyMap<string, string>;
+  /** Write this stack's stand-in state (it has downstream stacks). */
+  readonly standIn: boolean;
+}
+
 interface CheckOptions {
   /** false: validate only, for the reason given. */
   readonly plan: true | { readonly reason: string };
@@ -61,7 +73,9 @@ interface CheckOptions {
  * (each stack gets the same .terraform and lock file, linked rather than installed again).
  */
 export class OfflineWorkspace {
-  private constructor(readonly root: string, private readonly env: NodeJS.ProcessEnv, private readonly initDir: string) {}
+  private groups = 0;
+
+  private constructor(readonly root: string, private readonly env: NodeJS.ProcessEnv, private readonly initDir: string, private readonly providerVersion: string) {}
 
   static async create(providerVersion: string): Promise<OfflineWorkspace> {
     const root = await mkdtemp(join(tmpdir(), "dbstack-offline-"));
@@ -74,12 +88,13 @@ export class OfflineWorkspace {
       terraform: { required_providers: { aws: { source: "hashicorp/aws", version: providerVersion } } },
     }));
     await run(TERRAFORM, ["init", "-input=false", "-no-color", "-backend=false"], { cwd: initDir, env, timeout: 300_000 });
-    return new OfflineWorkspace(root, env, initDir);
+    await mkdir(join(root, "stand-ins"));
+    return new OfflineWorkspace(root, env, initDir, providerVersion);
   }
 
   /** Where a stack's stand-in state is written when it has downstream stacks. */
   standInPath(stackName: string): string {
-    return join(this.root, stackName, "stand-in.tfstate");
+    return join(this.root, "stand-ins", `${stackName}.tfstate`);
   }
 
   /**
@@ -96,15 +111,7 @@ export class OfflineWorkspace {
     await symlink(join(this.initDir, ".terraform", "providers"), join(dir, ".terraform", "providers"));
     await copyFile(join(this.initDir, ".terraform.lock.hcl"), join(dir, ".terraform.lock.hcl"));
     const base = { stack: stackName, expectedResources: countResources(stackJson), upstream: [...options.upstreamStates.keys()].sort() };
-    const step = async (args: string[]) => {
-      try {
-        const { stdout } = await run(TERRAFORM, args, { cwd: dir, env: this.env, timeout: 600_000, maxBuffer: 256 * 1024 * 1024 });
-        return { stdout };
-      } catch (error) {
-        const e = error as { stderr?: string; stdout?: string; message: string };
-        return { error: `terraform ${args[0]}: ${(e.stderr || e.stdout || e.message).trim()}` };
-      }
-    };
+    const step = (args: string[]) => this.run(dir, args);
     const seconds = () => (Date.now() - started) / 1000;
     const failed = (error: string, extra: object = {}): OfflineCheck => ({ ...base, ...extra, status: "failed", ok: false, error, seconds: seconds() });
 
@@ -127,13 +134,95 @@ export class OfflineWorkspace {
     return { ...base, ...counted, status: "planned", ok: true, seconds: seconds() };
   }
 
+  /**
+   * Plans several stacks in one terraform run, each as a child module of a scratch root (a wave of
+   * independent stacks, e.g. every environment's network): the provider's schema is loaded once for all of
+   * them instead of once per stack and command. `terraform plan` validates the configuration first, so a
+   * stack that plans here has also passed `terraform validate`. Each module's planned additions are counted
+   * from `terraform show -json`; stacks with downstream layers get their stand-in state from the same plan.
+   * Returns undefined when terraform fails in a way no module can be blamed for.
+   */
+  async checkGroup(entries: readonly GroupEntry[]): Promise<OfflineCheck[] | undefined> {
+    const started = Date.now();
+    const dir = join(this.root, `group-${++this.groups}`);
+    await mkdir(join(dir, ".terraform"), { recursive: true });
+    await symlink(join(this.initDir, ".terraform", "providers"), join(dir, ".terraform", "providers"));
+    await copyFile(join(this.initDir, ".terraform.lock.hcl"), join(dir, ".terraform.lock.hcl"));
+    const root: Json = {
+      terraform: { required_providers: { aws: { source: "hashicorp/aws", version: this.providerVersion } } },
+      module: Object.fromEntries(entries.map((e) => [e.name, { source: `./${e.name}` }])),
+    };
+    const outputs: Json = {};
+    for (const entry of entries) {
+      await mkdir(join(dir, entry.name));
+      await writeFile(join(dir, entry.name, "cdk.tf.json"), JSON.stringify(offlineStack(entry.json, entry.upstreamStates)));
+      if (!entry.standIn) continue;
+      for (const output of Object.keys((entry.json.output ?? {}) as Json)) {
+        outputs[`${entry.name}__${output}`] = { value: `\${module.${entry.name}.${output}}`, sensitive: true };
+      }
+    }
+    if (Object.keys(outputs).length > 0) root.output = outputs;
+    await writeFile(join(dir, "main.tf.json"), JSON.stringify(root));
+    const step = (args: string[]) => this.run(dir, args);
+    const init = await step(["init", "-backend=false", "-input=false", "-no-color"]);
+    if (init.error) return undefined;
+    const planned = await step(["plan", "-refresh=false", "-input=false", "-lock=false", "-no-color", "-out=offline.tfplan"]);
+    const seconds = (Date.now() - started) / 1000;
+    if (planned.error) {
+      const blamed = entries.filter((e) => planned.error!.includes(`module.${e.name}.`) || planned.error!.includes(`module.${e.name}\n`));
+      if (blamed.length === 0) return undefined;
+      const failed = blamed.map((e): OfflineCheck => ({
+        stack: e.name, status: "failed", ok: false, expectedResources: countResources(e.json), upstream: [...e.upstreamStates.keys()].sort(), error: planned.error!, seconds,
+      }));
+      const rest = entries.filter((e) => !blamed.includes(e));
+      if (rest.length === 0) return failed;
+      const others = await this.checkGroup(rest);
+      return others ? [...failed, ...others] : undefined;
+    }
+    const shown = await step(["show", "-json", "-no-color", "offline.tfplan"]);
+    if (shown.error) return undefined;
+    const plan = JSON.parse(shown.stdout!) as PlanJson;
+    const results: OfflineCheck[] = [];
+    for (const entry of entries) {
+      const prefix = `module.${entry.name}.`;
+      const own = (plan.resource_changes ?? []).filter((r) => r.module_address === `module.${entry.name}`);
+      const plannedResources = own.filter((r) => r.mode === "managed" && r.change.actions?.includes("create")).length;
+      const expectedResources = countResources(entry.json);
+      const base = { stack: entry.name, expectedResources, plannedResources, upstream: [...entry.upstreamStates.keys()].sort(), seconds };
+      if (plannedResources !== expectedResources) {
+        results.push({ ...base, status: "failed", ok: false, error: `plan adds ${plannedResources} resources, the stack declares ${expectedResources}` });
+        continue;
+      }
+      if (entry.standIn) {
+        const view: PlanJson = {
+          resource_changes: own.map((r) => ({ ...r, address: r.address.slice(prefix.length) })),
+          output_changes: Object.fromEntries(Object.entries(plan.output_changes ?? {})
+            .filter(([name]) => name.startsWith(`${entry.name}__`)).map(([name, change]) => [name.slice(entry.name.length + 2), change])),
+        };
+        await writeFile(this.standInPath(entry.name), JSON.stringify(standInState(entry.name, standInOutputs(entry.json, view)), null, 1));
+      }
+      results.push({ ...base, status: "planned", ok: true });
+    }
+    return results;
+  }
+
+  private async run(cwd: string, args: string[]): Promise<{ stdout?: string; error?: string }> {
+    try {
+      const { stdout } = await run(TERRAFORM, args, { cwd, env: this.env, timeout: 600_000, maxBuffer: 256 * 1024 * 1024 });
+      return { stdout };
+    } catch (error) {
+      const e = error as { stderr?: string; stdout?: string; message: string };
+      return { error: `terraform ${args[0]}: ${(e.stderr || e.stdout || e.message).trim()}` };
+    }
+  }
+
   async dispose(): Promise<void> {
     await rm(this.root, { recursive: true, force: true });
   }
 }
 
 /** The synthesized stacks under a cdktf output directory, by name. */
-export async function readSynthesizedStacks(outdir: string): Promise<Map<string, Record<string, unknown>>> {
+export async function readSynthesizedStacks(outdir: string): Promise<Map<string, Json>> {
   const stacksDir = join(outdir, "stacks");
   const stacks = new Map<string, Record<string, unknown>>();
   for (const name of (await readdir(stacksDir)).sort()) {
@@ -145,14 +234,17 @@ export async function readSynthesizedStacks(outdir: string): Promise<Map<string,
 }
 
 /**
- * Checks every stack with at most `parallelism` terraform processes at once (each plan is CPU-bound).
- * A stack starts once every upstream stack it reads has been checked, and is planned against their
- * stand-in states; a stack whose upstream did not plan is validated only, and says so. Stacks named in
- * `validateOnly` are validated but not planned, with the reason given (e.g. their plan would need AWS).
+ * Checks every stack, wave by wave: a stack runs once every upstream stack it reads has been checked, and
+ * is planned against their stand-in states. The stacks of a wave that can be planned are planned together,
+ * in `parallelism` group runs of similar size (one terraform process each); a group that fails is split
+ * by the modules terraform blames, and where it blames none each stack is checked alone, so every error
+ * is reported against its own stack. A stack whose upstream did not plan is validated only, and says so;
+ * stacks named in `validateOnly` are validated but not planned, with the reason given (e.g. their plan
+ * would need AWS).
  */
 export async function checkAll(
   workspace: OfflineWorkspace,
-  stacks: ReadonlyMap<string, Record<string, unknown>>,
+  stacks: ReadonlyMap<string, Json>,
   parallelism = 2,
   validateOnly: ReadonlyMap<string, string> = new Map(),
 ): Promise<OfflineCheck[]> {
@@ -160,39 +252,56 @@ export async function checkAll(
   const hasDownstream = new Set([...upstreamOf.values()].flat());
   const done = new Map<string, OfflineCheck>();
   const pending = new Set(stacks.keys());
-  const running = new Set<Promise<void>>();
+  const lanes = Math.max(1, parallelism);
 
-  const start = (name: string) => {
-    pending.delete(name);
-    const upstream = upstreamOf.get(name)!;
-    const missing = upstream.filter((u) => !stacks.has(u));
-    const notPlanned = upstream.filter((u) => done.get(u)?.status !== "planned");
-    const reason = validateOnly.get(name)
-      ?? (missing.length > 0 ? `upstream stack ${missing.join(", ")} is not in this run, so its outputs are unknown`
-        : notPlanned.length > 0 ? `upstream stack ${notPlanned.join(", ")} did not plan, so there is no stand-in state to plan against` : undefined);
-    const upstreamStates = new Map(upstream.filter((u) => done.get(u)?.status === "planned").map((u) => [u, workspace.standInPath(u)]));
-    const task = workspace.check(name, stacks.get(name)!, {
-      plan: reason === undefined ? true : { reason }, upstreamStates, standIn: hasDownstream.has(name),
-    }).then((result) => {
-      // Validated for want of an upstream plan is not a pass; validated because the caller asked is.
-      done.set(name, result.status === "validated" && !validateOnly.has(name) ? { ...result, ok: false } : result);
-    }).finally(() => running.delete(task));
-    running.add(task);
-  };
-
-  while (pending.size > 0 || running.size > 0) {
-    for (const name of [...pending]) {
-      if (running.size >= Math.max(1, parallelism)) break;
-      const ready = upstreamOf.get(name)!.every((u) => done.has(u) || !stacks.has(u));
-      if (ready) start(name);
-    }
-    if (running.size === 0) {
+  while (pending.size > 0) {
+    const wave = [...pending].filter((name) => upstreamOf.get(name)!.every((u) => done.has(u) || !stacks.has(u)));
+    if (wave.length === 0) {
       // Only a cycle leaves stacks that can never start; report them rather than wait forever.
       for (const name of pending) done.set(name, { stack: name, status: "skipped", ok: false, expectedResources: countResources(stacks.get(name)!), upstream: upstreamOf.get(name)!, note: "its upstream stacks form a cycle", seconds: 0 });
-      pending.clear();
       break;
     }
-    await Promise.race(running);
+    for (const name of wave) pending.delete(name);
+    const plannable: GroupEntry[] = [];
+    const validateAlone: [string, string][] = [];
+    for (const name of wave) {
+      const upstream = upstreamOf.get(name)!;
+      const missing = upstream.filter((u) => !stacks.has(u));
+      const notPlanned = upstream.filter((u) => stacks.has(u) && done.get(u)?.status !== "planned");
+      const reason = validateOnly.get(name)
+        ?? (missing.length > 0 ? `upstream stack ${missing.join(", ")} is not in this run, so its outputs are unknown`
+          : notPlanned.length > 0 ? `upstream stack ${notPlanned.join(", ")} did not plan, so there is no stand-in state to plan against` : undefined);
+      if (reason !== undefined) validateAlone.push([name, reason]);
+      else plannable.push({ name, json: stacks.get(name)!, upstreamStates: new Map(upstream.map((u) => [u, workspace.standInPath(u)])), standIn: hasDownstream.has(name) });
+    }
+
+    const record = (result: OfflineCheck) => {
+      // Validated for want of an upstream plan is not a pass; validated because the caller asked is.
+      done.set(result.stack, result.status === "validated" && !validateOnly.has(result.stack) ? { ...result, ok: false } : result);
+    };
+    const alone = async (entry: GroupEntry) => record(await workspace.check(entry.name, entry.json, { plan: true, upstreamStates: entry.upstreamStates, standIn: entry.standIn }));
+    const tasks: Promise<void>[] = balance(plannable, lanes).map(async (group) => {
+      const results = await workspace.checkGroup(group);
+      if (results) results.forEach(record);
+      else for (const entry of group) await alone(entry);
+    });
+    tasks.push((async () => {
+      for (const [name, reason] of validateAlone) {
+        record(await workspace.check(name, stacks.get(name)!, { plan: { reason }, upstreamStates: new Map(), standIn: false }));
+      }
+    })());
+    await Promise.all(tasks);
   }
   return [...done.values()].sort((a, b) => a.stack.localeCompare(b.stack));
+}
+
+/** Splits entries into at most `lanes` groups of similar total size (largest first into the lightest group). */
+function balance(entries: readonly GroupEntry[], lanes: number): GroupEntry[][] {
+  const groups: { size: number; entries: GroupEntry[] }[] = Array.from({ length: Math.min(lanes, entries.length) }, () => ({ size: 0, entries: [] }));
+  for (const entry of [...entries].sort((a, b) => countResources(b.json) - countResources(a.json))) {
+    const lightest = groups.reduce((min, g) => (g.size < min.size ? g : min));
+    lightest.entries.push(entry);
+    lightest.size += countResources(entry.json) + 10;
+  }
+  return groups.map((g) => g.entries);
 }
