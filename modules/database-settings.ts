@@ -5,6 +5,7 @@ import {
 } from "./database-engines.ts";
 import { creationBlockedFrom, lifecycleOn } from "./catalog/index.ts";
 import { LOG_RETENTION_DAYS } from "./aws-regions.ts";
+import { databaseNameProblem, masterUserNameProblem } from "../scripts/lib/database-names.ts";
 import { Problems } from "./validation.ts";
 
 /**
@@ -136,11 +137,6 @@ const MINUTES_PER_DAY = 24 * 60;
 const BACKUP_WINDOW = /^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$/;
 const MAINTENANCE_WINDOW = /^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):([0-5]\d)-(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):([0-5]\d)$/;
 const PERFORMANCE_INSIGHTS_RETENTION = [7, ...Array.from({ length: 23 }, (_, i) => (i + 1) * 31), 731];
-const RESERVED_USERNAMES = ["rdsadmin", "rdsrepladmin", "rdsproxyadmin", "rds_superuser", "rdstopmgr", "mysql.sys", "root"];
-const RESERVED_DATABASES: Record<"POSTGRESQL" | "MYSQL", readonly string[]> = {
-  POSTGRESQL: ["template0", "template1", "rdsadmin"],
-  MYSQL: ["mysql", "sys", "information_schema", "performance_schema", "rdsadmin"],
-};
 
 /** Largest storage (GiB) RDS for PostgreSQL and MySQL allow on gp2/gp3, and so the autoscaling ceiling's limit. */
 const MAX_STORAGE_GIB = 65536;
@@ -235,21 +231,13 @@ export function validateDatabaseSettings(input: DatabaseSettingsInput, productio
   if (aurora) validateAuroraCapacity(input, facts, problems);
   else validateInstanceCapacity(input, problems);
 
-  problems.matches("databaseName", input.databaseName,
-    family === "POSTGRESQL" ? /^[A-Za-z_][A-Za-z0-9_]{0,62}$/ : /^[A-Za-z][A-Za-z0-9_]{0,63}$/,
-    family === "POSTGRESQL"
-      ? "must be 1..63 letters, digits or underscores, starting with a letter or underscore"
-      : "must be 1..64 letters, digits or underscores, starting with a letter");
-  if (RESERVED_DATABASES[family].includes(String(input.databaseName).toLowerCase())) {
-    problems.add("databaseName", input.databaseName, `must not be a name the engine reserves (${RESERVED_DATABASES[family].join(", ")})`);
-  }
+  // One set of name rules for the config and the bootstrap (scripts/lib/database-names.ts): bytes, not
+  // characters, reserved names and prefixes, and the group roles derived from the database name.
+  const databaseProblem = typeof input.databaseName === "string" ? databaseNameProblem(input.databaseName, family) : "must be a database name";
+  if (databaseProblem) problems.add("databaseName", input.databaseName, databaseProblem);
   if (input.masterUsername !== undefined) {
-    const maxLength = family === "POSTGRESQL" ? 63 : 32;
-    if (problems.matches("masterUsername", input.masterUsername, new RegExp(`^[A-Za-z][A-Za-z0-9_]{0,${maxLength - 1}}$`),
-      `must be 1..${maxLength} letters, digits or underscores, starting with a letter`)) {
-      problems.check(!RESERVED_USERNAMES.includes(input.masterUsername.toLowerCase()), "masterUsername", input.masterUsername,
-        `must not be a user name RDS reserves (${RESERVED_USERNAMES.join(", ")})`);
-    }
+    const masterProblem = typeof input.masterUsername === "string" ? masterUserNameProblem(input.masterUsername, family) : "must be a user name";
+    if (masterProblem) problems.add("masterUsername", input.masterUsername, masterProblem);
   }
   if (input.port !== undefined) problems.integer("port", input.port, 1150, 65535);
 

@@ -1,4 +1,5 @@
 import { Construct } from "constructs";
+import type { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy/index.js";
 import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret/index.js";
 import { engineFamilyOf, type DatabaseEngine } from "./database-engines.ts";
 import { attachGrant, decryptViaSecretsManager, type Grantee } from "./iam.ts";
@@ -133,9 +134,9 @@ export class DatabaseUsers extends Construct {
    * Lets `grantee` read `user`'s secret: GetSecretValue on that one secret, and kms:Decrypt on its key only
    * through Secrets Manager — what an ECS execution role or a CodeBuild project needs.
    */
-  grantReadSecret(grantee: Grantee, userName: string): void {
+  grantReadSecret(grantee: Grantee, userName: string): IamRolePolicy {
     const user = this.user(userName);
-    attachGrant(`read-secret-${user.name}`, grantee, [
+    return attachGrant(`read-secret-${user.name}`, grantee, [
       { sid: "ReadDatabaseUserSecret", actions: ["secretsmanager:GetSecretValue"], resources: [user.secretArn] },
       decryptViaSecretsManager([user.kmsKeyArn], this.region),
     ]);

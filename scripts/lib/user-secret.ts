@@ -25,6 +25,23 @@ export function generatePassword(length = 40): string {
   return password;
 }
 
+// RFC 3454 tables SASLprep maps: C.1.2 (non-ASCII spaces, to a space) and B.1 (to nothing).
+const SASLPREP_MAPPED = /[\u00A0\u1680\u2000-\u200B\u202F\u205F\u3000\u00AD\u034F\u1806\u180B-\u180D\u200C\u200D\u2060\uFE00-\uFE0F\uFEFF]/u;
+
+/**
+ * Why a stored password cannot be kept, or undefined. Drivers must all send the same bytes for it: libpq
+ * and PostgreSQL apply SASLprep (and fall back to the raw password when a character is prohibited),
+ * node-postgres applies only SASLprep's mappings, so a password those mappings or NFKC change logs in
+ * with one driver and not another. NUL ends a password in the wire protocols.
+ */
+export function passwordProblem(password: string): string | undefined {
+  if (password.includes("\0")) return "it contains a NUL character, which ends a password on the wire";
+  if (SASLPREP_MAPPED.test(password) || password.normalize("NFKC") !== password) {
+    return "SASLprep normalisation changes it (non-ASCII spaces, invisible characters or compatibility forms), so drivers that normalise and drivers that do not would send different passwords";
+  }
+  return undefined;
+}
+
 /** Parses a stored secret value; undefined when there is none or it is not a user secret. */
 export function parseUserSecret(value: string | undefined): Partial<UserSecret> | undefined {
   if (!value) return undefined;
