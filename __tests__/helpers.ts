@@ -2,7 +2,11 @@ import { Testing } from "cdktf";
 import { resolveEnvironments, type EnvironmentInput } from "../stacks/config.ts";
 import { Environment } from "../stacks/environment.ts";
 
-/** A valid non-production environment; tests change one thing at a time. */
+/**
+ * A valid non-production environment; tests change one thing at a time. Its network has no egress, so the
+ * setup function (which needs Secrets Manager) is off here; it is on in the shipped environments and the
+ * rds-mysql (NAT) and adopt-ids fixtures.
+ */
 export function environment(overrides: Partial<EnvironmentInput> = {}): EnvironmentInput {
   return {
     app: "shop",
@@ -21,6 +25,7 @@ export function environment(overrides: Partial<EnvironmentInput> = {}): Environm
     },
     database: { engine: "aurora-postgresql", engineVersion: "16.8", instanceClass: "db.t4g.medium", databaseName: "shop" },
     users: { app: { auth: "iam", privileges: "readwrite" }, reporting: { auth: "password", privileges: "readonly" } },
+    setup: { enabled: false },
     ...overrides,
   };
 }
@@ -31,9 +36,14 @@ export const fixtures: Record<string, EnvironmentInput> = {
     name: "rdspg",
     database: { engine: "postgres", engineVersion: "16", instanceClass: "db.t4g.medium", databaseName: "shop", multiAz: true },
   }),
-  // Seed 001's shape: a small MySQL instance behind the proxy, reached from Lambda.
+  // Seed 001's shape: a small MySQL instance behind the proxy, reached from Lambda; set up on deploy through a NAT gateway.
   "rds-mysql": environment({
     name: "rdsmysql",
+    network: {
+      mode: "create", vpcCidr: "10.0.0.0/16", applicationSubnetCidrs: ["10.0.0.0/20", "10.0.16.0/20"], databaseSubnetCidrs: ["10.0.128.0/24", "10.0.129.0/24"],
+      egress: { type: "nat", gateways: "single", publicSubnetCidrs: ["10.0.240.0/24", "10.0.241.0/24"] },
+    },
+    setup: {},
     database: {
       engine: "mysql", engineVersion: "8.4", instanceClass: "db.t3.micro", databaseName: "shop",
       performanceInsights: { enabled: false }, logExports: ["error", "slowquery", "general"],
@@ -57,6 +67,8 @@ export const fixtures: Record<string, EnvironmentInput> = {
       databaseSubnetIds: ["subnet-0123456789abcdef3", "subnet-0123456789abcdef4"],
       proxyAndDatabaseGroups: "shared",
     },
+    // An adopted network is assumed to reach Secrets Manager already.
+    setup: {},
   }),
 };
 

@@ -1,10 +1,5 @@
 import { Construct } from "constructs";
 import { AssetType, TerraformAsset } from "cdktf";
-import { buildSync, version as esbuildVersion } from "esbuild";
-import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group/index.js";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role/index.js";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy/index.js";
@@ -17,7 +12,7 @@ import type { Network } from "./network.ts";
 import type { DatabaseProxy } from "./proxy.ts";
 import type { UserAuth } from "./users.ts";
 import { Problems } from "./validation.ts";
-import { zipSingleFile } from "./zip.ts";
+import { bundleHandler } from "./lambda-bundle.ts";
 
 export interface LambdaClientSettingsInput {
   /** The database user the function connects as; it must authenticate with IAM (no password in Lambda). */
@@ -117,7 +112,7 @@ export class FunctionRole extends Construct {
         // Lambda manages the function's network interfaces; EC2 offers no narrower resource for these calls.
         {
           sid: "ManageFunctionNetworkInterfaces",
-          actions: ["ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"],
+          actions: ["ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets", "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"],
           resources: ["*"],
         },
         // X-Ray trace ingestion has no resource-level permissions.
@@ -178,55 +173,6 @@ export interface LambdaClientProps {
 /** What AWS still creates functions with (nodejs20.x: creation blocked since 2026-08-31). */
 export const LAMBDA_RUNTIME = "nodejs22.x";
 
-const HANDLER_SOURCE = fileURLToPath(new URL("../scripts/lambda/db-check.ts", import.meta.url));
-const PROJECT_ROOT = fileURLToPath(new URL("..", import.meta.url));
-let bundledHandler: string | undefined;
-
-/** The entry file and every project file it imports, relatively, at any depth: what the bundle is made of. */
-export function localSources(entry: string, seen = new Set<string>()): Set<string> {
-  if (seen.has(entry)) return seen;
-  seen.add(entry);
-  for (const [, specifier] of readFileSync(entry, "utf8").matchAll(/from\s+["'](\.{1,2}\/[^"']+)["']/g)) {
-    localSources(join(dirname(entry), specifier!), seen);
-  }
-  return seen;
-}
-
-/**
- * Bundles the example handler with esbuild and zips it, once per change: the archive is cached under
- * node_modules/.cache by a hash of the handler and the files it imports, the lock file and esbuild's version, because esbuild runs
- * as a child process and would otherwise cost every synth half a second. Returns the zip's path.
- */
-export function bundleHandler(): string {
-  if (bundledHandler) return bundledHandler;
-  const hash = createHash("sha256");
-  for (const file of [...localSources(HANDLER_SOURCE), join(PROJECT_ROOT, "package-lock.json")]) hash.update(readFileSync(file));
-  hash.update(esbuildVersion);
-  const zip = join(PROJECT_ROOT, "node_modules", ".cache", "dbstack", "lambda", `${hash.digest("hex").slice(0, 16)}.zip`);
-  if (!existsSync(zip)) {
-    const result = buildSync({
-      entryPoints: [HANDLER_SOURCE],
-      bundle: true,
-      write: false,
-      platform: "node",
-      target: "node22",
-      format: "cjs",
-      minify: true,
-      keepNames: true,
-      external: ["pg-native"],
-      legalComments: "none",
-      logLevel: "error",
-    });
-    mkdirSync(dirname(zip), { recursive: true });
-    // Written aside and renamed into place, so a concurrent synth never reads half an archive.
-    const staging = `${zip}.${process.pid}.tmp`;
-    writeFileSync(staging, zipSingleFile("index.js", Buffer.from(result.outputFiles[0]!.contents)));
-    renameSync(staging, zip);
-  }
-  bundledHandler = zip;
-  return zip;
-}
-
 /**
  * The example Lambda client (seeds 001 and 003): in the private application subnets with the
  * database-clients group, connecting through the proxy with an IAM token over TLS. X-Ray tracing on,
@@ -244,7 +190,7 @@ export class LambdaClient extends Construct {
       retentionInDays: props.logRetentionDays ?? 30,
       kmsKeyId: props.kmsKeyArn,
     });
-    const bundle = new TerraformAsset(this, "code", { path: bundleHandler(), type: AssetType.FILE });
+    const bundle = new TerraformAsset(this, "code", { path: bundleHandler("db-check"), type: AssetType.FILE });
     const fn = new LambdaFunction(this, "function", {
       functionName: props.name,
       description: "dbstack example client: SELECT 1 through RDS Proxy with an IAM token over TLS",

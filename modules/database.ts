@@ -1,4 +1,5 @@
 import { Construct } from "constructs";
+import type { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy/index.js";
 import type { TerraformResource } from "cdktf";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group/index.js";
 import { DbInstance } from "@cdktf/provider-aws/lib/db-instance/index.js";
@@ -217,7 +218,7 @@ export class Database extends Construct {
    * The user must be granted rds_iam (PostgreSQL) or use AWSAuthenticationPlugin (MySQL), which also stops
    * it logging in with a password — so it cannot be a user the proxy serves.
    */
-  grantConnect(grantee: Grantee, dbUser: string): void {
+  grantConnect(grantee: Grantee, dbUser: string): IamRolePolicy {
     if (!this.iamAuthentication) {
       throw new Error(`Database grantConnect: ${this.identifier} has iamAuthentication off; IAM tokens for "${dbUser}" would be refused`);
     }
@@ -225,7 +226,7 @@ export class Database extends Construct {
       throw new Error(`Database grantConnect: "${dbUser}" is not a database user name`);
     }
     const id = `connect-${dbUser}-direct`;
-    attachGrant(id, grantee, [
+    return attachGrant(id, grantee, [
       { sid: "ConnectToDatabase", actions: ["rds-db:connect"], resources: [dbUserArn(grantee, id, this.arn, this.resourceId, dbUser)] },
     ]);
   }

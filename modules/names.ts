@@ -32,6 +32,8 @@ export interface NameInputs {
   /** Names of the extra SSM parameters (`parameters`), relative to the tree. */
   readonly additionalParameters: readonly string[];
   readonly clients: { readonly ecs: boolean; readonly lambda: boolean; readonly migrations: boolean; readonly pipeline: boolean };
+  /** The setup function runs on deploy. */
+  readonly setup: boolean;
 }
 
 /**
@@ -90,6 +92,12 @@ export interface EnvironmentNames {
     readonly executionRole: string;
     readonly taskRole: string;
   };
+  readonly setup?: {
+    /** `DatabaseSetup.functionName`: "<prefix>-db-setup". */
+    readonly functionName: string;
+    readonly logGroup: string;
+    readonly role: string;
+  };
   readonly lambda?: {
     /** `LambdaClient.name`: the function name "<prefix>-db-check". */
     readonly functionName: string;
@@ -135,6 +143,7 @@ export function deriveNames(i: NameInputs): EnvironmentNames {
         ...(i.network.sharedProxyAndDatabaseGroup ? {} : { proxy: `${prefix}-proxy` }),
         database: `${prefix}-database`,
         ...(i.network.endpoints ? { endpoints: `${prefix}-endpoints` } : {}),
+        ...(i.setup ? { "database-setup": `${prefix}-database-setup` } : {}),
       },
     },
     database: {
@@ -155,6 +164,7 @@ export function deriveNames(i: NameInputs): EnvironmentNames {
     parameters: { path: treePath, names: [...ownParameters, ...i.additionalParameters].map((n) => `${treePath}/${n}`) },
     ...(i.clients.ecs ? { ecs: { family: prefix, logGroup: `/ecs/${prefix}`, executionRole: `${prefix}-ecs-execution`, taskRole: `${prefix}-ecs-task` } } : {}),
     ...(i.clients.lambda ? { lambda: { functionName, logGroup: `/aws/lambda/${functionName}`, role: `${functionName}-lambda` } } : {}),
+    ...(i.setup ? { setup: { functionName: `${prefix}-db-setup`, logGroup: `/aws/lambda/${prefix}-db-setup`, role: `${prefix}-db-setup-lambda` } } : {}),
     ...(i.clients.migrations ? {
       migrations: {
         namePrefix: prefix,
@@ -291,6 +301,11 @@ export function validateNames(names: EnvironmentNames, context: { partition: str
     check("ecs.logGroup", names.ecs.logGroup, RULES.logGroup);
     check("ecs.executionRole", names.ecs.executionRole, RULES.iamRole);
     check("ecs.taskRole", names.ecs.taskRole, RULES.iamRole);
+  }
+  if (names.setup) {
+    check("setup.functionName", names.setup.functionName, RULES.lambdaFunction);
+    check("setup.logGroup", names.setup.logGroup, RULES.logGroup);
+    check("setup.role", names.setup.role, RULES.iamRole);
   }
   if (names.lambda) {
     check("lambda.functionName", names.lambda.functionName, RULES.lambdaFunction);

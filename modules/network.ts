@@ -154,6 +154,13 @@ export interface NetworkProps {
    * @default false
    */
   readonly directDatabaseAccess?: boolean;
+  /**
+   * A group for the setup function: it reaches the database directly (the first setup cannot rely on a
+   * proxy whose user secrets are still empty), the proxy (to check the path once the users exist), and
+   * AWS APIs on 443 (Secrets Manager, STS).
+   * @default false
+   */
+  readonly setupAccess?: boolean;
 }
 
 /**
@@ -175,6 +182,8 @@ export class Network extends Construct {
   readonly databaseSecurityGroupId: string;
   /** The interface endpoints' group, when egress is `endpoints`. */
   readonly endpointsSecurityGroupId?: string;
+  /** The setup function's group, with `setupAccess`. */
+  readonly setupSecurityGroupId?: string;
 
   constructor(scope: Construct, id: string, props: NetworkProps) {
     super(scope, id);
@@ -227,18 +236,27 @@ export class Network extends Construct {
       this.allow("clients-to-database", this.clientsSecurityGroupId, this.databaseSecurityGroupId, port, "Database clients straight to the database (direct IAM users)");
     }
 
+    if (props.setupAccess) {
+      this.setupSecurityGroupId = group("database-setup", "Setup function: the database directly, the proxy, and AWS APIs");
+      this.allow("setup-to-database", this.setupSecurityGroupId, this.databaseSecurityGroupId, port, "Setup function straight to the database (first setup, before the proxy has user credentials)");
+      if (!shared) this.allow("setup-to-proxy", this.setupSecurityGroupId, this.proxySecurityGroupId, port, "Setup function to RDS Proxy (checks the clients' path)");
+    }
+
     if (props.settings.mode === "create" && props.settings.egress.type === "endpoints") {
       this.endpointsSecurityGroupId = group("endpoints", "Interface endpoints: HTTPS from database clients and the proxy");
       this.allow("clients-to-endpoints", this.clientsSecurityGroupId, this.endpointsSecurityGroupId, 443, "Database clients to AWS APIs (Secrets Manager, SSM, logs, ECR, STS)");
       this.allow("proxy-to-endpoints", this.proxySecurityGroupId, this.endpointsSecurityGroupId, 443, "RDS Proxy to Secrets Manager");
+      if (this.setupSecurityGroupId) this.allow("setup-to-endpoints", this.setupSecurityGroupId, this.endpointsSecurityGroupId, 443, "Setup function to Secrets Manager and STS");
       this.createEndpoints(props, routeTablesForS3, name);
     } else {
-      new VpcSecurityGroupEgressRule(this, "proxy-to-aws-apis", {
-        securityGroupId: this.proxySecurityGroupId,
-        description: "RDS Proxy to Secrets Manager over HTTPS",
-        ipProtocol: "tcp", fromPort: 443, toPort: 443, cidrIpv4: "0.0.0.0/0",
-      });
+      this.httpsOut("proxy-to-aws-apis", this.proxySecurityGroupId, "RDS Proxy to Secrets Manager over HTTPS");
+      if (this.setupSecurityGroupId) this.httpsOut("setup-to-aws-apis", this.setupSecurityGroupId, "Setup function to Secrets Manager and STS over HTTPS");
     }
+  }
+
+  /** HTTPS to AWS APIs through the NAT gateway (or a path the network already has): port 443 only. */
+  private httpsOut(key: string, group: string, description: string): void {
+    new VpcSecurityGroupEgressRule(this, key, { securityGroupId: group, description, ipProtocol: "tcp", fromPort: 443, toPort: 443, cidrIpv4: "0.0.0.0/0" });
   }
 
   /** One hop of the chain: egress from `source`, ingress to `target`, both on `port`, group to group. */

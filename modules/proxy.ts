@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { Fn, TerraformStack } from "cdktf";
+import { Fn, TerraformStack, type ITerraformDependable } from "cdktf";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group/index.js";
 import { DbProxy } from "@cdktf/provider-aws/lib/db-proxy/index.js";
 import { DbProxyDefaultTargetGroup } from "@cdktf/provider-aws/lib/db-proxy-default-target-group/index.js";
@@ -193,6 +193,8 @@ export class DatabaseProxy extends Construct {
   readonly engineFamily: EngineFamily;
   /** How clients authenticate as each user the proxy serves. */
   readonly userAuth: ReadonlyMap<string, UserAuth>;
+  /** What must exist before clients can connect: the target and the endpoints (for depends_on in this stack). */
+  readonly registration: readonly ITerraformDependable[];
   private readonly users: DatabaseUsers;
 
   constructor(scope: Construct, id: string, props: DatabaseProxyProps) {
@@ -273,7 +275,7 @@ export class DatabaseProxy extends Construct {
     });
 
     const instancesHere = props.database.instances.filter((instance) => TerraformStack.of(instance) === TerraformStack.of(this));
-    new DbProxyTarget(this, "target", {
+    const target = new DbProxyTarget(this, "target", {
       dbProxyName: proxy.name,
       targetGroupName: targetGroup.name,
       ...(props.database.isCluster ? { dbClusterIdentifier: props.database.identifier } : { dbInstanceIdentifier: props.database.identifier }),
@@ -285,16 +287,20 @@ export class DatabaseProxy extends Construct {
     });
 
     // ----- Endpoints
+    const registration: ITerraformDependable[] = [target];
     if (props.readOnlyEndpoint ?? props.database.hasReaders) {
       if (!props.database.isCluster) throw new Error(`DatabaseProxy ${id} readOnlyEndpoint: true — needs an Aurora cluster with readers`);
-      this.readOnlyEndpoint = new DbProxyEndpoint(this, "read-only-endpoint", {
+      const endpoint = new DbProxyEndpoint(this, "read-only-endpoint", {
         dbProxyName: proxy.name,
         dbProxyEndpointName: `${props.name}-ro`.slice(0, 63),
         vpcSubnetIds: props.network.databaseSubnetIds,
         vpcSecurityGroupIds: [props.network.proxySecurityGroupId],
         targetRole: "READ_ONLY",
-      }).endpoint;
+      });
+      registration.push(endpoint);
+      this.readOnlyEndpoint = endpoint.endpoint;
     }
+    this.registration = registration;
 
     this.name = proxy.name;
     this.arn = proxy.arn;
@@ -308,7 +314,7 @@ export class DatabaseProxy extends Construct {
    * The policy is written in the grantee's stack. Throws when the proxy has no auth entry for the user,
    * or the entry does not use IAM.
    */
-  grantConnect(grantee: Grantee, dbUser: string): void {
+  grantConnect(grantee: Grantee, dbUser: string): IamRolePolicy {
     const user = this.users.user(dbUser);
     if (user.auth === "direct-iam") {
       throw new Error(`DatabaseProxy grantConnect: user "${dbUser}" connects straight to the database (auth: "direct-iam"); the proxy does not serve it — use database.grantConnect`);
@@ -317,7 +323,7 @@ export class DatabaseProxy extends Construct {
       throw new Error(`DatabaseProxy grantConnect: user "${dbUser}" authenticates to the proxy with a password (auth: "password"), not IAM; use grantReadSecret, or set auth: "iam"`);
     }
     const id = `connect-${dbUser}-via-proxy`;
-    attachGrant(id, grantee, [
+    return attachGrant(id, grantee, [
       { sid: "ConnectThroughProxy", actions: ["rds-db:connect"], resources: [dbUserArn(grantee, id, this.arn, this.resourceId, dbUser)] },
     ]);
   }

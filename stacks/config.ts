@@ -7,6 +7,7 @@ import { validateUsers, type DatabaseUserSettings, type UserAuth, type UserPrivi
 import { validateEcsSettings, type EcsSettingsInput } from "../modules/ecs-taskdef.ts";
 import { validateLambdaSettings, type LambdaClientSettingsInput } from "../modules/clients.ts";
 import { validateMigrationSettings, type MigrationSettingsInput } from "../modules/migrations.ts";
+import { resolveSetupSettings, validateSetupSettings, type SetupSettings, type SetupSettingsInput } from "../modules/setup.ts";
 import { PARAMETER_NAME, validateAdditionalParameters } from "../modules/parameters.ts";
 import { decryptViaSecretsManager, renderPolicy } from "../modules/iam.ts";
 import { deriveNames, s3BucketName, validateNames, type EnvironmentNames } from "../modules/names.ts";
@@ -54,6 +55,12 @@ export interface EnvironmentInput {
   /** What connects to the database, each optional. @default none */
   readonly clients?: ClientsInput;
   /**
+   * The setup function Terraform runs on every deploy, inside the VPC: it creates the application database,
+   * roles, users and schemas and writes each user's secret, so the path works when `deploy` returns.
+   * @default enabled, 512 MiB, 900 s timeout, waits up to 600 s for the database
+   */
+  readonly setup?: SetupSettingsInput;
+  /**
    * Extra SSM parameters under /<app>/<env>/database/. Secret-looking names become SecureString with the
    * environment key, but the value still passes through Terraform state: prefer Secrets Manager.
    * @default none
@@ -67,7 +74,7 @@ export interface EnvironmentInput {
   readonly policySuppressions?: readonly PolicySuppression[];
 }
 
-export const SUPPRESSIBLE_CONSTRUCTS = ["key", "network", "database", "users", "proxy", "parameters", "service", "lambda", "migrations"] as const;
+export const SUPPRESSIBLE_CONSTRUCTS = ["key", "network", "database", "users", "proxy", "parameters", "setup", "service", "lambda", "migrations"] as const;
 
 export interface PolicySuppression {
   readonly rule: string;
@@ -103,6 +110,7 @@ export interface EnvironmentConfig {
   /** Days a deleted user secret can be restored: 30 in production, 7 elsewhere. */
   readonly secretRecoveryWindowDays: number;
   readonly clients: ClientsInput;
+  readonly setup: SetupSettings;
   readonly parameters: Readonly<Record<string, string>>;
   readonly policySuppressions: readonly PolicySuppression[];
   /** Retention of client log groups that do not set their own: 365 in production, 30 elsewhere. */
@@ -223,13 +231,15 @@ function validateEnvironment(input: EnvironmentInput, problems: Problems, now: D
   // Users and the proxy depend on the engine; without a valid one their checks would only add noise.
   const engine = input.database?.engine;
   if (!DATABASE_ENGINES.includes(engine)) return;
-  validateUsers(input.users, engine, input.database.masterUsername ?? DEFAULT_MASTER_USERNAME, problems.at("users"));
+  validateUsers(input.users, engine, input.database.masterUsername ?? DEFAULT_MASTER_USERNAME, problems.at("users"),
+    typeof input.database.databaseName === "string" ? input.database.databaseName : undefined);
   for (const [name, user] of Object.entries(input.users ?? {})) {
     problems.check(user.auth !== "direct-iam" || input.database.iamAuthentication !== false, `users.${name}.auth`, user.auth,
       "needs database.iamAuthentication: the database itself must accept IAM tokens");
   }
   validateProxySettings(input.proxy ?? {}, engineFamilyOf(engine), input.production === true, problems.at("proxy"));
   validateClients(input, problems.at("clients"), regionOk ? { region: input.region, now } : { now });
+  validateSetupSettings(input.setup ?? {}, secretsManagerPath(input.network), problems.at("setup"));
   validateAdditionalParameters(input.parameters ?? {}, problems.at("parameters"));
   (input.policySuppressions ?? []).forEach((s, i) => {
     const at = problems.at(`policySuppressions[${i}]`);
@@ -315,7 +325,15 @@ function namesOf(input: EnvironmentInput): EnvironmentNames {
     readOnlyEndpoint: isAurora(database.engine) && database.readers > 0,
     additionalParameters: additionalParameterNames(input),
     clients: { ecs: clients.ecs !== undefined, lambda: clients.lambda !== undefined, migrations: clients.migrations !== undefined, pipeline: clients.migrations?.pipeline !== undefined },
+    setup: resolveSetupSettings(input.setup).enabled,
   });
+}
+
+/** Whether functions in the application subnets can reach Secrets Manager, and why not. */
+function secretsManagerPath(network: NetworkSettings | undefined): { ok: boolean; why: string } {
+  if (network?.mode !== "create") return { ok: true, why: "an adopted network is assumed to have one (NAT, endpoints or a transit gateway)" };
+  const ok = network.egress?.type === "nat" || network.egress?.type === "endpoints";
+  return { ok, why: 'network.egress is "none": choose "nat" or "endpoints", or set setup.enabled to false and run scripts/bootstrap-database.ts from inside the VPC' };
 }
 
 function validateClients(input: EnvironmentInput, problems: Problems, environment: { readonly region?: string; readonly now: Date }): void {
@@ -393,6 +411,7 @@ function resolveEnvironment(input: EnvironmentInput): Omit<EnvironmentConfig, "w
     proxy: resolveProxySettings(input.proxy ?? {}, engineFamilyOf(input.database.engine), input.production),
     secretRecoveryWindowDays: input.production ? 30 : 7,
     clients: input.clients ?? {},
+    setup: resolveSetupSettings(input.setup),
     parameters: input.parameters ?? {},
     policySuppressions: input.policySuppressions ?? [],
     defaultLogRetentionDays: input.production ? 365 : 30,

@@ -16,6 +16,7 @@ export class NetworkStack extends LayerStack {
       availabilityZones: config.availabilityZones,
       databasePort: config.database.port,
       directDatabaseAccess: Object.values(config.users).some((u) => u.auth === "direct-iam"),
+      setupAccess: config.setup.enabled,
     });
 
     this.output("vpc_id", this.network.vpcId, "VPC of the database path");
@@ -24,5 +25,6 @@ export class NetworkStack extends LayerStack {
     this.output("clients_security_group_id", this.network.clientsSecurityGroupId, "Attach to anything that connects to the database proxy");
     this.output("proxy_security_group_id", this.network.proxySecurityGroupId, "Security group of the RDS Proxy");
     this.output("database_security_group_id", this.network.databaseSecurityGroupId, "Security group of the database");
+    if (this.network.setupSecurityGroupId) this.output("setup_security_group_id", this.network.setupSecurityGroupId, "Security group of the setup function");
   }
 }

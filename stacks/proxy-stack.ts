@@ -1,6 +1,7 @@
 import type { Construct } from "constructs";
 import { DatabaseParameters } from "../modules/parameters.ts";
 import { DatabaseProxy } from "../modules/proxy.ts";
+import { DatabaseSetup } from "../modules/setup.ts";
 import type { EnvironmentConfig } from "./config.ts";
 import type { DatabaseStack } from "./database-stack.ts";
 import { LayerStack } from "./layer-stack.ts";
@@ -8,11 +9,13 @@ import type { NetworkStack } from "./network-stack.ts";
 
 /**
  * <env>-proxy: the RDS Proxy with its role, default target group, target and endpoints, its log group,
- * and the SSM parameters that describe the path (they name the proxy endpoint, so they live with it).
+ * the SSM parameters that describe the path (they name the proxy endpoint, so they live with it), and the
+ * setup function Terraform runs once the proxy target exists (it must run before any client layer).
  */
 export class ProxyStack extends LayerStack {
   readonly proxy: DatabaseProxy;
   readonly parameters: DatabaseParameters;
+  readonly setup?: DatabaseSetup;
 
   constructor(scope: Construct, config: EnvironmentConfig, upstream: { network: NetworkStack; database: DatabaseStack }) {
     super(scope, config, "proxy");
@@ -39,6 +42,26 @@ export class ProxyStack extends LayerStack {
       additional: config.parameters,
       kmsKeyArn,
     });
+
+    const { network } = upstream.network;
+    if (config.setup.enabled && network.setupSecurityGroupId) {
+      this.setup = new DatabaseSetup(this, "setup", {
+        settings: config.setup,
+        functionName: config.names.setup!.functionName,
+        account: config.account,
+        region: config.region,
+        network: { applicationSubnetIds: network.applicationSubnetIds, setupSecurityGroupId: network.setupSecurityGroupId },
+        database,
+        databaseName: config.database.databaseName,
+        engine: config.database.engine,
+        users,
+        proxy: this.proxy,
+        kmsKeyArn,
+        logRetentionDays: config.setup.logRetentionDays ?? config.defaultLogRetentionDays,
+      });
+      this.output("setup_function_name", this.setup.functionName, "Runs the database setup on every deploy; npm run rotate invokes it");
+      this.output("setup_input", this.setup.input, "What Terraform sends the setup function (no secret); rotate sends it with { rotate }");
+    }
 
     this.output("proxy_endpoint", this.proxy.endpoint, "Where clients connect (read/write)");
     if (this.proxy.readOnlyEndpoint) this.output("proxy_read_only_endpoint", this.proxy.readOnlyEndpoint, "Read-only proxy endpoint over the Aurora readers");

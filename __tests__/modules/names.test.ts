@@ -16,6 +16,7 @@ const inputs = (changes: Partial<NameInputs> = {}): NameInputs => ({
   readOnlyEndpoint: true,
   additionalParameters: [],
   clients: { ecs: true, lambda: true, migrations: true, pipeline: true },
+  setup: true,
   ...changes,
 });
 
@@ -25,11 +26,14 @@ describe("derived names", () => {
     expect(names.migrations!.project).toBe(migrationProjectName("orders-prod"));
     expect(names.migrations!.pipeline!.artifactsBucket).toBe(artifactBucketName("orders-prod", "333333333333", "eu-west-1"));
     expect(names.lambda!.logGroup).toBe(functionLogGroupName(names.lambda!.functionName));
+    expect(names.setup).toEqual({ functionName: "orders-prod-db-setup", logGroup: functionLogGroupName("orders-prod-db-setup"), role: "orders-prod-db-setup-lambda" });
+    expect(names.network.securityGroups["database-setup"]).toBe("orders-prod-database-setup");
     expect(names.ecs!.logGroup).toBe(serviceLogGroupName(names.ecs!.family));
     expect(names.database.instances).toEqual(["orders-prod-1", "orders-prod-2", "orders-prod-3"]);
     expect(names.database.parameterGroups).toEqual(["orders-prod-cluster", "orders-prod-instance"]);
     expect(names.network.securityGroups).toEqual({
       "database-clients": "orders-prod-database-clients", proxy: "orders-prod-proxy", database: "orders-prod-database", endpoints: "orders-prod-endpoints",
+      "database-setup": "orders-prod-database-setup",
     });
     expect(names.proxy.readOnlyEndpoint).toBe("orders-prod-ro");
   });
@@ -77,6 +81,7 @@ describe("name rules", () => {
     expect(problems.all.map((p) => p.path)).toEqual([
       "test.names.network.securityGroups.database-clients", "test.names.network.securityGroups.proxy",
       "test.names.network.securityGroups.database", "test.names.network.securityGroups.endpoints",
+      "test.names.network.securityGroups.database-setup",
     ]);
   });
 });

@@ -96,7 +96,7 @@ describe("the stack graph", () => {
 describe("stateful addresses are pinned", () => {
   const PINNED: Record<string, string[]> = {
     network: [
-      "aws_db_subnet_group.network_db-subnet-group_C930E3C6", "aws_security_group.network_database-clients_039FB1E1", "aws_security_group.network_database_13AE05D2",
+      "aws_db_subnet_group.network_db-subnet-group_C930E3C6", "aws_security_group.network_database-clients_039FB1E1", "aws_security_group.network_database-setup_CE966046", "aws_security_group.network_database_13AE05D2",
       "aws_security_group.network_proxy_5291ABF8", "aws_subnet.network_application-subnet-0_B23D2C59", "aws_subnet.network_application-subnet-1_9EBDC0EF",
       "aws_subnet.network_application-subnet-2_48FC669F", "aws_subnet.network_database-subnet-0_C0D5B49A", "aws_subnet.network_database-subnet-1_1D1AFB01",
       "aws_subnet.network_database-subnet-2_20082292", "aws_subnet.network_public-subnet-0_3247A438", "aws_subnet.network_public-subnet-1_63BED862",
@@ -108,7 +108,7 @@ describe("stateful addresses are pinned", () => {
       "aws_rds_cluster_instance.database_instance-3_A4FBCB4D", "aws_rds_cluster_parameter_group.database_cluster-parameters_B7F2D9B3",
       "aws_secretsmanager_secret.users_secret-analytics_37FC83E8", "aws_secretsmanager_secret.users_secret-app_4186C245", "aws_secretsmanager_secret.users_secret-migrator_EAF6B1A5",
     ],
-    proxy: ["aws_cloudwatch_log_group.proxy_log-group_949D0D46", "aws_db_proxy.proxy_5B0EBCF1", "aws_db_proxy_endpoint.proxy_read-only-endpoint_8F759F1F"],
+    proxy: ["aws_cloudwatch_log_group.proxy_log-group_949D0D46", "aws_cloudwatch_log_group.setup_log-group_8E00ACEA", "aws_db_proxy.proxy_5B0EBCF1", "aws_db_proxy_endpoint.proxy_read-only-endpoint_8F759F1F"],
     iam: [],
     "ecs-taskdef": ["aws_cloudwatch_log_group.service_log-group_D4C0FDDC"],
     clients: ["aws_cloudwatch_log_group.migrations_migrate-log-group_D99B2D99", "aws_cloudwatch_log_group.migrations_render-log-group_D614ABA6", "aws_s3_bucket.migrations_artifacts_85DA0939"],

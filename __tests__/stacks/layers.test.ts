@@ -53,13 +53,13 @@ describe.each(Object.keys(shipped))("the %s environment's stacks", (name) => {
 });
 
 describe("each layer alone", () => {
-  it("network: the VPC, the DB subnet group and the three groups; outputs for every later layer", () => {
+  it("network: the VPC, the DB subnet group and the four groups; outputs for every later layer", () => {
     const { json, parsed } = stackOf("prod", "network");
     expect(json).toHaveResource(Vpc);
     expect(json).toHaveResourceWithProperties(DbSubnetGroup, { name: "orders-prod-database" });
     expect(json).not.toHaveResource(RdsCluster);
     const own = Object.keys(parsed.output).filter((o) => !o.startsWith("cross-stack-output-")).sort();
-    expect(own).toEqual(["application_subnet_ids", "clients_security_group_id", "database_security_group_id", "database_subnet_ids", "proxy_security_group_id", "vpc_id"]);
+    expect(own).toEqual(["application_subnet_ids", "clients_security_group_id", "database_security_group_id", "database_subnet_ids", "proxy_security_group_id", "setup_security_group_id", "vpc_id"]);
     expect(Object.keys(parsed.output).filter((o) => o.startsWith("cross-stack-output-")).length).toBeGreaterThan(0);
     expect(parsed.output["cross-stack-output-aws_vpcnetwork_vpc_4E8F0223id"]).toEqual({ value: "${aws_vpc.network_vpc_4E8F0223.id}", sensitive: true });
   });
@@ -85,7 +85,7 @@ describe("each layer alone", () => {
     expect(json).toHaveResourceWithProperties(DbProxyTarget, { db_cluster_identifier: "orders-prod" });
     expect(json).not.toHaveResource(RdsCluster);
     expect(Object.keys(parsed.output).filter((o) => !o.startsWith("cross-stack-output-")).sort()).toEqual([
-      "master_auth", "proxy_arn", "proxy_endpoint", "proxy_name", "proxy_read_only_endpoint", "proxy_resource_id", "ssm_parameter_path",
+      "master_auth", "proxy_arn", "proxy_endpoint", "proxy_name", "proxy_read_only_endpoint", "proxy_resource_id", "setup_function_name", "setup_input", "ssm_parameter_path",
     ]);
     expect(parsed.output.proxy_resource_id!.value).toMatch(/^\$\{element\(split\(":", aws_db_proxy\.proxy_[0-9A-F]+\.arn\), 6\)\}$/);
   });

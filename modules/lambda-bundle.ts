@@ -1,0 +1,62 @@
+import { buildSync, version as esbuildVersion } from "esbuild";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { zipSingleFile } from "./zip.ts";
+
+const PROJECT_ROOT = fileURLToPath(new URL("..", import.meta.url));
+/** The project's Lambda handlers, by name: what a function construct may bundle. */
+export const HANDLERS = {
+  "db-check": join(PROJECT_ROOT, "scripts/lambda/db-check.ts"),
+  "db-setup": join(PROJECT_ROOT, "scripts/lambda/db-setup.ts"),
+} as const;
+const bundled = new Map<string, string>();
+
+/** The entry file and every project file it imports, relatively, at any depth: what the bundle is made of. */
+export function localSources(entry: string, seen = new Set<string>()): Set<string> {
+  if (seen.has(entry)) return seen;
+  seen.add(entry);
+  for (const [, specifier] of readFileSync(entry, "utf8").matchAll(/from\s+["'](\.{1,2}\/[^"']+)["']/g)) {
+    localSources(join(dirname(entry), specifier!), seen);
+  }
+  return seen;
+}
+
+/**
+ * Bundles a handler with esbuild and zips it as index.js, once per change: the archive is cached under
+ * node_modules/.cache by a hash of the handler, the files it imports, the lock file and esbuild's version,
+ * because esbuild runs as a child process and would otherwise cost every synth half a second. Returns the
+ * zip's path; its content (and so the asset hash Terraform sees) moves only when the code does.
+ */
+export function bundleHandler(handler: keyof typeof HANDLERS): string {
+  const cached = bundled.get(handler);
+  if (cached) return cached;
+  const entry = HANDLERS[handler];
+  const hash = createHash("sha256");
+  for (const file of [...localSources(entry), join(PROJECT_ROOT, "package-lock.json")]) hash.update(readFileSync(file));
+  hash.update(esbuildVersion);
+  const zip = join(PROJECT_ROOT, "node_modules", ".cache", "dbstack", "lambda", `${handler}-${hash.digest("hex").slice(0, 16)}.zip`);
+  if (!existsSync(zip)) {
+    const result = buildSync({
+      entryPoints: [entry],
+      bundle: true,
+      write: false,
+      platform: "node",
+      target: "node22",
+      format: "cjs",
+      minify: true,
+      keepNames: true,
+      external: ["pg-native"],
+      legalComments: "none",
+      logLevel: "error",
+    });
+    mkdirSync(dirname(zip), { recursive: true });
+    // Written aside and renamed into place, so a concurrent synth never reads half an archive.
+    const staging = `${zip}.${process.pid}.tmp`;
+    writeFileSync(staging, zipSingleFile("index.js", Buffer.from(result.outputFiles[0]!.contents)));
+    renameSync(staging, zip);
+  }
+  bundled.set(handler, zip);
+  return zip;
+}
