@@ -7,7 +7,7 @@ import { Environment } from "./stacks/environment.ts";
 import { environments } from "./stacks/environments.ts";
 
 // Every environment is validated before any construct exists, so one run reports every problem.
-const app = new App();
+const app = new App({ stackTraces: false });
 const configs = resolveEnvironments(environments);
 // Settings AWS stops accepting within 90 days: still valid today, so they warn instead of failing.
 for (const warning of configs.flatMap((config) => config.warnings)) console.warn(`warning: ${warning}`);

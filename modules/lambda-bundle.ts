@@ -5,7 +5,16 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { zipSingleFile } from "./zip.ts";
 
-const PROJECT_ROOT = fileURLToPath(new URL("..", import.meta.url));
+/** The project's root: the nearest directory up from here whose package.json is dbstack's (this file may run from a bundle). */
+function projectRoot(): string {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); dir !== dirname(dir); dir = dirname(dir)) {
+    const manifest = join(dir, "package.json");
+    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, "utf8")) as { name?: string }).name === "dbstack") return dir;
+  }
+  throw new Error("lambda-bundle: cannot find the dbstack project root above this file");
+}
+
+const PROJECT_ROOT = projectRoot();
 /** The project's Lambda handlers, by name: what a function construct may bundle. */
 export const HANDLERS = {
   "db-check": join(PROJECT_ROOT, "scripts/lambda/db-check.ts"),

@@ -57,18 +57,18 @@ function floorApp(): string {
   return file;
 }
 
-/** main.ts with `count` copies of the dev environment, for the per-environment slope. */
+/** main.ts with `count` copies of the dev environment (all its layers), for the per-environment slope. */
 function scaledApp(count: number): string {
   const file = join(BENCH_DIR, `scale-${count}.ts`);
   writeFileSync(file, [
     'import { App } from "cdktf";',
     'import { resolveEnvironments } from "../../stacks/config.ts";',
-    'import { DatabaseStack } from "../../stacks/database-stack.ts";',
+    'import { Environment } from "../../stacks/environment.ts";',
     'import { environments } from "../../stacks/environments.ts";',
     'const dev = environments.find((e) => e.name === "dev")!;',
     `const inputs = Array.from({ length: ${count} }, (_, i) => ({ ...dev, name: \`e\${i + 1}\` }));`,
-    "const app = new App();",
-    "for (const config of resolveEnvironments(inputs)) new DatabaseStack(app, config);",
+    "const app = new App({ stackTraces: false });",
+    "for (const config of resolveEnvironments(inputs)) new Environment(app, config);",
     "app.synth();",
     "",
   ].join("\n"));
@@ -88,24 +88,30 @@ function main(): number {
   const runs = Number(values.runs);
   mkdirSync(BENCH_DIR, { recursive: true });
   const outdir = () => ({ CDKTF_OUTDIR: mkdtempSync(join(tmpdir(), "dbstack-bench-out-")) });
-  const tsx = (file: string) => [NODE, "--import", "tsx", file];
+  // Every app runs the way cdktf.json runs main.ts: bundled once by content, then imported.
+  const app = (file: string) => [NODE, join(ROOT, "scripts", "synth-app.mjs"), file];
+  const cdktf = (file?: string) => [join(ROOT, "node_modules/.bin/cdktf"), "synth", ...(file ? ["--app", `node scripts/synth-app.mjs ${file}`] : [])];
   process.stderr.write(`measuring (${runs} runs each, medians)…\n`);
 
-  const floor = repeat("floor: one-resource app", runs, tsx(floorApp()), outdir());
-  const synth = repeat("synth: 3 environments (node main.ts)", runs, tsx("main.ts"), outdir());
-  const cli = repeat("cdktf synth (CLI)", Math.max(1, Math.ceil(runs / 2)), [join(ROOT, "node_modules/.bin/cdktf"), "synth"], outdir());
+  const floorFile = floorApp();
+  const floor = repeat("floor: one-resource app", runs, app(floorFile), outdir());
+  const synth = repeat("synth: 3 environments, 18 stacks (main.ts)", runs, app("main.ts"), outdir());
+  const cliRuns = Math.max(1, Math.ceil(runs / 2));
+  const cliFloor = repeat("CLI floor: cdktf synth of the one-resource app", cliRuns, cdktf(floorFile), outdir());
+  const cli = repeat("cdktf synth (CLI)", cliRuns, cdktf(), outdir());
   const typecheck = repeat("type-check (tsc)", runs, [join(ROOT, "node_modules/.bin/tsc"), "-p", "."], {}, { seconds: 2, label: "≤ 2 s" });
   const vitest = (...paths: string[]) => [join(ROOT, "node_modules/.bin/vitest"), "run", "--config", "__tests__/vitest.config.ts", ...paths];
   const unit = repeat("unit + stack tests", Math.max(1, Math.ceil(runs / 2)), vitest("__tests__/modules", "__tests__/stacks"), {}, { seconds: 10, label: "≤ 10 s" });
   const suite = values.quick ? undefined : repeat("whole test suite", 1, vitest(), {}, { seconds: 60, label: "≤ 60 s" });
 
-  const scaling = [1, 3, 10, 30].map((count) => ({ count, ...repeat(`synth: ${count} generated environments`, Math.max(1, Math.ceil(runs / 2)), tsx(scaledApp(count)), outdir()) }));
+  const scaling = [1, 3, 10, 30].map((count) => ({ count, ...repeat(`synth: ${count} generated environments`, Math.max(1, Math.ceil(runs / 2)), app(scaledApp(count)), outdir()) }));
   const perEnvironmentSeconds = slope(scaling.map((s) => [s.count, s.seconds]));
   const perEnvironmentMegabytes = slope(scaling.map((s) => [s.count, s.megabytes]));
 
   const ratios = {
     synthTimeOverFloor: synth.seconds / floor.seconds,
     synthMemoryOverFloor: synth.megabytes / floor.megabytes,
+    cliOverCliFloor: cli.seconds / cliFloor.seconds,
     perEnvironmentSeconds,
     perEnvironmentShareOfFloorTime: perEnvironmentSeconds / floor.seconds,
     perEnvironmentMegabytes,
@@ -113,12 +119,13 @@ function main(): number {
   const targets = [
     { target: "synth time ≤ 1.5 × floor", met: ratios.synthTimeOverFloor <= 1.5, value: `${ratios.synthTimeOverFloor.toFixed(2)} ×` },
     { target: "synth memory ≤ 1.5 × floor", met: ratios.synthMemoryOverFloor <= 1.5, value: `${ratios.synthMemoryOverFloor.toFixed(2)} ×` },
+    { target: "cdktf synth ≤ 1.5 × CLI floor", met: ratios.cliOverCliFloor <= 1.5, value: `${ratios.cliOverCliFloor.toFixed(2)} ×` },
     { target: "each added environment ≤ 5 % of floor time", met: ratios.perEnvironmentShareOfFloorTime <= 0.05, value: `${(ratios.perEnvironmentShareOfFloorTime * 100).toFixed(1)} % (${perEnvironmentSeconds.toFixed(3)} s)` },
     { target: "each added environment ≤ 10 MB", met: perEnvironmentMegabytes <= 10, value: `${perEnvironmentMegabytes.toFixed(1)} MB` },
     ...[typecheck, unit, ...(suite ? [suite] : [])].map((m) => ({ target: `${m.name} ${m.target}`, met: m.met!, value: `${m.seconds.toFixed(2)} s` })),
   ];
 
-  const measurements = [floor, synth, cli, typecheck, unit, ...(suite ? [suite] : []), ...scaling.map(({ count: _count, ...m }) => m)];
+  const measurements = [floor, synth, cliFloor, cli, typecheck, unit, ...(suite ? [suite] : []), ...scaling.map(({ count: _count, ...m }) => m)];
   const width = Math.max(...measurements.map((m) => m.name.length));
   console.log(`${"measurement".padEnd(width)}  runs   median s   peak MB`);
   for (const m of measurements) console.log(`${m.name.padEnd(width)}  ${String(m.runs).padStart(4)}  ${m.seconds.toFixed(2).padStart(9)}  ${m.megabytes.toFixed(0).padStart(8)}`);

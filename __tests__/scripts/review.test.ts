@@ -12,7 +12,7 @@ const read = (dir: string, ...path: string[]) => JSON.parse(readFileSync(join(di
 
 beforeAll(() => {
   outdir = mkdtempSync(join(tmpdir(), "dbstack-review-"));
-  execFileSync(process.execPath, ["--import", "tsx", "main.ts"], { env: { ...process.env, CDKTF_OUTDIR: outdir, CHECKPOINT_DISABLE: "1" } });
+  execFileSync(process.execPath, ["scripts/synth-app.mjs"], { env: { ...process.env, CDKTF_OUTDIR: outdir, CHECKPOINT_DISABLE: "1" } });
   head = ["dev", "staging", "prod"].map((name) => ({
     name,
     stacks: Object.fromEntries((read(outdir, "dbstack", name, "stacks.json") as string[]).map((stack) => [stack, read(outdir, "stacks", stack, "cdk.tf.json")])),

@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { LAYERS, parseStackName } from "../../scripts/lib/stack-names.ts";
 import { STATEFUL_TYPES } from "../../scripts/lib/review.ts";
 
-/** What `cdktf synth` runs, into a scratch directory: the stack graph as cdktf writes it. */
+/** What `cdktf synth` runs (cdktf.json "app"), into a scratch directory: the stack graph as cdktf writes it. */
 let outdir: string;
 let printed: string;
 let manifest: { stacks: Record<string, { dependencies: string[]; synthesizedStackPath: string }> };
@@ -16,7 +16,7 @@ const stackJson = (name: string) => JSON.parse(readFileSync(join(outdir, "stacks
 
 beforeAll(() => {
   outdir = mkdtempSync(join(tmpdir(), "dbstack-graph-"));
-  printed = execFileSync(process.execPath, ["--import", "tsx", "main.ts"], { env: { ...process.env, CDKTF_OUTDIR: outdir, CHECKPOINT_DISABLE: "1" }, encoding: "utf8" });
+  printed = execFileSync(process.execPath, ["scripts/synth-app.mjs"], { env: { ...process.env, CDKTF_OUTDIR: outdir, CHECKPOINT_DISABLE: "1" }, encoding: "utf8" });
   manifest = JSON.parse(readFileSync(join(outdir, "manifest.json"), "utf8"));
 }, 60_000);
 
