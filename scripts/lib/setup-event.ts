@@ -1,6 +1,6 @@
 /**
  * The contract between the stack and the setup function: what `aws_lambda_invocation` sends (and what
- * `npm run rotate` sends), parsed and checked before anything connects. It holds no secret — only where
+ * `npm run setup` and `npm run rotate` send), parsed and checked before anything connects. It holds no secret — only where
  * the database is, who the users are, and which secrets hold their credentials — so it can sit in
  * Terraform state and in the review page.
  */
@@ -64,9 +64,10 @@ const HOST = /^[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?$/;
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
 
 /**
- * The action an invocation event asks for: Terraform's create/update (apply), delete (nothing), or a
- * rotation (`{ ...input, rotate: { users?: [...] } }` from `npm run rotate`). Every field is checked and
- * every problem reported at once, naming the field; nothing is echoed that could be a secret.
+ * The action an invocation event asks for: apply (Terraform's create/update, or no `tf` at all from
+ * `npm run setup`), delete (nothing), or a rotation (`{ ...input, rotate: { users?: [...] } }` from
+ * `npm run rotate`). Every field is checked and every problem reported at once, naming the field; nothing
+ * is echoed that could be a secret.
  */
 export function parseSetupEvent(event: unknown): SetupAction {
   if (!isObject(event)) throw new SetupEventError("the event must be a JSON object");

@@ -1,10 +1,11 @@
 /**
  * The setup function's core: one invocation event — Terraform's create/update/delete of the
- * `aws_lambda_invocation`, or a rotation from `npm run rotate` — becomes one bootstrap run against the
- * WRITER endpoint with the RDS-managed master secret, then a check of the path a client takes: SELECT 1
- * through the proxy. The first setup never depends on the proxy, whose user secrets are still empty then.
- * Clients are passed in, so the Lambda shell and the tests share this; errors come out as SetupError,
- * whose message is safe to print (Terraform shows it in the failed apply) and names the step that failed.
+ * `aws_lambda_invocation`, an apply from `npm run setup` or a rotation from `npm run rotate` — becomes
+ * one bootstrap run against the WRITER endpoint with the RDS-managed master secret, then a check of the
+ * path a client takes: SELECT 1 through the proxy. The first setup never depends on the proxy, whose
+ * user secrets are still empty then. Clients are passed in, so the Lambda shell and the tests share this;
+ * errors come out as SetupError, whose message is safe to print (Terraform shows it in the failed apply)
+ * and names the step that failed.
  */
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import mysql from "mysql2/promise";
@@ -73,8 +74,8 @@ export interface SetupDeps {
   readonly token?: (host: string, port: number, user: string, region: string) => Promise<string>;
   /**
    * TLS settings for a host and the CA set that must verify it ("rds" for the writer, "proxy" for the
-   * proxy). Tests pass their own CA; verification is never turned off.
-   * @default verify-full against the bundled AWS CAs
+   * proxy). Tests pass the same settings with their own CA file; verification is never turned off.
+   * @default verify-full (chain and host name, on both engines) against the bundled AWS CAs
    */
   readonly tls?: (host: string, caSet: CaSet) => NodeTlsSettings;
   /** @default SELECT 1 with pg or mysql2 (`selectOneThrough`) */
@@ -177,15 +178,6 @@ export const selectOneThrough: ProxyCheck = async (t) => {
 };
 
 const defaultTls = (host: string, caSet: CaSet): NodeTlsSettings => tlsSettings(host, { mode: "verify-full", caSet });
-
-/**
- * mysql2 checks a certificate's chain but not its host name unless asked (`verifyIdentity`); pg and
- * Node's TLS check both. Asked for on every verified connection, so verify-full means the same on both
- * engines; pg passes the extra field to Node, which ignores it.
- */
-function withHostNameCheck(settings: NodeTlsSettings): NodeTlsSettings {
-  return settings.rejectUnauthorized ? ({ ...settings, verifyIdentity: true } as NodeTlsSettings) : settings;
-}
 const defaultToken = (host: string, port: number, user: string, region: string) => iamAuthToken({ host, port, user, region });
 
 /** The core's exit codes name the step that failed; anything else it throws comes from reading the catalog. */
@@ -237,7 +229,7 @@ export async function runSetup(event: unknown, context: LambdaContext, deps: Set
     secretPort: input.port,
     users: input.users,
     master: { secretArn: input.masterSecretArn },
-    tls: withHostNameCheck(tls(input.host, "rds")),
+    tls: tls(input.host, "rds"),
     ...(rotateUsers ? { rotateUsers } : {}),
     dryRun: false,
     waitTimeoutMs: Math.max(0, deadline - now()),
@@ -280,7 +272,7 @@ async function checkProxy(input: SetupInput, context: LambdaContext, deps: Setup
   const region = deps.region || input.masterSecretArn.split(":")[3]!;
   const token = deps.token ?? defaultToken;
   const check = deps.proxyCheck ?? selectOneThrough;
-  const tls = withHostNameCheck((deps.tls ?? defaultTls)(input.proxyHost, "proxy"));
+  const tls = (deps.tls ?? defaultTls)(input.proxyHost, "proxy");
   const where = `${input.proxyHost}:${input.port}`;
   const budgetMs = Math.max(0, deadline - now());
   deps.log(`proxy check: SELECT 1 through ${where} as ${master.username} (${iam ? "IAM token" : "password"}), up to ${Math.round(budgetMs / 1000)} s`);
@@ -308,7 +300,7 @@ async function checkProxy(input: SetupInput, context: LambdaContext, deps: Setup
     });
   } catch (error) {
     if (error instanceof SetupError) throw error;
-    const settled = "the database and the users' secrets are set up; fix the path and rerun the deploy (or npm run rotate) to check again";
+    const settled = "the database and the users' secrets are set up; fix the path and run npm run setup -- <env> to check again";
     if (error instanceof WaitTimeout) {
       throw new SetupError("proxy check", `SELECT 1 through the proxy ${where} as ${master.username} did not succeed within ${Math.round(budgetMs / 1000)} s (${error.attempts} attempt(s); last: ${describe(error.lastError, known)}); ${settled}`);
     }

