@@ -61,18 +61,19 @@ function stacksToCheck(): Map<string, Json> {
     for (const [name, { parsed }] of Object.entries(synth.stacks)) stacks.set(name, asJson(parsed));
   };
   for (const env of environments) add(synthEnvironment(env));
-  for (const input of Object.values(fixtures)) add(synthEnvironment(input));
+  for (const [name, input] of Object.entries(fixtures)) if (name !== "rds-postgres") add(synthEnvironment(input));
 
-  // Every kind of grant, written in a downstream stack as a client's would be, so their policies are planned too.
-  const grants = buildEnvironment(environment({ name: "grants" }));
-  const [config] = resolveEnvironments([environment({ name: "grants" })]);
-  const clients = new LayerStack(grants.network.node.scope!, config!, "iam");
+  // Every kind of grant, written in a downstream stack as a client's would be, so their policies are planned
+  // too: an extra iam layer beside the RDS PostgreSQL fixture's own layers.
+  const rdspg = buildEnvironment(fixtures["rds-postgres"]!);
+  const [config] = resolveEnvironments([fixtures["rds-postgres"]!]);
+  const clients = new LayerStack(rdspg.network.node.scope!, config!, "iam");
   const role = new IamRole(clients, "client-role", { name: "client", assumeRolePolicy: serviceTrustPolicy("ecs-tasks.amazonaws.com") });
-  grants.proxy.proxy.grantConnect(role, "app");
-  grants.database.database.grantConnect(role, "etl");
-  grants.database.users.grantReadSecret(role, "reporting");
-  for (const stack of [...grants.stacks, clients]) stack.prepareStack();
-  for (const stack of [...grants.stacks, clients]) stacks.set(stack.node.id, JSON.parse(Testing.synth(stack)) as Json);
+  rdspg.proxy.proxy.grantConnect(role, "app");
+  rdspg.database.database.grantConnect(role, "etl");
+  rdspg.database.users.grantReadSecret(role, "reporting");
+  for (const stack of [...rdspg.stacks, clients]) stack.prepareStack();
+  for (const stack of [...rdspg.stacks, clients]) stacks.set(stack.node.id, JSON.parse(Testing.synth(stack)) as Json);
 
   // Adopt mode reading ids from SSM: its plan would call AWS, so its network stack is validated only.
   add(synthEnvironment(environment({
@@ -97,7 +98,7 @@ const VALIDATE_ONLY = new Map([["adoptssm-network", "adopt mode reads its ids fr
 describe.skipIf(unavailable !== undefined)("real terraform, offline: every stack of every environment and fixture", () => {
   let workspace: OfflineWorkspace;
   let results: Map<string, OfflineCheck>;
-  const planned = [...environments.map((e) => e.name), ...Object.values(fixtures).map((f) => f.name), "grants"];
+  const planned = [...environments.map((e) => e.name), ...Object.values(fixtures).map((f) => f.name)];
 
   beforeAll(async () => {
     workspace = await OfflineWorkspace.create("5.100.0");
@@ -125,7 +126,7 @@ describe.skipIf(unavailable !== undefined)("real terraform, offline: every stack
     expect(results.get("prod-proxy")!.upstream).toEqual(["prod-database", "prod-network"]);
     expect(results.get("prod-iam")!.upstream).toEqual(["prod-database", "prod-network", "prod-proxy"]);
     expect(results.get("prod-clients")!.upstream).toEqual(["prod-database", "prod-iam", "prod-network", "prod-proxy"]);
-    expect(results.get("grants-iam")!.upstream).toEqual(["grants-database", "grants-proxy"]);
+    expect(results.get("rdspg-iam")!.upstream).toEqual(["rdspg-database", "rdspg-proxy"]);
   });
 
   it("plans the resources each shipped environment's layers are expected to have", () => {
