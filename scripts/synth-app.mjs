@@ -55,4 +55,11 @@ if (!existsSync(bundle)) {
   renameSync(staging, bundle);
 }
 
+// cdktf records a full-depth stack trace for every token it creates (each attribute reference), only to
+// quote it if that token later fails to resolve: formatting those traces is a fifth of a synth. Traces of
+// real errors are formatted as Node formats them; cdktf's creation-stack records (plain objects, not
+// errors) come back empty, so a token error names the token but not where it was created.
+Error.prepareStackTrace = (error, frames) =>
+  error instanceof Error ? [`${error.name}: ${error.message}`, ...frames.map((frame) => `    at ${frame}`)].join("\n") : "";
+
 await import(pathToFileURL(bundle).href);
