@@ -2,6 +2,8 @@
  * The pull-request review page: what each environment's synth contains, what changed against a base
  * synth, and which changes would replace stateful resources. Pure: it is given the parsed synth output.
  */
+import { LAYERS, parseStackName } from "./stack-names.ts";
+
 type Json = Record<string, unknown>;
 type Resources = Record<string, Record<string, Json>>;
 
@@ -71,8 +73,14 @@ export interface EnvironmentSummary {
   readonly logRetention: readonly { readonly group: string; readonly days: unknown }[];
   readonly keys: readonly string[];
   readonly resourceCounts: Readonly<Record<string, number>>;
-  /** Each stack of the environment with its resource count, in name order. */
+  /** Each stack of the environment with its resource count, in the order they are applied. */
   readonly stacks: readonly { readonly name: string; readonly resources: number }[];
+}
+
+/** Where a stack comes in the apply order; a stack that is not "<env>-<layer>" comes last. */
+function layerIndex(stack: string): number {
+  const layer = parseStackName(stack)?.layer;
+  return layer ? LAYERS.indexOf(layer) : LAYERS.length;
 }
 
 /** Every stack's resources in one document, for questions about the whole environment. */
@@ -123,7 +131,7 @@ export function summarize(env: SynthesizedEnvironment): EnvironmentSummary {
     logRetention: all(stack, "aws_cloudwatch_log_group").map((g) => ({ group: String(g.name), days: g.retention_in_days })),
     keys: all(stack, "aws_kms_alias").map((a) => String(a.name)),
     resourceCounts,
-    stacks: Object.entries(env.stacks).sort(([a], [b]) => a.localeCompare(b))
+    stacks: Object.entries(env.stacks).sort(([a], [b]) => layerIndex(a) - layerIndex(b) || a.localeCompare(b))
       .map(([name, json]) => ({ name, resources: Object.values(resourcesOf(json)).reduce((sum, byName) => sum + Object.keys(byName).length, 0) })),
   };
 }
