@@ -23,8 +23,9 @@ Secrets Manager secret (username, password, host, port, dbname, engine). Run aft
 users; a rerun also finishes an interrupted run and repairs a password the database no longer shares with
 its secret.
 
-  --outputs <file>        cdktf output --outputs-file (or terraform output -json) of the stack
-  --stack <env>           stack (environment) name in that file
+  --outputs <file>        cdktf output '<env>-*' --outputs-file (npm run output -- <env>), or terraform
+                          output -json of the environment's stacks (repeat for several files)
+  --stack <env>           environment name: its <env>-<layer> stacks are read and merged
   --host <host>           connect here instead of the proxy endpoint (e.g. a tunnel); secrets keep the proxy
   --port <port>           port to connect to (default: the database port); secrets keep the database port
   --region <region>       AWS region (default: AWS_REGION, or the region of the master secret)
@@ -55,14 +56,14 @@ function named(problems: readonly InputProblem[]): InputProblem[] {
 
 async function main(): Promise<number> {
   const values = parseFlags({
-    outputs: { type: "string" }, stack: { type: "string" }, host: { type: "string" }, port: { type: "string" },
+    outputs: { type: "string", multiple: true, default: [] }, stack: { type: "string" }, host: { type: "string" }, port: { type: "string" },
     region: { type: "string" }, "master-auth": { type: "string" }, "assume-role": { type: "string" },
     tls: { type: "string", default: "verify-full" }, "ca-file": { type: "string" }, "wait-seconds": { type: "string", default: "600" },
     rotate: { type: "boolean", default: false }, "rotate-user": { type: "string", multiple: true, default: [] },
     "dry-run": { type: "boolean", default: false }, output: { type: "string", default: "text" },
   }, HELP);
   if (!values) return EXIT.ok;
-  if (!values.outputs || !values.stack) throw new ScriptError(EXIT.usage, "--outputs and --stack are required (see --help)");
+  if (values.outputs.length === 0 || !values.stack) throw new ScriptError(EXIT.usage, "--outputs and --stack are required (see --help)");
   if (!["verify-full", "require"].includes(values.tls)) throw new ScriptError(EXIT.usage, `--tls must be verify-full or require, not ${values.tls}`);
   if (!["text", "json"].includes(values.output)) throw new ScriptError(EXIT.usage, `--output must be text or json, not ${values.output}`);
   const waitSeconds = Number(values["wait-seconds"]);

@@ -58,6 +58,22 @@ describe("scripts as processes", () => {
     expect(`${stdout}${stderr}`).not.toContain("X-Amz-Signature");
   });
 
+  it("bootstrap reads an environment's layers from several terraform output -json files, merged", () => {
+    const file = (values: Record<string, unknown>) => {
+      const path = join(mkdtempSync(join(tmpdir(), "dbstack-tf-outputs-")), "outputs.json");
+      writeFileSync(path, JSON.stringify(Object.fromEntries(Object.entries(values).map(([k, value]) => [k, { value, type: "string", sensitive: false }]))));
+      return path;
+    };
+    const { database_users, user_secret_arns, ...proxyLayer } = outputs;
+    // The users come from one file, the endpoint from the other: the refused name proves both were read.
+    const { code, stderr } = run("bootstrap-database", [
+      "--outputs", file(proxyLayer), "--outputs", file({ database_users: { ...database_users, rds_iam: { auth: "iam", privileges: "readonly" } }, user_secret_arns: { ...user_secret_arns, rds_iam: "arn:rds_iam" } }),
+      "--stack", "test", "--wait-seconds", "1", "--tls", "require",
+    ]);
+    expect(code).toBe(2);
+    expect(stderr).toContain('database_users.rds_iam: "rds_iam"');
+  });
+
   it("bootstrap names a missing stack output", () => {
     const { code, stderr } = run("bootstrap-database", ["--outputs", outputsFile({ ...outputs, proxy_endpoint: undefined }), "--stack", "test"]);
     expect(code).toBe(2);
