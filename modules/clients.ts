@@ -170,7 +170,7 @@ export interface LambdaClientProps {
   readonly logRetentionDays?: number;
 }
 
-/** What AWS still creates functions with (nodejs20.x: creation blocked since 2026-08-31). */
+/** What AWS still creates functions with (the Node.js 20 runtime: creation blocked since 2026-08-31; dates in modules/catalog/runtimes.ts). */
 export const LAMBDA_RUNTIME = "nodejs22.x";
 
 /**
