@@ -57,6 +57,7 @@ export function resolveSetupSettings(input: SetupSettingsInput = {}): SetupSetti
  * endpoints, or an adopted network's own path). Without one the function would time out at deploy.
  */
 export function validateSetupSettings(input: SetupSettingsInput, reachesSecretsManager: { ok: boolean; why: string }, problems: Problems): void {
+  if (!problems.check(typeof input === "object" && input !== null && !Array.isArray(input), "", input, "must be an object: { enabled?, memoryMb?, timeoutSeconds?, waitSeconds?, logRetentionDays? }")) return;
   if (input.enabled !== undefined) problems.check(typeof input.enabled === "boolean", "enabled", input.enabled, "must be true or false");
   if (input.memoryMb !== undefined) problems.integer("memoryMb", input.memoryMb, 128, 10240);
   if (input.timeoutSeconds !== undefined) problems.integer("timeoutSeconds", input.timeoutSeconds, 60, 900);

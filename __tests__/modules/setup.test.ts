@@ -145,6 +145,10 @@ describe("setup settings", () => {
     expect(problems({ setup: {} })).toContain('test.setup.enabled: true — needs a path from the application subnets to Secrets Manager: network.egress is "none": choose "nat" or "endpoints", or set setup.enabled to false');
   });
 
+  it("fails when setup is not an object", () => {
+    expect(problems({ setup: "yes" as never })).toContain('test.setup: "yes" — must be an object: { enabled?, memoryMb?, timeoutSeconds?, waitSeconds?, logRetentionDays? }');
+  });
+
   it.each([
     [{ memoryMb: 64 }, "test.setup.memoryMb: 64 — must be a whole number from 128 to 10240"],
     [{ timeoutSeconds: 901 }, "test.setup.timeoutSeconds: 901 — must be a whole number from 60 to 900"],
