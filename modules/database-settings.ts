@@ -6,7 +6,7 @@ import {
 import { creationBlockedFrom, lifecycleOn } from "./catalog/index.ts";
 import { LOG_RETENTION_DAYS } from "./aws-regions.ts";
 import { databaseNameProblem, masterUserNameProblem } from "../scripts/lib/database-names.ts";
-import { Problems } from "./validation.ts";
+import { isRecord, Problems } from "./validation.ts";
 
 /**
  * What an environment says about its database. Every optional setting has a default; where the default
@@ -253,6 +253,11 @@ export function validateDatabaseSettings(input: DatabaseSettingsInput, productio
     problems.add("maintenanceWindow", maintenanceWindow, `must not overlap the backup window ${backupWindow} on any day`);
   }
 
+  problems.booleans({
+    multiAz: input.multiAz, ioOptimized: input.ioOptimized, iamAuthentication: input.iamAuthentication, deletionProtection: input.deletionProtection,
+    skipFinalSnapshot: input.skipFinalSnapshot, copyTagsToSnapshot: input.copyTagsToSnapshot, autoMinorVersionUpgrade: input.autoMinorVersionUpgrade,
+    applyImmediately: input.applyImmediately, "performanceInsights.enabled": input.performanceInsights?.enabled,
+  });
   if (production) {
     const mustBe = (path: keyof DatabaseSettingsInput, value: unknown, expected: boolean) =>
       problems.check(value === undefined || value === expected, path, value, `must be ${expected} in production`);
@@ -315,6 +320,7 @@ function offeredVersions(engine: DatabaseEngine, now: Date): string[] {
 
 function validateAuroraCapacity(input: DatabaseSettingsInput, facts: ReturnType<typeof engineVersionFacts>, problems: Problems): void {
   if (input.serverless !== undefined) {
+    if (!problems.check(isRecord(input.serverless), "serverless", input.serverless, "must be { minCapacity, maxCapacity }")) return;
     problems.check(input.instanceClass === undefined || input.instanceClass === SERVERLESS_INSTANCE_CLASS, "instanceClass", input.instanceClass,
       "must not be set with serverless (Serverless v2 instances are db.serverless)");
     const { minCapacity, maxCapacity } = input.serverless;

@@ -12,7 +12,7 @@ import { LOG_RETENTION_DAYS, ecrRepositoryProblem } from "./aws-regions.ts";
 import { logGroupArn, renderPolicy, serviceTrustPolicy, writeLogsStatement, type PolicyStatement } from "./iam.ts";
 import type { DatabaseProxy } from "./proxy.ts";
 import { servedByProxy, type DatabaseUsers } from "./users.ts";
-import { Problems, credentialIn, isSecretLikeName } from "./validation.ts";
+import { Problems, credentialIn, isRecord, isSecretLikeName } from "./validation.ts";
 
 // ---------------------------------------------------------------------------------------------------------
 // Settings
@@ -97,6 +97,7 @@ export function validateEcsSettings(input: EcsSettingsInput, userNames: readonly
   if (input.mode !== undefined) problems.oneOf("mode", input.mode, ["managed", "template"]);
   if (input.logRetentionDays !== undefined) problems.oneOf("logRetentionDays", input.logRetentionDays, LOG_RETENTION_DAYS);
   const c = input.container;
+  if (!problems.check(isRecord(c), "container", c, "must be an object: { imageRepository, imageTag, cpu, memory, … }")) return;
   const at = problems.at("container");
   if (c.name !== undefined) at.matches("name", c.name, CONTAINER_NAME, "must be 1..255 letters, digits, hyphens or underscores");
   at.matches("imageRepository", c.imageRepository, /^[a-z0-9][a-z0-9.-]*(?::\d+)?(?:\/[a-z0-9._-]+)*\/?[a-z0-9._-]+$|^[a-z0-9._-]+(?:\/[a-z0-9._-]+)*$/,
@@ -111,7 +112,8 @@ export function validateEcsSettings(input: EcsSettingsInput, userNames: readonly
   }
   if (c.port !== undefined) at.integer("port", c.port, 1, 65535);
   const hc = c.healthCheck;
-  if (hc) {
+  problems.booleans({ "container.readonlyRootFilesystem": c.readonlyRootFilesystem });
+  if (hc !== undefined && at.check(isRecord(hc), "healthCheck", hc, "must be { command, intervalSeconds?, timeoutSeconds?, retries?, startPeriodSeconds? }")) {
     at.check(typeof hc.command === "string" && hc.command.trim().length > 0, "healthCheck.command", hc.command, "must be a non-empty shell command");
     if (hc.intervalSeconds !== undefined) at.integer("healthCheck.intervalSeconds", hc.intervalSeconds, 5, 300);
     if (hc.timeoutSeconds !== undefined) at.integer("healthCheck.timeoutSeconds", hc.timeoutSeconds, 2, 120);

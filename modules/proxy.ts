@@ -13,7 +13,7 @@ import type { EngineFamily } from "./database-engines.ts";
 import { attachGrant, decryptViaSecretsManager, dbUserArn, renderPolicy, serviceTrustPolicy, type Grantee } from "./iam.ts";
 import type { Network } from "./network.ts";
 import { servedByProxy, type DatabaseUser, type DatabaseUsers, type UserAuth } from "./users.ts";
-import { Problems } from "./validation.ts";
+import { Problems, isRecord } from "./validation.ts";
 
 // ---------------------------------------------------------------------------------------------------------
 // Settings
@@ -110,6 +110,8 @@ export function resolveProxySettings(input: ProxySettingsInput, family: EngineFa
 
 /** Every way RDS (or, with `production`, dbstack's production rules) would refuse the settings. */
 export function validateProxySettings(input: ProxySettingsInput, family: EngineFamily, production: boolean, problems: Problems): void {
+  if (!problems.check(isRecord(input), "", input, "must be an object of proxy settings")) return;
+  problems.booleans({ requireTls: input.requireTls, debugLogging: input.debugLogging });
   if (input.requireTls !== undefined) {
     problems.check(!production || input.requireTls, "requireTls", input.requireTls, "must be true in production");
   }

@@ -3,7 +3,7 @@ import type { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy/inde
 import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret/index.js";
 import { engineFamilyOf, type DatabaseEngine } from "./database-engines.ts";
 import { attachGrant, decryptViaSecretsManager, type Grantee } from "./iam.ts";
-import { Problems } from "./validation.ts";
+import { isRecord, Problems } from "./validation.ts";
 import { MAX_NAME_BYTES, userNameProblem } from "../scripts/lib/database-names.ts";
 
 /**
@@ -53,6 +53,7 @@ export function validateUsers(users: Readonly<Record<string, DatabaseUserSetting
   const maxLength = MAX_NAME_BYTES[family].user;
   for (const [name, user] of Object.entries(users)) {
     const at = problems.at(name);
+    if (!at.check(isRecord(user), "", user, "must be { auth?, privileges }")) continue;
     if (at.check(SECRET_SAFE_USER_NAME.test(name) && name.length <= maxLength, "", name, `user name must be 1..${maxLength} lowercase letters, digits or underscores, starting with a letter or underscore`)) {
       const problem = userNameProblem(name, family, { masterUser: masterUsername, ...(databaseName !== undefined ? { database: databaseName } : {}) });
       if (problem) at.add("", name, `user name ${problem}`);

@@ -13,6 +13,11 @@ export interface Problem {
 const SECRET_LIKE_NAME = /PASS|SECRET|TOKEN|PRIVATE|CREDENTIAL|API_?KEY|ACCESS_?KEY/i;
 
 /** Whether a variable or parameter name looks like it holds a secret (password, token, key…). */
+/** A plain object (not null, not a list): what every settings section must be before its fields are read. */
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
 export function isSecretLikeName(name: string): boolean {
   return SECRET_LIKE_NAME.test(name);
 }
@@ -107,6 +112,13 @@ export class Problems {
   integer(path: string, value: unknown, min: number, max: number): value is number {
     const ok = typeof value === "number" && Number.isInteger(value) && value >= min && value <= max;
     return this.check(ok, path, value, `must be a whole number from ${min} to ${max}`);
+  }
+
+  /** Each of these optional settings, when set, must be true or false. */
+  booleans(settings: Readonly<Record<string, unknown>>): void {
+    for (const [path, value] of Object.entries(settings)) {
+      if (value !== undefined) this.check(typeof value === "boolean", path, value, "must be true or false");
+    }
   }
 
   matches(path: string, value: unknown, pattern: RegExp, allowed: string): value is string {

@@ -13,7 +13,7 @@ import { decryptViaSecretsManager, renderPolicy } from "../modules/iam.ts";
 import { deriveNames, s3BucketName, validateNames, type EnvironmentNames } from "../modules/names.ts";
 import { levelOf } from "../modules/policy/aspect.ts";
 import { packRule } from "../modules/policy/pack.ts";
-import { Problems, ValidationError, formatProblem } from "../modules/validation.ts";
+import { isRecord, Problems, ValidationError, formatProblem } from "../modules/validation.ts";
 
 /** Where Terraform keeps an environment's state. */
 export type StateBackend =
@@ -206,7 +206,7 @@ function validateEnvironment(input: EnvironmentInput, problems: Problems, now: D
     problems.check(new Set(zones).size === zones.length, "availabilityZones", zones, "must not repeat a zone");
   }
 
-  validateTags(input.tags ?? {}, problems);
+  if (problems.check(isRecord(input.tags ?? {}), "tags", input.tags, "must be a map of tag key to value")) validateTags(input.tags ?? {}, problems);
   validateBackend(input.stateBackend, input.production === true, problems.at("stateBackend"));
 
   const encryption = input.encryption ?? {};
@@ -234,15 +234,18 @@ function validateEnvironment(input: EnvironmentInput, problems: Problems, now: D
   validateUsers(input.users, engine, input.database.masterUsername ?? DEFAULT_MASTER_USERNAME, problems.at("users"),
     typeof input.database.databaseName === "string" ? input.database.databaseName : undefined);
   for (const [name, user] of Object.entries(input.users ?? {})) {
-    problems.check(user.auth !== "direct-iam" || input.database.iamAuthentication !== false, `users.${name}.auth`, user.auth,
+    problems.check(user?.auth !== "direct-iam" || input.database.iamAuthentication !== false, `users.${name}.auth`, user?.auth,
       "needs database.iamAuthentication: the database itself must accept IAM tokens");
   }
   validateProxySettings(input.proxy ?? {}, engineFamilyOf(engine), input.production === true, problems.at("proxy"));
   validateClients(input, problems.at("clients"), regionOk ? { region: input.region, now } : { now });
   validateSetupSettings(input.setup ?? {}, secretsManagerPath(input.network), problems.at("setup"));
   validateAdditionalParameters(input.parameters ?? {}, problems.at("parameters"));
-  (input.policySuppressions ?? []).forEach((s, i) => {
+  const suppressions = input.policySuppressions ?? [];
+  if (!problems.check(Array.isArray(suppressions), "policySuppressions", suppressions, "must be a list of { rule, construct, reason }")) return;
+  suppressions.forEach((s, i) => {
     const at = problems.at(`policySuppressions[${i}]`);
+    if (!at.check(isRecord(s), "", s, "must be { rule, construct, reason }")) return;
     const rule = packRule(s.rule);
     if (at.check(rule !== undefined, "rule", s.rule, "must be a rule id of the dbstack pack (see modules/policy/pack.ts)") && input.production === true) {
       // The production contract: nothing that is an error in production can be switched off there.
@@ -264,7 +267,7 @@ function validateNamesAndQuotas(input: EnvironmentInput, problems: Problems): vo
   const partition = partitionOf(input.region);
   validateNames(names, { partition, region: input.region, account: input.account, additionalParameters: additionalParameterNames(input) }, problems);
 
-  const proxied = Object.entries(input.users ?? {}).filter(([, u]) => u.auth !== "direct-iam").map(([name]) => name);
+  const proxied = Object.entries(input.users ?? {}).filter(([, u]) => isRecord(u) && u.auth !== "direct-iam").map(([name]) => name);
   const secrets = proxied.length + 1;
   problems.check(secrets <= MAX_PROXY_SECRETS, "users", `${proxied.length} users served by the proxy`,
     `RDS Proxy allows at most ${MAX_PROXY_SECRETS} secrets per proxy, the master user's included: at most ${MAX_PROXY_SECRETS - 1} proxy users ` +
@@ -337,8 +340,12 @@ function secretsManagerPath(network: NetworkSettings | undefined): { ok: boolean
 }
 
 function validateClients(input: EnvironmentInput, problems: Problems, environment: { readonly region?: string; readonly now: Date }): void {
-  const clients = input.clients ?? {};
-  const users = Object.entries(input.users ?? {});
+  const given = input.clients ?? {};
+  if (!problems.check(isRecord(given), "", given, "must be { ecs?, lambda?, migrations? }")) return;
+  // A client that is not an object is reported here; its fields are not read.
+  const clients = Object.fromEntries(Object.entries(given).filter(([name, settings]) =>
+    problems.check(settings === undefined || isRecord(settings), name, settings, "must be an object of settings"))) as ClientsInput;
+  const users = Object.entries(input.users ?? {}).filter(([, u]) => isRecord(u));
   const master = input.database.masterUsername ?? DEFAULT_MASTER_USERNAME;
   // The clients dbstack wires connect through the proxy; direct-IAM users are for other consumers.
   const proxied = users.filter(([, u]) => u.auth !== "direct-iam");
