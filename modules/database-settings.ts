@@ -183,7 +183,7 @@ export function resolveDatabaseSettings(input: DatabaseSettingsInput, production
     backupWindow: input.backupWindow ?? DEFAULT_BACKUP_WINDOW,
     maintenanceWindow: input.maintenanceWindow ?? DEFAULT_MAINTENANCE_WINDOW,
     copyTagsToSnapshot: input.copyTagsToSnapshot ?? true,
-    logExports: [...(input.logExports ?? DEFAULT_LOG_EXPORTS[input.engine])],
+    logExports: [...(Array.isArray(input.logExports) ? input.logExports : DEFAULT_LOG_EXPORTS[input.engine])],
     logRetentionDays: input.logRetentionDays ?? (production ? 365 : 30),
     performanceInsights: {
       enabled: input.performanceInsights?.enabled ?? supportsPerformanceInsights(instanceClass),

@@ -124,6 +124,7 @@ export function validateProxySettings(input: ProxySettingsInput, family: EngineF
   if (input.logRetentionDays !== undefined) problems.oneOf("logRetentionDays", input.logRetentionDays, LOG_RETENTION_DAYS);
 
   const pool = input.pool ?? {};
+  if (!problems.check(isRecord(pool), "pool", pool, "must be an object of pool settings")) return;
   if (pool.borrowTimeoutSeconds !== undefined) problems.integer("pool.borrowTimeoutSeconds", pool.borrowTimeoutSeconds, 0, 3600);
   const maxOk = pool.maxConnectionsPercent === undefined || problems.integer("pool.maxConnectionsPercent", pool.maxConnectionsPercent, 1, 100);
   if (pool.maxIdleConnectionsPercent !== undefined && problems.integer("pool.maxIdleConnectionsPercent", pool.maxIdleConnectionsPercent, 0, 100) && maxOk) {
@@ -137,7 +138,7 @@ export function validateProxySettings(input: ProxySettingsInput, family: EngineF
         "must not mention passwords, secrets or tokens: the proxy stores it in plain text");
     }
   }
-  if (pool.sessionPinningFilters !== undefined) {
+  if (pool.sessionPinningFilters !== undefined && problems.check(Array.isArray(pool.sessionPinningFilters), "pool.sessionPinningFilters", pool.sessionPinningFilters, "must be a list")) {
     if (family === "POSTGRESQL") {
       problems.check(pool.sessionPinningFilters.length === 0, "pool.sessionPinningFilters", pool.sessionPinningFilters, "applies to MySQL only");
     } else {

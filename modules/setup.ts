@@ -11,7 +11,7 @@ import { renderPolicy } from "./iam.ts";
 import { bundleHandler } from "./lambda-bundle.ts";
 import type { DatabaseProxy } from "./proxy.ts";
 import { servedByProxy, type DatabaseUsers } from "./users.ts";
-import { Problems } from "./validation.ts";
+import { isRecord, Problems } from "./validation.ts";
 
 // ---------------------------------------------------------------------------------------------------------
 // Settings
@@ -42,7 +42,9 @@ export interface SetupSettings {
   readonly logRetentionDays?: number;
 }
 
-export function resolveSetupSettings(input: SetupSettingsInput = {}): SetupSettings {
+export function resolveSetupSettings(given: SetupSettingsInput | undefined = {}): SetupSettings {
+  // Only reached with a malformed value when validation reports it; the defaults keep derived names sane.
+  const input: SetupSettingsInput = isRecord(given) ? given : {};
   return {
     enabled: input.enabled ?? true,
     memoryMb: input.memoryMb ?? 512,

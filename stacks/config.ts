@@ -239,7 +239,7 @@ function validateEnvironment(input: EnvironmentInput, problems: Problems, now: D
   }
   validateProxySettings(input.proxy ?? {}, engineFamilyOf(engine), input.production === true, problems.at("proxy"));
   validateClients(input, problems.at("clients"), regionOk ? { region: input.region, now } : { now });
-  validateSetupSettings(input.setup ?? {}, secretsManagerPath(input.network), problems.at("setup"));
+  validateSetupSettings(input.setup === undefined ? {} : input.setup, secretsManagerPath(input.network), problems.at("setup"));
   validateAdditionalParameters(input.parameters ?? {}, problems.at("parameters"));
   const suppressions = input.policySuppressions ?? [];
   if (!problems.check(Array.isArray(suppressions), "policySuppressions", suppressions, "must be a list of { rule, construct, reason }")) return;

@@ -1,4 +1,10 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { App } from "cdktf";
+import { resolveEnvironments } from "../../stacks/config.ts";
+import { Environment } from "../../stacks/environment.ts";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider/index.js";
 import { DbProxy } from "@cdktf/provider-aws/lib/db-proxy/index.js";
 import { DbProxyTarget } from "@cdktf/provider-aws/lib/db-proxy-target/index.js";
@@ -150,6 +156,12 @@ describe("stack variations", () => {
     const { parsed } = synthEnvironment(fixtures[fixture]!);
     const aurora = fixture.startsWith("aurora") || fixture.startsWith("adopt");
     expect("database_reader_endpoint" in parsed.output).toBe(aurora);
+  });
+
+  it.each(Object.keys(fixtures))("passes a real synth (what cdktf synth runs: error findings fail it) for the %s fixture", (fixture) => {
+    const app = new App({ outdir: mkdtempSync(join(tmpdir(), "dbstack-fixture-")), stackTraces: false });
+    new Environment(app, resolveEnvironments([fixtures[fixture]!])[0]!);
+    expect(() => app.synth()).not.toThrow();
   });
 
   it("fails fast, before any construct, listing every problem", () => {
