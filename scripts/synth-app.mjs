@@ -8,7 +8,7 @@
  *   node scripts/synth-app.mjs [entry.ts]        (default: main.ts)
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 
@@ -30,7 +30,11 @@ for (const file of [...localSources(entry)].sort()) hash.update(file).update(rea
 hash.update(readFileSync(join(ROOT, "package-lock.json"))).update(process.version);
 const bundle = join(ROOT, "node_modules", ".cache", "dbstack", "app", `${hash.digest("hex").slice(0, 20)}.mjs`);
 
-if (!existsSync(bundle)) {
+if (existsSync(bundle)) {
+  // Marks it used, so pruning (least recently used first) keeps the bundles in use.
+  const now = new Date();
+  utimesSync(bundle, now, now);
+} else {
   // Loaded only to build: a synth whose bundle is cached never starts esbuild.
   const { buildSync } = await import("esbuild");
   const result = buildSync({
@@ -53,10 +57,25 @@ if (!existsSync(bundle)) {
   const staging = `${bundle}.${process.pid}.tmp`;
   writeFileSync(staging, result.outputFiles[0].contents);
   renameSync(staging, bundle);
+  pruneOldBundles(dirname(bundle), 8);
+}
+
+/** Keeps the `keep` most recently used bundles: every edit builds a new one, and each is a few MB. */
+function pruneOldBundles(dir, keep) {
+  const used = (file) => {
+    try {
+      return statSync(file).mtimeMs;
+    } catch {
+      return 0; // pruned meanwhile by a concurrent synth
+    }
+  };
+  const bundles = readdirSync(dir).filter((f) => f.endsWith(".mjs")).map((f) => ({ file: join(dir, f), used: used(join(dir, f)) }))
+    .sort((a, b) => b.used - a.used);
+  for (const old of bundles.slice(keep)) rmSync(old.file, { force: true });
 }
 
 // cdktf records a full-depth stack trace for every token it creates (each attribute reference), only to
-// quote it if that token later fails to resolve: formatting those traces is a fifth of a synth. Traces of
+// quote it if that token later fails to resolve: formatting those traces is about a tenth of a synth. Traces of
 // real errors are formatted as Node formats them; cdktf's creation-stack records (plain objects, not
 // errors) come back empty, so a token error names the token but not where it was created.
 Error.prepareStackTrace = (error, frames) =>
