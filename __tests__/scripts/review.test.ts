@@ -80,6 +80,11 @@ describe("the review page", () => {
     expect(prod).toContain('db2[("reader orders-prod-3")]');
     expect(prod).toContain("proxyRo --> db2");
     expect(prod).toContain('ecs -->|"TLS :5432"| proxy');
+    expect(prod).toContain('setup -->|"TLS :5432, master secret"| db0');
+    const dev = buildReview(head).environments.find((e) => e.summary.name === "dev")!.diagram;
+    // The example client, not the setup function, is the Lambda among the clients.
+    expect(dev).toContain('lambda["Lambda orders-dev-db-check"]');
+    expect(dev).toContain('setup[/"setup on deploy: orders-dev-db-setup"/]');
     await expect(mermaid.parse("flowchart LR\n  a[broken -->")).rejects.toThrow(/Parse error/);
   }, 60_000);
 });

@@ -161,7 +161,10 @@ export function dataPathDiagram(env: SynthesizedEnvironment): string {
   // A template-mode service has no task definition resource, only its roles.
   const ecs = first(stack, "aws_ecs_task_definition") !== undefined || all(stack, "aws_iam_role").some((r) => String(r.name).endsWith("-ecs-task"));
   if (ecs) clients.push(`    ecs["ECS service ${label(String(first(stack, "aws_ecs_task_definition")?.family ?? summary.database.identifier))}"]`);
-  const lambda = first(stack, "aws_lambda_function");
+  // The setup function is not a client: it reaches the writer directly, through its own group.
+  const functions = all(stack, "aws_lambda_function");
+  const setup = functions.find((f) => String(f.function_name).endsWith("-db-setup"));
+  const lambda = functions.find((f) => f !== setup);
   if (lambda) clients.push(`    lambda["Lambda ${label(String(lambda.function_name))}"]`);
   const migrate = all(stack, "aws_codebuild_project").find((p) => String(p.name).endsWith("-migrate"));
   if (migrate) clients.push(`    migrate["CodeBuild ${label(String(migrate.name))}"]`);
@@ -194,6 +197,11 @@ export function dataPathDiagram(env: SynthesizedEnvironment): string {
     lines.push(`  proxy -->|":${port}"| db0`);
     if (summary.proxy.readOnlyEndpoint) members.slice(1).forEach((_, i) => lines.push(`  proxyRo --> db${i + 1}`));
     lines.push('  proxy -. "proxy role reads" .-> secrets');
+  }
+  if (setup) {
+    lines.push(`  setup[/"setup on deploy: ${label(String(setup.function_name))}"/]`);
+    lines.push(`  setup -->|"TLS :${port}, master secret"| db0`);
+    lines.push("  setup -. writes user secrets .-> secrets");
   }
   lines.push("  secrets -. encrypted by .-> key");
   lines.push("  db0 -. encrypted by .-> key");
