@@ -58,6 +58,23 @@ describe.each(Object.keys(shipped))("the %s environment's stacks", (name) => {
   });
 });
 
+describe("derived names", () => {
+  it.each(Object.keys(shipped))("every name %s's config derives and validates is a name its stacks really give AWS", (name) => {
+    const [config] = resolveEnvironments([environments.find((e) => e.name === name)!]);
+    const names: [string, string][] = [];
+    const collect = (value: unknown, path: string) => {
+      if (typeof value === "string") names.push([path, value]);
+      else if (Array.isArray(value)) value.forEach((v, i) => collect(v, `${path}[${i}]`));
+      else if (value && typeof value === "object") for (const [k, v] of Object.entries(value)) collect(v, path ? `${path}.${k}` : k);
+    };
+    collect(config!.names, "");
+    // The secrets' prefix is the start of their names, not a name of its own.
+    const used = names.filter(([path]) => path !== "secrets.prefix");
+    expect(used.length).toBeGreaterThan(40);
+    expect(used.filter(([, value]) => !shipped[name]!.json.includes(JSON.stringify(value)))).toEqual([]);
+  });
+});
+
 describe("each layer alone", () => {
   it("network: the VPC, the DB subnet group and the four groups; outputs for every later layer", () => {
     const { json, parsed } = stackOf("prod", "network");
