@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import pg from "pg";
 import { CreateSecretCommand, DescribeSecretCommand, GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { motoAvailable, startMoto } from "../support/moto.ts";
-import { preparePostgres, type ServerInfo } from "../support/servers.ts";
+import { startPostgres, type ServerInfo } from "../support/servers.ts";
 import { openTunnel } from "../support/tunnel.ts";
 
 const missing = !motoAvailable();
@@ -29,10 +29,7 @@ describe.skipIf(missing)("bootstrap-database through a tunnel, with Secrets Mana
   const arns: Record<string, string> = {};
 
   beforeAll(async () => {
-    const prepared = await preparePostgres();
-    await prepared.start();
-    server = prepared.info;
-    stopServer = prepared.stop;
+    ({ info: server, stop: stopServer } = await startPostgres());
     moto = await startMoto();
     tunnel = await openTunnel(server.port);
     secrets = new SecretsManagerClient({ region: "eu-west-1", endpoint: moto.endpoint, credentials: { accessKeyId: credentials.AWS_ACCESS_KEY_ID, secretAccessKey: credentials.AWS_SECRET_ACCESS_KEY } });

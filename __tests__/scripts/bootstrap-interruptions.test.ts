@@ -11,7 +11,7 @@ import pg from "pg";
 import { runBootstrap, type BootstrapRequest, type BootstrapUser } from "../../scripts/lib/bootstrap.ts";
 import { ScriptError } from "../../scripts/lib/cli.ts";
 import { fakeSecrets } from "../support/fake-secrets.ts";
-import { preparePostgres, type ServerInfo } from "../support/servers.ts";
+import { startPostgres, type ServerInfo } from "../support/servers.ts";
 
 const MASTER_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!cluster-master-AbCdEf";
 const arn = (user: string) => `arn:aws:secretsmanager:eu-west-1:123456789012:secret:shop/test/database/${user}-AbCdEf`;
@@ -22,10 +22,7 @@ let ca: string;
 const secrets = fakeSecrets();
 
 beforeAll(async () => {
-  const prepared = await preparePostgres();
-  await prepared.start();
-  server = prepared.info;
-  stop = prepared.stop;
+  ({ info: server, stop } = await startPostgres());
   ca = readFileSync(server.caFile, "utf8");
   secrets.store.set(MASTER_ARN, JSON.stringify({ username: server.masterUser, password: server.masterPassword }));
 }, 120_000);

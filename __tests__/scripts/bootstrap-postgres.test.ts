@@ -5,7 +5,7 @@ import pg from "pg";
 import { runBootstrap, type BootstrapRequest, type BootstrapUser } from "../../scripts/lib/bootstrap.ts";
 import { ScriptError } from "../../scripts/lib/cli.ts";
 import { fakeSecrets } from "../support/fake-secrets.ts";
-import { preparePostgres, type ServerInfo } from "../support/servers.ts";
+import { preparePostgres, startPostgres, type ServerInfo } from "../support/servers.ts";
 import { openTunnel } from "../support/tunnel.ts";
 
 const MASTER_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!cluster-master-AbCdEf";
@@ -23,10 +23,7 @@ let stop: () => Promise<void>;
 let ca: string;
 
 beforeAll(async () => {
-  const prepared = await preparePostgres();
-  await prepared.start();
-  server = prepared.info;
-  stop = prepared.stop;
+  ({ info: server, stop } = await startPostgres());
   ca = readFileSync(server.caFile, "utf8");
 }, 120_000);
 afterAll(async () => {

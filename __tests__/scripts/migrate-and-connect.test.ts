@@ -4,7 +4,7 @@ import { runBootstrap } from "../../scripts/lib/bootstrap.ts";
 import { createPool, poolConfig } from "../../scripts/lib/connect.ts";
 import { migrate, targetFromEnvironment, type MigrationTarget } from "../../scripts/lib/migrations.ts";
 import { fakeSecrets } from "../support/fake-secrets.ts";
-import { mariadbAvailable, preparePostgres, startMariadb, type ServerInfo } from "../support/servers.ts";
+import { mariadbAvailable, startPostgres, startMariadb, type ServerInfo } from "../support/servers.ts";
 
 const MASTER_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:master-AbCdEf";
 const arn = (user: string) => `arn:aws:secretsmanager:eu-west-1:123456789012:secret:shop/test/database/${user}-AbCdEf`;
@@ -29,10 +29,7 @@ describe("against a real PostgreSQL", () => {
   let stop: () => Promise<void>;
   let password: (user: string) => string;
   beforeAll(async () => {
-    const prepared = await preparePostgres();
-    await prepared.start();
-    server = prepared.info;
-    stop = prepared.stop;
+    ({ info: server, stop } = await startPostgres());
     password = await bootstrap(server, "postgresql");
   }, 120_000);
   afterAll(async () => {

@@ -13,7 +13,7 @@ import { createHandler } from "../../scripts/lambda/db-setup.ts";
 import type { SetupInput } from "../../scripts/lib/setup-event.ts";
 import type { LambdaContext } from "../../scripts/lib/setup.ts";
 import { motoAvailable, startMoto } from "../support/moto.ts";
-import { preparePostgres, type ServerInfo } from "../support/servers.ts";
+import { startPostgres, type ServerInfo } from "../support/servers.ts";
 import { runBundle, unpackedSetupBundle } from "../support/setup-bundle.ts";
 
 const missing = !motoAvailable();
@@ -36,10 +36,7 @@ describe.skipIf(missing)("the setup function with Secrets Manager on the wire (m
   const arns: Record<string, string> = {};
 
   beforeAll(async () => {
-    const prepared = await preparePostgres();
-    await prepared.start();
-    server = prepared.info;
-    stopServer = prepared.stop;
+    ({ info: server, stop: stopServer } = await startPostgres());
     ca = readFileSync(server.caFile, "utf8");
     moto = await startMoto();
     // What the shell reads: the region Lambda sets, the role's credentials, and here moto's endpoint.

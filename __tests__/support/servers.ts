@@ -109,6 +109,13 @@ export async function preparePostgres(certificates: TestCertificates = makeCerti
   };
 }
 
+/** A started PostgreSQL server, for tests that do not need to begin before it exists. */
+export async function startPostgres(certificates?: TestCertificates): Promise<{ info: ServerInfo; stop: () => Promise<void> }> {
+  const prepared = await preparePostgres(certificates);
+  await prepared.start();
+  return { info: prepared.info, stop: prepared.stop };
+}
+
 export function mariadbAvailable(): string | undefined {
   for (const binary of ["/usr/sbin/mariadbd", "/usr/sbin/mysqld"]) if (existsSync(binary)) return binary;
   return undefined;
