@@ -36,7 +36,9 @@ export function localSources(entry: string, seen = new Set<string>()): Set<strin
  * Bundles a handler with esbuild and zips it as index.js, once per change: the archive is cached under
  * node_modules/.cache by a hash of the handler, the files it imports, the lock file and esbuild's version,
  * because esbuild runs as a child process and would otherwise cost every synth half a second. Returns the
- * zip's path; its content (and so the asset hash Terraform sees) moves only when the code does.
+ * zip's path; its content (and so the asset hash Terraform sees) moves only when the code does. The cache
+ * key names the folder, not the file: the asset's file name reaches the synthesized JSON, and moving or
+ * reformatting a source file must not change a stack whose bundled code stayed the same.
  */
 export function bundleHandler(handler: keyof typeof HANDLERS): string {
   const cached = bundled.get(handler);
@@ -45,7 +47,7 @@ export function bundleHandler(handler: keyof typeof HANDLERS): string {
   const hash = createHash("sha256");
   for (const file of [...localSources(entry), join(PROJECT_ROOT, "package-lock.json")]) hash.update(readFileSync(file));
   hash.update(esbuildVersion);
-  const zip = join(PROJECT_ROOT, "node_modules", ".cache", "dbstack", "lambda", `${handler}-${hash.digest("hex").slice(0, 16)}.zip`);
+  const zip = join(PROJECT_ROOT, "node_modules", ".cache", "dbstack", "lambda", `${handler}-${hash.digest("hex").slice(0, 16)}`, `${handler}.zip`);
   if (!existsSync(zip)) {
     const result = buildSync({
       entryPoints: [entry],
