@@ -5,7 +5,7 @@ import {
 } from "./database-engines.ts";
 import { creationBlockedFrom, lifecycleOn } from "./catalog/index.ts";
 import { LOG_RETENTION_DAYS } from "./aws-regions.ts";
-import { databaseNameProblem, masterUserNameProblem } from "../scripts/lib/database-names.ts";
+import { databaseNameProblem, masterUserNameProblem } from "../scripts/lib/names/database-names.ts";
 import { isRecord, Problems } from "./validation.ts";
 
 /**
@@ -231,7 +231,7 @@ export function validateDatabaseSettings(input: DatabaseSettingsInput, productio
   if (aurora) validateAuroraCapacity(input, facts, problems);
   else validateInstanceCapacity(input, problems);
 
-  // One set of name rules for the config and the bootstrap (scripts/lib/database-names.ts): bytes, not
+  // One set of name rules for the config and the bootstrap (scripts/lib/names/database-names.ts): bytes, not
   // characters, reserved names and prefixes, and the group roles derived from the database name.
   const databaseProblem = typeof input.databaseName === "string" ? databaseNameProblem(input.databaseName, family) : "must be a database name";
   if (databaseProblem) problems.add("databaseName", input.databaseName, databaseProblem);

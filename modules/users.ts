@@ -4,7 +4,7 @@ import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-sec
 import { engineFamilyOf, type DatabaseEngine } from "./database-engines.ts";
 import { attachGrant, decryptViaSecretsManager, type Grantee } from "./iam.ts";
 import { isRecord, Problems } from "./validation.ts";
-import { MAX_NAME_BYTES, userNameProblem } from "../scripts/lib/database-names.ts";
+import { MAX_NAME_BYTES, userNameProblem } from "../scripts/lib/names/database-names.ts";
 
 /**
  * How a user's clients authenticate.
@@ -44,7 +44,7 @@ const SECRET_SAFE_USER_NAME = /^[a-z_][a-z0-9_]*$/;
 
 /**
  * Problems with the users map; paths are the user names. The bootstrap script's own rule
- * (scripts/lib/database-names.ts: reserved names, byte limits, group roles derived from `databaseName`
+ * (scripts/lib/names/database-names.ts: reserved names, byte limits, group roles derived from `databaseName`
  * when given) applies here too, so a configuration that synthesizes also bootstraps.
  */
 export function validateUsers(users: Readonly<Record<string, DatabaseUserSettings>>, engine: DatabaseEngine, masterUsername: string, problems: Problems, databaseName?: string): void {

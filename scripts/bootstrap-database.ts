@@ -8,13 +8,13 @@
  */
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { STSClient } from "@aws-sdk/client-sts";
-import { requestProblems, runBootstrap, type BootstrapRequest, type MasterLogin } from "./lib/bootstrap.ts";
-import { bootstrapTargetFromOutputs, type BootstrapTarget } from "./lib/bootstrap-outputs.ts";
+import { requestProblems, runBootstrap, type BootstrapRequest, type MasterLogin } from "./lib/database/bootstrap.ts";
+import { bootstrapTargetFromOutputs, type BootstrapTarget } from "./lib/deploy/bootstrap-outputs.ts";
 import { EXIT, EXIT_CODE_HELP, ScriptError, parseFlags, runScript } from "./lib/cli.ts";
-import { assumeRole, iamAuthToken, type AssumedCredentials } from "./lib/iam-token.ts";
-import { formatProblems, type InputProblem } from "./lib/input-problems.ts";
-import { readOutputs } from "./lib/stack-outputs.ts";
-import { isProxyEndpoint, tlsSettings, type CaSet, type TlsMode } from "./lib/tls.ts";
+import { assumeRole, iamAuthToken, type AssumedCredentials } from "./lib/connection/iam-token.ts";
+import { formatProblems, type InputProblem } from "./lib/database/input-problems.ts";
+import { readOutputs } from "./lib/deploy/stack-outputs.ts";
+import { isProxyEndpoint, tlsSettings, type CaSet, type TlsMode } from "./lib/connection/tls.ts";
 
 const HELP = `usage: bootstrap-database --outputs <file> --stack <env> [options]
 

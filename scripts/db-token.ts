@@ -5,7 +5,7 @@
  */
 import { STSClient } from "@aws-sdk/client-sts";
 import { EXIT, EXIT_CODE_HELP, ScriptError, parseFlags, runScript } from "./lib/cli.ts";
-import { assumeRole, iamAuthToken } from "./lib/iam-token.ts";
+import { assumeRole, iamAuthToken } from "./lib/connection/iam-token.ts";
 
 const HELP = `usage: db-token --host <endpoint> --user <db user> [--port 5432] [--region <region>] [--assume-role <arn>]
 

@@ -13,7 +13,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { EXIT, ScriptError, runScript } from "./lib/cli.ts";
-import { applyOrder, type StackManifest } from "./lib/stack-names.ts";
+import { applyOrder, type StackManifest } from "./lib/names/stack-names.ts";
 
 const HELP = `usage: npm run <deploy|diff|destroy|output> -- <env> [--print] [cdktf flags]
 

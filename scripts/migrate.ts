@@ -5,8 +5,8 @@
  * users, DB_PASSWORD.
  */
 import { EXIT, EXIT_CODE_HELP, ScriptError, parseFlags, runScript } from "./lib/cli.ts";
-import { migrate, targetFromEnvironment } from "./lib/migrations.ts";
-import { isProxyEndpoint, type TlsMode } from "./lib/tls.ts";
+import { migrate, targetFromEnvironment } from "./lib/database/migrations.ts";
+import { isProxyEndpoint, type TlsMode } from "./lib/connection/tls.ts";
 
 const HELP = `usage: migrate [--wait-seconds 300] [--tls verify-full|require] [--ca-file <file>] [--directory <dir>]
 

@@ -9,9 +9,9 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ECSClient } from "@aws-sdk/client-ecs";
 import { EXIT, EXIT_CODE_HELP, ScriptError, parseFlags, runScript } from "./lib/cli.ts";
-import { stackName } from "./lib/stack-names.ts";
-import { readOutputs, requireString } from "./lib/stack-outputs.ts";
-import { parseServiceRef, registerRevision, renderTaskDefinition } from "./lib/task-definition.ts";
+import { stackName } from "./lib/names/stack-names.ts";
+import { readOutputs, requireString } from "./lib/deploy/stack-outputs.ts";
+import { parseServiceRef, registerRevision, renderTaskDefinition } from "./lib/deploy/task-definition.ts";
 
 const HELP = `usage: register-task-definition --outputs <file> --stack <env> --image <repository>:<tag> [options]
 

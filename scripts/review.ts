@@ -9,9 +9,9 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { EXIT, ScriptError, parseFlags, runScript } from "./lib/cli.ts";
-import { buildReview, renderMarkdown, type SynthesizedEnvironment } from "./lib/review.ts";
-import { parseStackName } from "./lib/stack-names.ts";
-import { readSynthesizedStacks } from "./lib/terraform-runner.ts";
+import { buildReview, renderMarkdown, type SynthesizedEnvironment } from "./lib/review/review.ts";
+import { parseStackName } from "./lib/names/stack-names.ts";
+import { readSynthesizedStacks } from "./lib/terraform/terraform-runner.ts";
 
 export const REPLACEMENT_EXIT_CODE = 7;
 

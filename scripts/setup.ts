@@ -5,10 +5,10 @@
  *   npm run output -- <env>
  *   npm run setup -- <env> [--dry-run] [--output json]
  *
- * The work is in scripts/lib/invoke-setup.ts (what to send, how a failure maps to an exit code, what to
+ * The work is in scripts/lib/deploy/invoke-setup.ts (what to send, how a failure maps to an exit code, what to
  * print) and in the function (scripts/lambda/db-setup.ts).
  */
 import { runScript } from "./lib/cli.ts";
-import { runInvocationCommand } from "./lib/invoke-setup.ts";
+import { runInvocationCommand } from "./lib/deploy/invoke-setup.ts";
 
 process.exitCode = await runScript(() => runInvocationCommand("apply", process.argv.slice(2)));

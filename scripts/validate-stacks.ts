@@ -7,7 +7,7 @@
  * terraform / the provider mirror is missing.
  */
 import { parseArgs } from "node:util";
-import { OfflineWorkspace, checkAll, offlineUnavailableReason, readSynthesizedStacks } from "./lib/terraform-runner.ts";
+import { OfflineWorkspace, checkAll, offlineUnavailableReason, readSynthesizedStacks } from "./lib/terraform/terraform-runner.ts";
 
 const AWS_PROVIDER_VERSION = "5.100.0";
 

@@ -1,7 +1,7 @@
 import type { Construct } from "constructs";
 import { LocalBackend, S3Backend, TerraformOutput, TerraformStack } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider/index.js";
-import { stackName, type Layer } from "../scripts/lib/stack-names.ts";
+import { stackName, type Layer } from "../scripts/lib/names/stack-names.ts";
 import type { EnvironmentConfig } from "./config.ts";
 
 /**

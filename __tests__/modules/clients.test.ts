@@ -62,7 +62,7 @@ describe("LambdaClient", () => {
 
   it("keys the bundle cache on the handler and every project file it imports", () => {
     const sources = [...localSources(join(process.cwd(), "scripts/lambda/db-check.ts"))].map((f) => f.replace(`${process.cwd()}/`, ""));
-    expect(sources).toEqual(["scripts/lambda/db-check.ts", "scripts/lib/mysql-cleartext.ts", "scripts/lib/tls.ts"]);
+    expect(sources).toEqual(["scripts/lambda/db-check.ts", "scripts/lib/connection/mysql-cleartext.ts", "scripts/lib/connection/tls.ts"]);
   });
 
   it("zips the same code to the same bytes, so the asset hash only moves when the code does", () => {

@@ -3,7 +3,7 @@ import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function/index.js
 import { LambdaInvocation } from "@cdktf/provider-aws/lib/lambda-invocation/index.js";
 import { resolveEnvironments } from "../../stacks/config.ts";
 import { environments } from "../../stacks/environments.ts";
-import { parseSetupEvent } from "../../scripts/lib/setup-event.ts";
+import { parseSetupEvent } from "../../scripts/lib/setup/event.ts";
 import { environment, fixtures, resourcesOf, synthEnvironment, type SynthesizedStack } from "../helpers.ts";
 
 type Statement = { Sid: string; Action: string | string[]; Resource: string | string[]; Condition?: Record<string, Record<string, unknown>> };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { validateUsers } from "../../modules/users.ts";
 import { Problems } from "../../modules/validation.ts";
-import { userNameProblem } from "../../scripts/lib/database-names.ts";
+import { userNameProblem } from "../../scripts/lib/names/database-names.ts";
 
 /** The problems validateUsers reports for one user called `name`, as "path — allowed". */
 function problemsFor(name: string, engine: "aurora-postgresql" | "aurora-mysql" = "aurora-postgresql", databaseName?: string): string[] {

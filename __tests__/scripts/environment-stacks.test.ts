@@ -3,8 +3,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { applyOrder, parseStackName, stackName } from "../../scripts/lib/stack-names.ts";
-import { readOutputs, stackOutputs } from "../../scripts/lib/stack-outputs.ts";
+import { applyOrder, parseStackName, stackName } from "../../scripts/lib/names/stack-names.ts";
+import { readOutputs, stackOutputs } from "../../scripts/lib/deploy/stack-outputs.ts";
 import { thrownMessage } from "../helpers.ts";
 
 describe("stack names", () => {

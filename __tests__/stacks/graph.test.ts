@@ -3,8 +3,8 @@ import { mkdtempSync, readFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { LAYERS, parseStackName } from "../../scripts/lib/stack-names.ts";
-import { STATEFUL_TYPES } from "../../scripts/lib/review.ts";
+import { LAYERS, parseStackName } from "../../scripts/lib/names/stack-names.ts";
+import { STATEFUL_TYPES } from "../../scripts/lib/review/review.ts";
 
 /** What `cdktf synth` runs (cdktf.json "app"), into a scratch directory: the stack graph as cdktf writes it. */
 let outdir: string;

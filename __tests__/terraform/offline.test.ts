@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { countResources, mirrorCliConfig, offlineStack, plannedAdds } from "../../scripts/lib/terraform-offline.ts";
-import { OfflineWorkspace, checkAll, offlineUnavailableReason, type OfflineCheck } from "../../scripts/lib/terraform-runner.ts";
+import { countResources, mirrorCliConfig, offlineStack, plannedAdds } from "../../scripts/lib/terraform/terraform-offline.ts";
+import { OfflineWorkspace, checkAll, offlineUnavailableReason, type OfflineCheck } from "../../scripts/lib/terraform/terraform-runner.ts";
 import { environments } from "../../stacks/environments.ts";
 import { Testing } from "cdktf";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role/index.js";

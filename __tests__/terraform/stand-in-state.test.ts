@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ctyType, placeholder, standInOutputs, standInState, upstreamStacks } from "../../scripts/lib/stand-in-state.ts";
-import { offlineStack } from "../../scripts/lib/terraform-offline.ts";
+import { ctyType, placeholder, standInOutputs, standInState, upstreamStacks } from "../../scripts/lib/terraform/stand-in-state.ts";
+import { offlineStack } from "../../scripts/lib/terraform/terraform-offline.ts";
 
 const context = { region: "eu-west-1", account: "123456789012", known: {}, seed: "aws_x.y.attr" };
 /** Terraform's split(":", s) and element(list, i), to show functions behave on placeholders as on real values. */

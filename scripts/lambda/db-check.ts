@@ -6,8 +6,8 @@
 import { Signer } from "@aws-sdk/rds-signer";
 import mysql from "mysql2/promise";
 import pg from "pg";
-import { cleartextPasswordPlugin } from "../lib/mysql-cleartext.ts";
-import { tlsSettings } from "../lib/tls.ts";
+import { cleartextPasswordPlugin } from "../lib/connection/mysql-cleartext.ts";
+import { tlsSettings } from "../lib/connection/tls.ts";
 
 export interface CheckSettings {
   readonly host: string;

@@ -2,12 +2,12 @@
  * The setup function Terraform invokes at deploy time, inside the VPC (`aws_lambda_invocation`, CRUD
  * lifecycle), and `npm run setup` / `npm run rotate` invoke by hand: creates or completes the application
  * database, roles and users over the writer endpoint with the RDS-managed master secret, writes each
- * user's secret, then checks SELECT 1 through the proxy. Its event holds no secret (scripts/lib/setup-event.ts).
- * Bundled with esbuild as CommonJS and deployed as an asset; the work is in scripts/lib/setup.ts.
+ * user's secret, then checks SELECT 1 through the proxy. Its event holds no secret (scripts/lib/setup/event.ts).
+ * Bundled with esbuild as CommonJS and deployed as an asset; the work is in scripts/lib/setup/run-setup.ts.
  */
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { iamAuthToken } from "../lib/iam-token.ts";
-import { runSetup, SetupError, type LambdaContext, type SetupDeps, type SetupSummary } from "../lib/setup.ts";
+import { iamAuthToken } from "../lib/connection/iam-token.ts";
+import { runSetup, SetupError, type LambdaContext, type SetupDeps, type SetupSummary } from "../lib/setup/run-setup.ts";
 
 /** The handler with real clients from the function's environment; tests may replace the TLS settings or the check. */
 export function createHandler(overrides: Partial<Pick<SetupDeps, "tls" | "proxyCheck" | "token" | "sleep" | "now">> = {}) {

@@ -1,0 +1,386 @@
+/**
+ * The bootstrap run: check the request, read credentials, wait for the database, read its catalog and the
+ * users' secrets, decide each password, plan, then apply in the order that keeps every step safe to
+ * interrupt — new passwords into AWSPENDING, the SQL, AWSPENDING made current, other secret changes — so a
+ * rerun after a stop anywhere converges. Inputs are plain data and clients are passed in: the CLI and a
+ * Lambda handler share this core, and tests drive it against real servers.
+ */
+import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import mysql from "mysql2/promise";
+import pg from "pg";
+import { decidePassword, type PasswordDecision } from "./bootstrap-passwords.ts";
+import {
+  desiredStateProblems, ENGINE_FAMILY, plan, PlanRefused, type Dialect, type Login, type MysqlCatalog, type PlannedStep, type PostgresCatalog, type Privileges,
+} from "./bootstrap-plan.ts";
+import { EXIT, ScriptError } from "../cli.ts";
+import { masterUserNameProblem, userNameProblem } from "../names/database-names.ts";
+import { formatProblems, type InputProblem } from "./input-problems.ts";
+import { readMysqlCatalog } from "./mysql-catalog.ts";
+import { cleartextPasswordPlugin } from "../connection/mysql-cleartext.ts";
+import { mysqlHashMatches, mysqlPasswordHash, scramSha256Verifier } from "./password-hashes.ts";
+import { readPostgresCatalog } from "./postgres-catalog.ts";
+import { promotePending, readMasterSecret, readSecretVersions, writeCurrent, writePending, type SecretVersions } from "./secret-versions.ts";
+import type { NodeTlsSettings } from "../connection/tls.ts";
+import { generatePassword, secretMatches, type UserSecret } from "./user-secret.ts";
+import { waitFor, WaitTimeout } from "../connection/wait.ts";
+
+export interface BootstrapUser {
+  readonly name: string;
+  readonly privileges: Privileges;
+  readonly login: Login;
+  /** Where its credentials live. */
+  readonly secretArn: string;
+  /** Host stored in its secret when not the request's (direct-IAM users connect to the writer). */
+  readonly secretHost?: string;
+}
+
+/** The master login: the RDS-managed secret, or the master user with an IAM token source. */
+export type MasterLogin =
+  | { readonly secretArn: string; readonly user?: string }
+  | { readonly user: string; readonly token: () => Promise<string> };
+
+export interface BootstrapRequest {
+  readonly dialect: Dialect;
+  /** Where this run connects: the proxy endpoint, or a tunnel. */
+  readonly host: string;
+  readonly port: number;
+  readonly database: string;
+  /** Engine name stored in user secrets, e.g. "aurora-postgresql". */
+  readonly engine: string;
+  /** Host stored in user secrets: what clients connect to (the proxy endpoint), whatever path this run takes. */
+  readonly secretHost: string;
+  /**
+   * Port stored in user secrets: the database's and the proxy's, whatever path this run takes — never a
+   * tunnel's.
+   * @default port
+   */
+  readonly secretPort?: number;
+  readonly users: readonly BootstrapUser[];
+  /** With `user` known up front, application user names are checked against it before any call. */
+  readonly master: MasterLogin;
+  readonly tls: NodeTlsSettings;
+  /**
+   * New passwords for every password user.
+   * @default false
+   */
+  readonly rotate?: boolean;
+  /**
+   * New passwords for these password users.
+   * @default none
+   */
+  readonly rotateUsers?: readonly string[];
+  readonly dryRun: boolean;
+  readonly waitTimeoutMs: number;
+}
+
+export interface BootstrapDeps {
+  readonly secrets: SecretsManagerClient;
+  /** One line per action (each statement, each secret write), written before the action runs; then notes and warnings. */
+  readonly log: (line: string) => void;
+  readonly sleep?: (ms: number) => Promise<void>;
+  readonly now?: () => number;
+}
+
+export interface BootstrapResult {
+  /** Display forms (stored password values redacted) of the statements applied, or planned on a dry run. */
+  readonly statements: readonly string[];
+  /** Users whose secret was written, or would be on a dry run. */
+  readonly secretsWritten: readonly string[];
+  readonly changes: number;
+  readonly dryRun: boolean;
+  /** What the run repaired without being asked: drifted or unusable passwords, unfinished changes. */
+  readonly warnings: readonly string[];
+}
+
+interface Session {
+  query(sql: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** What happens to a user's secret, in apply order. */
+type SecretChange =
+  | { readonly kind: "pending"; readonly user: BootstrapUser; readonly secret: UserSecret; readonly reuseVersionId?: string; readonly currentVersionId?: string }
+  | { readonly kind: "current"; readonly user: BootstrapUser; readonly secret: UserSecret }
+  | { readonly kind: "unlabel"; readonly user: BootstrapUser; readonly versionId: string };
+
+const RETRYABLE_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EHOSTUNREACH", "ENOTFOUND", "EAI_AGAIN", "57P03", "PROTOCOL_CONNECTION_LOST"]);
+const AUTH_CODES = new Set(["28P01", "28000", "ER_ACCESS_DENIED_ERROR", "ER_DBACCESS_DENIED_ERROR"]);
+
+function errorCode(error: unknown): string | undefined {
+  const e = error as { code?: unknown };
+  return typeof e.code === "string" ? e.code : undefined;
+}
+
+function isRetryable(error: Error): boolean {
+  const code = errorCode(error);
+  if (code && RETRYABLE_CODES.has(code)) return true;
+  return /Connection terminated|server closed the connection|starting up|timeout expired/i.test(error.message);
+}
+
+/** Replaces every known secret in a driver message, so errors can be printed as they are. */
+function redact(message: string, secrets: readonly string[]): string {
+  return secrets.filter((s) => s.length > 0).reduce((text, secret) => text.split(secret).join("********"), message);
+}
+
+/** Every problem with the request, naming its field; checked before any call, so bad input costs nothing. */
+export function requestProblems(request: BootstrapRequest): InputProblem[] {
+  const masterUser = request.master.user;
+  const problems = desiredStateProblems(request, masterUser);
+  const family = ENGINE_FAMILY[request.dialect];
+  if (family && masterUser !== undefined) {
+    const problem = masterUserNameProblem(masterUser, family);
+    if (problem) problems.push({ path: "master.user", value: masterUser, allowed: `master user name ${problem}` });
+  }
+  const port = (path: string, value: unknown) => {
+    if (!(Number.isInteger(value) && (value as number) >= 1 && (value as number) <= 65535)) problems.push({ path, value, allowed: "must be a port, 1..65535" });
+  };
+  port("port", request.port);
+  if (request.secretPort !== undefined) port("secretPort", request.secretPort);
+  for (const [path, value] of [["host", request.host], ["secretHost", request.secretHost], ["engine", request.engine]] as const) {
+    if (typeof value !== "string" || value === "") problems.push({ path, value, allowed: "must be a non-empty string" });
+  }
+  for (const user of request.users) {
+    if (typeof user.secretArn !== "string" || user.secretArn === "") problems.push({ path: `users.${user.name}.secretArn`, value: user.secretArn, allowed: "must be the ARN of the user's secret" });
+  }
+  for (const name of request.rotateUsers ?? []) {
+    if (!request.users.some((u) => u.name === name && u.login === "password")) {
+      problems.push({ path: "rotateUsers", value: name, allowed: `must name a password user (${request.users.filter((u) => u.login === "password").map((u) => u.name).join(", ") || "there are none"})` });
+    }
+  }
+  if (!(Number.isFinite(request.waitTimeoutMs) && request.waitTimeoutMs >= 0)) problems.push({ path: "waitTimeoutMs", value: request.waitTimeoutMs, allowed: "must be 0 or more" });
+  return problems;
+}
+
+function refuse(problems: readonly InputProblem[]): never {
+  throw new ScriptError(EXIT.usage, formatProblems("invalid bootstrap request", problems));
+}
+
+export async function runBootstrap(request: BootstrapRequest, deps: BootstrapDeps): Promise<BootstrapResult> {
+  const problems = requestProblems(request);
+  if (problems.length > 0) refuse(problems);
+  const masterCredentials = await masterLogin(request, deps.secrets);
+  const knownSecrets: string[] = [masterCredentials.password];
+  const open = async (user: string, password: string, database: string | undefined, token: boolean): Promise<Session & { raw: pg.Client | mysql.Connection }> => {
+    if (request.dialect === "postgresql") {
+      const client = new pg.Client({
+        host: request.host, port: request.port, user, password, database: database ?? "postgres",
+        ssl: request.tls, connectionTimeoutMillis: 10_000, application_name: "dbstack-bootstrap",
+      });
+      client.on("error", () => undefined);
+      await client.connect();
+      return { raw: client, query: async (sql) => void (await client.query(sql)), close: () => client.end() };
+    }
+    const connection = await mysql.createConnection({
+      host: request.host, port: request.port, user, password, ...(database ? { database } : {}),
+      ssl: request.tls as mysql.SslOptions, connectTimeout: 10_000,
+      ...(token ? { authPlugins: cleartextPasswordPlugin(password) } : {}),
+    });
+    connection.on("error", () => undefined);
+    return { raw: connection, query: async (sql) => void (await connection.query(sql)), close: () => connection.end() };
+  };
+  const connect = async (database: string | undefined) => {
+    const password = masterCredentials.password || (await masterCredentials.token!());
+    if (!knownSecrets.includes(password)) knownSecrets.push(password);
+    try {
+      return await open(masterCredentials.user, password, database, masterCredentials.token !== undefined);
+    } catch (error) {
+      const err = error as Error;
+      if (AUTH_CODES.has(errorCode(err) ?? "")) {
+        throw new ScriptError(EXIT.databaseAuthentication, `the database refused the master user ${masterCredentials.user}: ${redact(err.message, knownSecrets)}`);
+      }
+      if (!isRetryable(err)) {
+        throw new ScriptError(EXIT.databaseUnreachable, `cannot open a TLS connection to ${request.host}:${request.port}: ${redact(err.message, knownSecrets)}`);
+      }
+      throw err;
+    }
+  };
+
+  // ----- Wait for the database
+  deps.log(`waiting for ${request.host}:${request.port} (up to ${Math.round(request.waitTimeoutMs / 1000)} s)`);
+  let server: Awaited<ReturnType<typeof connect>>;
+  try {
+    server = await waitFor(() => connect(undefined), isRetryable, {
+      timeoutMs: request.waitTimeoutMs,
+      ...(deps.sleep ? { sleep: deps.sleep } : {}),
+      ...(deps.now ? { now: deps.now } : {}),
+      onRetry: (attempt, delay, error) => deps.log(`  attempt ${attempt}: ${redact(error.message, knownSecrets) || errorCode(error)}; retrying in ${(delay / 1000).toFixed(1)} s`),
+    });
+  } catch (error) {
+    if (error instanceof WaitTimeout) {
+      throw new ScriptError(EXIT.databaseUnreachable, `the database at ${request.host}:${request.port} did not accept connections within ${Math.round(request.waitTimeoutMs / 1000)} s (${error.attempts} attempts; last: ${redact(error.lastError.message, knownSecrets)})`);
+    }
+    throw error;
+  }
+  deps.log(`connected as ${masterCredentials.user}`);
+
+  const sessions: Session[] = [server];
+  try {
+    // ----- Observe: the catalog, and every user's secret versions
+    const state = { dialect: request.dialect, database: request.database, users: request.users };
+    let appDatabase: Awaited<ReturnType<typeof connect>> | undefined;
+    const catalog: PostgresCatalog | MysqlCatalog = request.dialect === "postgresql"
+      ? await (async () => {
+          const exists = (await (server.raw as pg.Client).query("SELECT 1 FROM pg_database WHERE datname = $1", [request.database])).rows.length > 0;
+          if (exists) sessions.push((appDatabase = await connect(request.database)));
+          return readPostgresCatalog(server.raw as pg.Client, appDatabase?.raw as pg.Client | undefined, state);
+        })()
+      : await readMysqlCatalog(server.raw as mysql.Connection, state);
+    const versions = new Map<string, SecretVersions>();
+    for (const user of request.users) versions.set(user.name, await readSecretVersions(deps.secrets, user.secretArn));
+    for (const v of versions.values()) knownSecrets.push(v.current?.value?.password ?? "", v.pending?.value?.password ?? "");
+
+    // ----- Passwords: the secret is the truth; check that the database still agrees with it
+    const warnings: string[] = [];
+    const warn = (line: string) => {
+      warnings.push(line);
+      deps.log(`  warning: ${line}`);
+    };
+    /**
+     * Whether `password` logs in as `user` (PostgreSQL, whose master cannot read password verifiers): false
+     * only when the server says the password is wrong in its own words. Through RDS Proxy other refusals
+     * (IAM required for the user, no database connection) say nothing about the database's password, and
+     * come on every run: they are noted in the log, not raised as warnings.
+     */
+    const passwordLogsIn = async (user: string, password: string): Promise<boolean | undefined> => {
+      try {
+        await (await open(user, password, undefined, false)).close();
+        return true;
+      } catch (error) {
+        const err = error as Error;
+        if (errorCode(err) === "28P01" && /password authentication failed/.test(err.message)) return false;
+        // Authenticated, then refused the database: the password is right.
+        if (errorCode(err) === "42501" || errorCode(err) === "3D000") return true;
+        deps.log(`  note: could not check the password of ${user}, left as it is (${errorCode(err) ?? err.name}: ${redact(err.message, knownSecrets)})`);
+        return undefined;
+      }
+    };
+    const rotating = new Set(request.rotate ? request.users.map((u) => u.name) : request.rotateUsers ?? []);
+    const userExists = (name: string) => (request.dialect === "postgresql"
+      ? (catalog as PostgresCatalog).roles[name] !== undefined
+      : (catalog as MysqlCatalog).users[name] !== undefined);
+    const decisions = new Map<string, PasswordDecision>();
+    for (const user of request.users) {
+      let decision = decidePassword({ login: user.login, userExists: userExists(user.name), versions: versions.get(user.name)!, rotate: rotating.has(user.name) }, generatePassword);
+      if (decision.kind === "replace") knownSecrets.push(decision.password);
+      if (decision.kind === "replace" && decision.notice) warn(`${user.name}: ${decision.notice}`);
+      if (decision.kind === "keep") {
+        const matches = request.dialect === "postgresql"
+          ? await passwordLogsIn(user.name, decision.password)
+          : mysqlMatches(catalog as MysqlCatalog, user.name, decision.password);
+        if (matches === false) {
+          warn(`${user.name}: the database's password differs from the one in its secret; setting the secret's`);
+          decision = { kind: "set", password: decision.password };
+        }
+      }
+      decisions.set(user.name, decision);
+    }
+
+    // ----- Plan: the server stores verifiers and hashes, never a password
+    const credentials: Record<string, string> = {};
+    for (const [name, decision] of decisions) {
+      if (decision.kind !== "set" && decision.kind !== "replace") continue;
+      credentials[name] = request.dialect === "postgresql"
+        ? scramSha256Verifier(decision.password)
+        : mysqlPasswordHash((catalog as MysqlCatalog).passwordPlugin, decision.password);
+    }
+    knownSecrets.push(...Object.values(credentials));
+    let steps: PlannedStep[];
+    try {
+      steps = plan(state, catalog, credentials);
+    } catch (error) {
+      if (!(error instanceof PlanRefused)) throw error;
+      throw new ScriptError(EXIT.sqlFailed, `cannot bootstrap, nothing was changed: ${error.message}`);
+    }
+
+    const changes = secretChanges(request, decisions, versions);
+    const result = (dryRun: boolean): BootstrapResult => ({
+      statements: steps.map((s) => s.display),
+      secretsWritten: [...new Set(changes.map((c) => c.user.name))],
+      changes: steps.length + changes.length,
+      dryRun,
+      warnings,
+    });
+    if (request.dryRun) return result(true);
+
+    // ----- Apply
+    const pendingVersions = new Map<string, string>();
+    for (const change of changes) {
+      if (change.kind !== "pending") continue;
+      if (change.reuseVersionId) {
+        pendingVersions.set(change.user.name, change.reuseVersionId);
+        continue;
+      }
+      deps.log(`  storing the new password of ${change.user.name} as AWSPENDING`);
+      pendingVersions.set(change.user.name, await writePending(deps.secrets, change.user.secretArn, change.user.name, change.secret));
+    }
+    for (const [i, step] of steps.entries()) {
+      if (step.target === "database" && !appDatabase) sessions.push((appDatabase = await connect(request.database)));
+      deps.log(`  ${step.display}`);
+      try {
+        await (step.target === "server" ? server : appDatabase!).query(step.sql);
+      } catch (error) {
+        throw new ScriptError(EXIT.sqlFailed, `statement ${i + 1} failed (${step.display}): ${redact((error as Error).message, knownSecrets)}; fix the cause and rerun: new passwords wait in AWSPENDING, so the rerun finishes them`);
+      }
+    }
+    for (const change of changes) {
+      if (change.kind === "pending") {
+        const versionId = pendingVersions.get(change.user.name)!;
+        deps.log(`  making the new password of ${change.user.name} current`);
+        // A secret's first version is AWSCURRENT already: Secrets Manager labels it so on the first write.
+        await promotePending(deps.secrets, change.user.secretArn, change.user.name, versionId, change.currentVersionId ?? versionId);
+      } else if (change.kind === "current") {
+        deps.log(`  writing the secret of ${change.user.name}`);
+        await writeCurrent(deps.secrets, change.user.secretArn, change.user.name, change.secret);
+      } else {
+        deps.log(`  clearing AWSPENDING of ${change.user.name}`);
+        await promotePending(deps.secrets, change.user.secretArn, change.user.name, change.versionId, change.versionId);
+      }
+    }
+    return result(false);
+  } finally {
+    await Promise.allSettled(sessions.map((s) => s.close()));
+  }
+
+}
+
+/** MySQL: the stored hash is readable, so compare; a plugin this cannot recompute is reset to ours. */
+function mysqlMatches(catalog: MysqlCatalog, user: string, password: string): boolean {
+  const account = catalog.users[user]!;
+  return mysqlHashMatches(account.plugin, account.authenticationStringHex, password) === true;
+}
+
+/** Secret writes the decisions need, so that each one's order (pending before SQL, promotion after) is explicit. */
+function secretChanges(request: BootstrapRequest, decisions: ReadonlyMap<string, PasswordDecision>, versions: ReadonlyMap<string, SecretVersions>): SecretChange[] {
+  const changes: SecretChange[] = [];
+  for (const user of request.users) {
+    const decision = decisions.get(user.name)!;
+    const { current, pending } = versions.get(user.name)!;
+    const password = decision.kind === "none" ? undefined : decision.password;
+    const secret: UserSecret = {
+      username: user.name, ...(password !== undefined ? { password } : {}),
+      host: user.secretHost ?? request.secretHost, port: request.secretPort ?? request.port, dbname: request.database, engine: request.engine,
+    };
+    if (decision.kind === "replace") {
+      const reuse = decision.pending && secretMatches(decision.pending.value, secret) ? decision.pending.versionId : undefined;
+      changes.push({ kind: "pending", user, secret, ...(reuse ? { reuseVersionId: reuse } : {}), ...(current ? { currentVersionId: current.versionId } : {}) });
+    } else if (!secretMatches(current?.value, secret)) {
+      changes.push({ kind: "current", user, secret });
+    } else if (pending && pending.versionId === current?.versionId) {
+      changes.push({ kind: "unlabel", user, versionId: pending.versionId });
+    }
+  }
+  return changes;
+}
+
+async function masterLogin(request: BootstrapRequest, secrets: SecretsManagerClient): Promise<{ user: string; password: string; token?: () => Promise<string> }> {
+  if ("token" in request.master) return { user: request.master.user, password: "", token: request.master.token };
+  const { username, password } = await readMasterSecret(secrets, request.master.secretArn);
+  if (request.master.user !== undefined && request.master.user !== username) {
+    refuse([{ path: "master.user", value: request.master.user, allowed: `must be the user the master secret holds (${username})` }]);
+  }
+  // Without the master's name up front, its secret is the first place it is known: still before any connection.
+  const family = ENGINE_FAMILY[request.dialect];
+  const clashes = request.users.filter((u) => userNameProblem(u.name, family, { masterUser: username }) !== undefined);
+  if (clashes.length > 0) refuse(clashes.map((u) => ({ path: `users.${u.name}`, value: u.name, allowed: `user name ${userNameProblem(u.name, family, { masterUser: username })}` })));
+  return { user: username, password };
+}

@@ -1,0 +1,387 @@
+/**
+ * The pull-request review page: what each environment's synth contains, what changed against a base
+ * synth, and which changes would replace stateful resources. Pure: it is given the parsed synth output.
+ */
+import { LAYERS, parseStackName } from "../names/stack-names.ts";
+
+type Json = Record<string, unknown>;
+type Resources = Record<string, Record<string, Json>>;
+
+export interface SynthesizedEnvironment {
+  readonly name: string;
+  /** The environment's stacks ("<env>-<layer>") as synthesized, by stack name. */
+  readonly stacks: Readonly<Record<string, Json>>;
+  /** cdktf.out/dbstack/<env>/policy.json, when present. */
+  readonly policy?: readonly PolicyFinding[];
+  /** cdktf.out/dbstack/<env>/budget.json, when present. */
+  readonly budget?: BudgetReport;
+}
+
+export interface PolicyFinding {
+  readonly rule: string;
+  readonly level: string;
+  readonly status: string;
+  /** The stack the resource is in (findings written before stacks were layered have none). */
+  readonly stack?: string;
+  readonly resource: string;
+  readonly message: string;
+  readonly suppressed?: string;
+}
+
+export interface BudgetReport {
+  readonly maxConnections: { readonly value: number; readonly source: string };
+  readonly maxConnectionsPercent: number;
+  readonly supply: number;
+  readonly demand: readonly { readonly client: string; readonly connections: number; readonly basis: string }[];
+  readonly totalDemand: number;
+  readonly headroom: number;
+  readonly utilisation: number;
+  readonly status: string;
+}
+
+const resourcesOf = (stack: Json): Resources => (stack.resource ?? {}) as Resources;
+const all = (stack: Json, type: string): Json[] => Object.values(resourcesOf(stack)[type] ?? {});
+const first = (stack: Json, type: string): Json | undefined => all(stack, type)[0];
+const block = (value: unknown): Json | undefined => (Array.isArray(value) ? (value[0] as Json) : (value as Json | undefined));
+
+// ---------------------------------------------------------------------------------------------------------
+// Summary of one environment
+// ---------------------------------------------------------------------------------------------------------
+
+export interface EnvironmentSummary {
+  readonly name: string;
+  readonly database: {
+    readonly kind: "Aurora cluster" | "RDS instance" | "none";
+    readonly identifier: string;
+    readonly engine: string;
+    readonly version: string;
+    readonly capacity: string;
+    readonly readers: number;
+    readonly backupDays: number | undefined;
+    readonly deletionProtection: boolean;
+    readonly storageKey: string;
+  };
+  readonly proxy?: {
+    readonly name: string;
+    readonly requireTls: boolean;
+    readonly idleClientTimeout: unknown;
+    readonly debugLogging: boolean;
+    readonly users: readonly { readonly user: string; readonly iam: string }[];
+    readonly pool: Json;
+    readonly readOnlyEndpoint: boolean;
+  };
+  readonly logRetention: readonly { readonly group: string; readonly days: unknown }[];
+  readonly keys: readonly string[];
+  readonly resourceCounts: Readonly<Record<string, number>>;
+  /** Each stack of the environment with its resource count, in the order they are applied. */
+  readonly stacks: readonly { readonly name: string; readonly resources: number }[];
+}
+
+/** Where a stack comes in the apply order; a stack that is not "<env>-<layer>" comes last. */
+function layerIndex(stack: string): number {
+  const layer = parseStackName(stack)?.layer;
+  return layer ? LAYERS.indexOf(layer) : LAYERS.length;
+}
+
+/** Every stack's resources in one document, for questions about the whole environment. */
+function mergedResources(env: SynthesizedEnvironment): Json {
+  const resource: Resources = {};
+  for (const stack of Object.values(env.stacks)) {
+    for (const [type, byName] of Object.entries(resourcesOf(stack))) Object.assign((resource[type] ??= {}), byName);
+  }
+  return { resource };
+}
+
+export function summarize(env: SynthesizedEnvironment): EnvironmentSummary {
+  const stack = mergedResources(env);
+  const cluster = first(stack, "aws_rds_cluster");
+  const instance = first(stack, "aws_db_instance");
+  const members = all(stack, "aws_rds_cluster_instance");
+  const db = cluster ?? instance;
+  const scaling = block(cluster?.serverlessv2_scaling_configuration);
+  const capacity = scaling
+    ? `Serverless v2, ${scaling.min_capacity}–${scaling.max_capacity} ACU`
+    : String(members[0]?.instance_class ?? instance?.instance_class ?? "—") + (instance?.multi_az ? ", Multi-AZ" : "");
+  const proxy = first(stack, "aws_db_proxy");
+  const resourceCounts = Object.fromEntries(Object.entries(resourcesOf(stack)).sort(([a], [b]) => a.localeCompare(b)).map(([type, byName]) => [type, Object.keys(byName).length]));
+  return {
+    name: env.name,
+    database: {
+      kind: cluster ? "Aurora cluster" : instance ? "RDS instance" : "none",
+      identifier: String(cluster?.cluster_identifier ?? instance?.identifier ?? "—"),
+      engine: String(db?.engine ?? "—"),
+      version: String(db?.engine_version ?? "—"),
+      capacity,
+      readers: cluster ? Math.max(0, members.length - 1) : 0,
+      backupDays: db?.backup_retention_period as number | undefined,
+      deletionProtection: db?.deletion_protection === true,
+      storageKey: keyName(db?.kms_key_id),
+    },
+    ...(proxy ? {
+      proxy: {
+        name: String(proxy.name),
+        requireTls: proxy.require_tls === true,
+        idleClientTimeout: proxy.idle_client_timeout,
+        debugLogging: proxy.debug_logging === true,
+        users: ((proxy.auth ?? []) as Json[]).map((a) => ({ user: String(a.description ?? "?"), iam: String(a.iam_auth ?? "?") })),
+        pool: block(first(stack, "aws_db_proxy_default_target_group")?.connection_pool_config) ?? {},
+        readOnlyEndpoint: all(stack, "aws_db_proxy_endpoint").length > 0,
+      },
+    } : {}),
+    logRetention: all(stack, "aws_cloudwatch_log_group").map((g) => ({ group: String(g.name), days: g.retention_in_days })),
+    keys: all(stack, "aws_kms_alias").map((a) => String(a.name)),
+    resourceCounts,
+    stacks: Object.entries(env.stacks).sort(([a], [b]) => layerIndex(a) - layerIndex(b) || a.localeCompare(b))
+      .map(([name, json]) => ({ name, resources: Object.values(resourcesOf(json)).reduce((sum, byName) => sum + Object.keys(byName).length, 0) })),
+  };
+}
+
+function keyName(value: unknown): string {
+  if (typeof value !== "string" || value === "") return "none";
+  const ref = /^\$\{aws_kms_key\.([^.]+)\.arn\}$/.exec(value);
+  return ref ? `customer managed key (${ref[1]})` : value;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Mermaid diagram of the data path
+// ---------------------------------------------------------------------------------------------------------
+
+/** Text safe inside a quoted Mermaid label. */
+function label(text: string): string {
+  return text.replace(/"/g, "#quot;").replace(/[<>]/g, "").replace(/\$\{[^}]*\}/g, "(ref)");
+}
+
+export function dataPathDiagram(env: SynthesizedEnvironment): string {
+  const stack = mergedResources(env);
+  const summary = summarize(env);
+  const lines = ["flowchart LR"];
+  const outputs = Object.assign({}, ...Object.values(env.stacks).map((s) => s.output ?? {})) as Record<string, { value?: unknown }>;
+  const port = String(outputs.database_port?.value ?? "");
+  const clients: string[] = [];
+  // A template-mode service has no task definition resource, only its roles.
+  const ecs = first(stack, "aws_ecs_task_definition") !== undefined || all(stack, "aws_iam_role").some((r) => String(r.name).endsWith("-ecs-task"));
+  if (ecs) clients.push(`    ecs["ECS service ${label(String(first(stack, "aws_ecs_task_definition")?.family ?? summary.database.identifier))}"]`);
+  // The setup function is not a client: it reaches the writer directly, through its own group.
+  const functions = all(stack, "aws_lambda_function");
+  const setup = functions.find((f) => String(f.function_name).endsWith("-db-setup"));
+  const lambda = functions.find((f) => f !== setup);
+  if (lambda) clients.push(`    lambda["Lambda ${label(String(lambda.function_name))}"]`);
+  const migrate = all(stack, "aws_codebuild_project").find((p) => String(p.name).endsWith("-migrate"));
+  if (migrate) clients.push(`    migrate["CodeBuild ${label(String(migrate.name))}"]`);
+  if (clients.length === 0) clients.push('    clients["database clients"]');
+  lines.push('  subgraph clientsSg["SG database-clients"]', ...clients, "  end");
+
+  if (summary.proxy) {
+    const iamUsers = summary.proxy.users.filter((u) => u.iam === "REQUIRED").length;
+    lines.push('  subgraph proxySg["SG proxy"]');
+    lines.push(`    proxy["RDS Proxy ${label(summary.proxy.name)}<br/>TLS ${summary.proxy.requireTls ? "required" : "optional"}, IAM for ${iamUsers}/${summary.proxy.users.length} users"]`);
+    if (summary.proxy.readOnlyEndpoint) lines.push('    proxyRo["read-only endpoint"]');
+    lines.push("  end");
+  }
+  lines.push('  subgraph databaseSg["SG database"]');
+  const members = all(stack, "aws_rds_cluster_instance");
+  if (summary.database.kind === "Aurora cluster") {
+    members.forEach((m, i) => lines.push(`    db${i}[("${i === 0 ? "writer" : "reader"} ${label(String(m.identifier))}")]`));
+  } else {
+    lines.push(`    db0[("${label(summary.database.identifier)}${summary.database.capacity.includes("Multi-AZ") ? " + standby" : ""}")]`);
+  }
+  lines.push("  end");
+
+  const secrets = all(stack, "aws_secretsmanager_secret").map((s) => String(s.name).split("/").at(-1));
+  lines.push(`  secrets[["Secrets Manager: ${label([...secrets, "master (RDS-managed)"].join(", "))}"]]`);
+  lines.push(`  key{{"KMS ${label(summary.keys[0] ?? summary.database.storageKey)}"}}`);
+  const clientIds = clients.map((c) => /^\s+(\w+)\[/.exec(c)![1]!);
+  const target = summary.proxy ? "proxy" : "db0";
+  for (const id of clientIds) lines.push(`  ${id} -->|"TLS :${port}"| ${target}`);
+  if (summary.proxy) {
+    lines.push(`  proxy -->|":${port}"| db0`);
+    if (summary.proxy.readOnlyEndpoint) members.slice(1).forEach((_, i) => lines.push(`  proxyRo --> db${i + 1}`));
+    lines.push('  proxy -. "proxy role reads" .-> secrets');
+  }
+  if (setup) {
+    lines.push(`  setup[/"setup on deploy: ${label(String(setup.function_name))}"/]`);
+    lines.push(`  setup -->|"TLS :${port}, master secret"| db0`);
+    lines.push("  setup -. writes user secrets .-> secrets");
+  }
+  lines.push("  secrets -. encrypted by .-> key");
+  lines.push("  db0 -. encrypted by .-> key");
+  return lines.join("\n");
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Diff against a base synth
+// ---------------------------------------------------------------------------------------------------------
+
+/** Attributes whose change makes Terraform replace a stateful resource. */
+export const REPLACING_ATTRIBUTES: Readonly<Record<string, readonly string[]>> = {
+  aws_rds_cluster: ["cluster_identifier", "engine", "kms_key_id", "storage_encrypted", "master_username", "db_subnet_group_name", "database_name", "engine_mode"],
+  aws_rds_cluster_instance: ["identifier", "engine", "cluster_identifier", "availability_zone", "db_subnet_group_name"],
+  aws_db_instance: ["identifier", "engine", "kms_key_id", "storage_encrypted", "username", "db_subnet_group_name", "availability_zone"],
+  aws_db_proxy: ["name", "engine_family", "vpc_subnet_ids"],
+  aws_db_proxy_target: ["db_cluster_identifier", "db_instance_identifier", "db_proxy_name", "target_group_name"],
+  aws_db_subnet_group: ["name"],
+  aws_kms_key: ["customer_master_key_spec", "key_usage"],
+  aws_secretsmanager_secret: ["name"],
+};
+
+/** Resources whose loss loses data or breaks every client: their removal is flagged like a replacement. */
+export const STATEFUL_TYPES = new Set(["aws_rds_cluster", "aws_rds_cluster_instance", "aws_db_instance", "aws_kms_key", "aws_secretsmanager_secret", "aws_db_proxy", "aws_db_subnet_group"]);
+
+const SECRET_ATTRIBUTE = /password|secret_string|token|private_key|secret_key/i;
+
+export interface AttributeChange {
+  readonly path: string;
+  readonly before: unknown;
+  readonly after: unknown;
+}
+
+export interface ResourceChange {
+  /** The stack the resource is (or was) in: a resource moving between stacks is destroyed in one and created in the other. */
+  readonly stack: string;
+  readonly address: string;
+  readonly kind: "added" | "removed" | "changed";
+  readonly changes: readonly AttributeChange[];
+  /** Why this change replaces or destroys a stateful resource, when it does. */
+  readonly replacement?: string;
+}
+
+function flatten(value: unknown, prefix = "", out: Record<string, unknown> = {}): Record<string, unknown> {
+  if (value !== null && typeof value === "object" && !Array.isArray(value)) {
+    for (const [key, child] of Object.entries(value)) flatten(child, prefix ? `${prefix}.${key}` : key, out);
+    if (Object.keys(value).length === 0 && prefix) out[prefix] = {};
+  } else if (Array.isArray(value) && value.some((v) => v !== null && typeof v === "object")) {
+    value.forEach((child, i) => flatten(child, `${prefix}[${i}]`, out));
+  } else {
+    out[prefix] = value;
+  }
+  return out;
+}
+
+function redacted(path: string, value: unknown): unknown {
+  return SECRET_ATTRIBUTE.test(path) && value !== undefined ? "(redacted)" : value;
+}
+
+/** Resources keyed by "<stack> <type>.<name>": state is per stack, so the same address in two stacks is two resources. */
+function addressesOf(stacks: Readonly<Record<string, Json>>): Map<string, { stack: string; address: string; type: string; attrs: Json }> {
+  return new Map(Object.entries(stacks).flatMap(([stack, json]) => Object.entries(resourcesOf(json)).flatMap(([type, byName]) =>
+    Object.entries(byName).map(([name, attrs]) => [`${stack} ${type}.${name}`, { stack, address: `${type}.${name}`, type, attrs }] as const))));
+}
+
+export function diffStacks(base: Readonly<Record<string, Json>>, head: Readonly<Record<string, Json>>): ResourceChange[] {
+  const before = addressesOf(base);
+  const after = addressesOf(head);
+  const changes: ResourceChange[] = [];
+  for (const [key, { stack, address, type, attrs }] of after) {
+    const old = before.get(key)?.attrs;
+    if (!old) {
+      changes.push({ stack, address, kind: "added", changes: [] });
+      continue;
+    }
+    const a = flatten(old);
+    const b = flatten(attrs);
+    const paths = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
+    const diff = paths.filter((p) => JSON.stringify(a[p]) !== JSON.stringify(b[p])).map((path) => ({ path, before: redacted(path, a[path]), after: redacted(path, b[path]) }));
+    if (diff.length === 0) continue;
+    const forcing = diff.map((d) => d.path.split(/[.[]/)[0]!).filter((attr) => (REPLACING_ATTRIBUTES[type] ?? []).includes(attr));
+    changes.push({ stack, address, kind: "changed", changes: diff, ...(forcing.length > 0 ? { replacement: `${[...new Set(forcing)].join(", ")} changed: ${type} is replaced` } : {}) });
+  }
+  for (const [key, { stack, address, type }] of before) {
+    if (after.has(key)) continue;
+    const moved = [...after.values()].find((a) => a.address === address && a.stack !== stack);
+    const why = moved ? `moves to ${moved.stack}: a new state, so it is destroyed here and created there` : "a renamed construct id moves it to a new address";
+    changes.push({ stack, address, kind: "removed", changes: [], ...(STATEFUL_TYPES.has(type) ? { replacement: `${type} is destroyed (${why})` } : {}) });
+  }
+  return changes.sort((x, y) => x.stack.localeCompare(y.stack) || x.address.localeCompare(y.address));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The page
+// ---------------------------------------------------------------------------------------------------------
+
+export interface Review {
+  readonly environments: readonly {
+    readonly summary: EnvironmentSummary;
+    readonly diagram: string;
+    readonly policy: readonly PolicyFinding[];
+    readonly budget?: BudgetReport;
+    readonly changes?: readonly ResourceChange[];
+  }[];
+  readonly replacements: readonly { readonly environment: string; readonly stack: string; readonly address: string; readonly reason: string }[];
+}
+
+export function buildReview(head: readonly SynthesizedEnvironment[], base?: readonly SynthesizedEnvironment[]): Review {
+  const environments = head.map((env) => {
+    const baseEnv = base?.find((b) => b.name === env.name);
+    const changes = base ? diffStacks(baseEnv?.stacks ?? {}, env.stacks) : undefined;
+    return { summary: summarize(env), diagram: dataPathDiagram(env), policy: env.policy ?? [], ...(env.budget ? { budget: env.budget } : {}), ...(changes ? { changes } : {}) };
+  });
+  const replacements = environments.flatMap((e) => (e.changes ?? []).filter((c) => c.replacement).map((c) => ({ environment: e.summary.name, stack: c.stack, address: c.address, reason: c.replacement! })));
+  return { environments, replacements };
+}
+
+const yesNo = (value: boolean) => (value ? "yes" : "**no**");
+const cell = (value: unknown) => String(value ?? "—").replace(/\|/g, "\\|").replace(/\n/g, " ");
+const show = (value: unknown) => (value === undefined ? "—" : `\`${cell(JSON.stringify(value))}\``);
+
+export function renderMarkdown(review: Review): string {
+  const out: string[] = ["# dbstack review", ""];
+  if (review.replacements.length > 0) {
+    out.push("## ⚠️ Stateful resources replaced or destroyed", "", "| environment | stack | resource | why |", "| --- | --- | --- | --- |");
+    for (const r of review.replacements) out.push(`| ${r.environment} | ${r.stack} | \`${r.address}\` | ${cell(r.reason)} |`);
+    out.push("");
+  }
+  for (const env of review.environments) {
+    const s = env.summary;
+    out.push(`## ${s.name}`, "");
+    out.push("| database | |", "| --- | --- |");
+    out.push(`| kind | ${s.database.kind} \`${cell(s.database.identifier)}\` |`);
+    out.push(`| engine | ${cell(s.database.engine)} ${cell(s.database.version)} |`);
+    out.push(`| capacity | ${cell(s.database.capacity)} |`);
+    out.push(`| readers | ${s.database.readers} |`);
+    out.push(`| storage encryption | ${cell(s.database.storageKey)} |`);
+    out.push(`| backups | ${s.database.backupDays ?? "—"} days |`);
+    out.push(`| deletion protection | ${yesNo(s.database.deletionProtection)} |`);
+    out.push(`| keys | ${cell(s.keys.join(", ") || "none created")} |`, "");
+    if (s.proxy) {
+      const p = s.proxy;
+      out.push("| proxy | |", "| --- | --- |");
+      out.push(`| name | \`${cell(p.name)}\` |`);
+      out.push(`| TLS required | ${yesNo(p.requireTls)} |`);
+      out.push(`| debug logging | ${p.debugLogging ? "**on**" : "off"} |`);
+      out.push(`| idle client timeout | ${cell(p.idleClientTimeout)} s |`);
+      out.push(`| pool | borrow timeout ${cell(p.pool.connection_borrow_timeout)} s, max connections ${cell(p.pool.max_connections_percent)} %, max idle ${cell(p.pool.max_idle_connections_percent)} % |`);
+      out.push(`| read-only endpoint | ${p.readOnlyEndpoint ? "yes" : "no"} |`);
+      out.push(`| users | ${p.users.map((u) => `${cell(u.user)}: IAM ${u.iam}`).join("<br/>")} |`, "");
+    }
+    out.push("**Log retention:** " + (s.logRetention.map((l) => `\`${cell(l.group)}\` ${cell(l.days)} d`).join(", ") || "no log groups"), "");
+    out.push("### Policy findings", "");
+    if (env.policy.length === 0) out.push("No findings.", "");
+    else {
+      out.push("| rule | level | stack | resource | finding |", "| --- | --- | --- | --- | --- |");
+      for (const f of env.policy) out.push(`| ${f.rule} | ${f.suppressed ? "suppressed" : f.level} | ${cell(f.stack)} | \`${cell(f.resource)}\` | ${cell(f.message)} |`);
+      out.push("");
+    }
+    if (env.budget) {
+      const b = env.budget;
+      out.push("### Connection budget", "", `**${b.status.toUpperCase()}** — demand ${b.totalDemand} of ${b.supply} (${Math.round(b.utilisation * 100)} %), headroom ${b.headroom}. Supply: max_connections ${b.maxConnections.value} (${cell(b.maxConnections.source)}) × ${b.maxConnectionsPercent} %.`, "");
+      out.push("| client | connections | basis |", "| --- | ---: | --- |");
+      for (const d of b.demand) out.push(`| ${cell(d.client)} | ${d.connections} | ${cell(d.basis)} |`);
+      out.push("");
+    }
+    out.push("### Data path", "", "```mermaid", env.diagram, "```", "");
+    out.push("**Stacks** (applied in dependency order, each with its own state): " + s.stacks.map((st) => `\`${st.name}\` ${st.resources}`).join(", "), "");
+    out.push("<details><summary>Resources by type</summary>", "", "| type | count |", "| --- | ---: |");
+    for (const [type, count] of Object.entries(s.resourceCounts)) out.push(`| ${type} | ${count} |`);
+    out.push("", "</details>", "");
+    if (env.changes) {
+      const count = (kind: string) => env.changes!.filter((c) => c.kind === kind).length;
+      out.push("### Changes against base", "", `${count("added")} added, ${count("changed")} changed, ${count("removed")} removed.`, "");
+      for (const change of env.changes) {
+        out.push(`- **${change.kind}** ${change.stack} \`${change.address}\`${change.replacement ? ` — ⚠️ ${cell(change.replacement)}` : ""}`);
+        for (const c of change.changes) out.push(`  - \`${cell(c.path)}\`: ${show(c.before)} → ${show(c.after)}`);
+      }
+      out.push("");
+    }
+  }
+  return `${out.join("\n").trimEnd()}\n`;
+}
