@@ -26,7 +26,7 @@ export type StateBackend =
 export interface EnvironmentInput {
   /** Application name, the first part of every AWS name: 2..24 lowercase letters, digits and single hyphens. */
   readonly app: string;
-  /** Environment name: the stack name (`cdktf deploy <name>`) and the second part of every AWS name; 2..12 characters. */
+  /** Environment name: the first part of its stacks' names (`<name>-network`, …; `npm run deploy -- <name>`) and the second part of every AWS name; 2..12 characters. */
   readonly name: string;
   /** Production turns on safe defaults and refuses settings that relax them. */
   readonly production: boolean;

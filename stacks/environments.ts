@@ -1,8 +1,9 @@
 import type { EnvironmentInput } from "./config.ts";
 
 /**
- * The environments this repository deploys. Each becomes a stack of the same name:
- * `cdktf deploy staging`. Replace the accounts, bucket and CIDRs with yours; `npm run synth` tells you,
+ * The environments this repository deploys. Each becomes its layered stacks, `<name>-network` to
+ * `<name>-clients`, deployed together with `npm run deploy -- staging` (`cdktf deploy 'staging-*'`).
+ * Replace the accounts, bucket and CIDRs with yours; `npm run synth` tells you,
  * all at once, everything a change gets wrong.
  */
 const app = "orders";
