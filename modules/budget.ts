@@ -67,6 +67,11 @@ export interface Budget {
   /** Demand as a share of supply. */
   readonly utilisation: number;
   readonly status: "ok" | "warning" | "error";
+  /**
+   * The alarms that watch the budget live (modules/monitoring/alarms.ts): pool use at the warning and the
+   * error level, and client connections against the total demand. Set once the environment's alarms exist.
+   */
+  readonly watchedBy?: { readonly warning: string; readonly error: string; readonly demand: string };
 }
 
 export function computeBudget(max: MaxConnections, maxConnectionsPercent: number, clients: readonly ClientDemand[]): Budget {
@@ -86,6 +91,9 @@ export function formatBudget(name: string, budget: Budget): string {
     `connection budget ${name}: ${budget.status.toUpperCase()} — demand ${budget.totalDemand} of ${budget.supply} (${Math.round(budget.utilisation * 100)} %), headroom ${budget.headroom}`,
     `  supply: max_connections ${budget.maxConnections.value} (${budget.maxConnections.source}) × ${budget.maxConnectionsPercent} % = ${budget.supply}`,
     ...budget.demand.map((d) => `  ${d.client.padEnd(width)} ${String(d.connections).padStart(6)}  ${d.basis}`),
+    ...(budget.watchedBy ? [
+      `  watched by: ${budget.watchedBy.warning} (warning level), ${budget.watchedBy.error} (error level), ${budget.watchedBy.demand} (total demand)`,
+    ] : []),
   ];
   return lines.join("\n");
 }
