@@ -58,7 +58,7 @@ export class Environment {
     this.monitoring = new MonitoringStack(scope, config, { database: this.database, proxy: this.proxy, ...(this.clients ? { clients: this.clients } : {}) }, budget);
     stacks.push(this.monitoring);
     const alarms = this.monitoring.alarms.names;
-    this.budget = { ...budget, watchedBy: { warning: alarms["proxy-pool-use-warning"]!, error: alarms["proxy-pool-use-error"]!, demand: alarms["proxy-client-connections"]! } };
+    this.budget = { ...budget, watchedBy: { warning: alarms["proxy-pool-use-warning"]!, error: alarms["proxy-pool-use-error"]!, ...(alarms["proxy-client-connections"] ? { demand: alarms["proxy-client-connections"] } : {}) } };
     this.stacks = stacks;
 
     this.policy = new PolicyAspect(config.production);

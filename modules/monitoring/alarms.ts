@@ -123,14 +123,17 @@ export function alarmSpecs(path: WatchedPath, t: Thresholds): AlarmSpec[] {
       firstStep: "Read the proxy's log group for the user and reason; compare the client's user with the proxy's auth entries and its role's grants.",
       runbook: "proxy-authentication-failures",
     },
-    {
+  ];
+
+  if (t.clientConnections !== undefined) {
+    specs.push({
       key: "proxy-client-connections", metric: proxy.metricClientConnections(), comparison: "GreaterThanThreshold", threshold: t.clientConnections, ...minutely,
       treatMissingData: "notBreaching",
       meaning: `More client connections than the connection budget's total demand (${t.clientConnections}): some client opens more than its configured share.`,
       firstStep: "Compare each client's pool size, task count and Lambda concurrency with the budget; update the config or the client.",
       runbook: "proxy-client-connections-above-budget",
-    },
-  ];
+    });
+  }
 
   // ----- Database (the writer; readers where it differs)
   const roles = path.database.isCluster && path.database.readers > 0 ? (["WRITER", "READER"] as const) : (["WRITER"] as const);

@@ -4,7 +4,7 @@
  * own model — the connection budget, the pool settings, the engine's max_connections, the instance's
  * memory and storage — so synth and operations never disagree; an override replaces one number.
  */
-import type { Budget } from "../budget.ts";
+import { ADMIN_RESERVE_CLIENT, type Budget } from "../budget.ts";
 import { Problems, isRecord } from "../validation.ts";
 
 export interface NotificationsInput {
@@ -32,7 +32,7 @@ export interface ThresholdsInput {
   readonly borrowLatencyPercentOfTimeout?: number;
   /** Pinned database connections as a share of the proxy's connections, percent 1..100. @default 50 */
   readonly pinnedPercent?: number;
-  /** Client connections to the proxy. @default the budget's total demand */
+  /** Client connections to the proxy. @default the budget's total demand; no alarm when the environment configures no client */
   readonly clientConnections?: number;
   /** Database CPU, percent 1..100. @default 80 */
   readonly cpuPercent?: number;
@@ -190,7 +190,8 @@ export interface Thresholds {
   /** Microseconds (DatabaseConnectionsBorrowLatency's unit). */
   readonly borrowLatencyMicroseconds: number;
   readonly pinnedPercent: number;
-  readonly clientConnections: number;
+  /** Undefined when no client is configured (and none overridden): the budget has nothing to hold clients to. */
+  readonly clientConnections?: number;
   readonly cpuPercent: number;
   readonly freeableMemoryBytes: number;
   readonly databaseConnections: number;
@@ -209,12 +210,13 @@ export function deriveThresholds(overrides: ThresholdsInput, model: MonitoringMo
   const o = overrides;
   const timeout = Math.max(model.borrowTimeoutSeconds, 1);
   const freeStoragePercent = o.freeStoragePercent ?? 5;
+  const configuredClients = model.budget.demand.some((d) => d.client !== ADMIN_RESERVE_CLIENT);
   return {
     proxyPoolWarningPercent: o.proxyPoolPercent?.warning ?? DEFAULT_POOL_WARNING_PERCENT,
     proxyPoolErrorPercent: o.proxyPoolPercent?.error ?? DEFAULT_POOL_ERROR_PERCENT,
     borrowLatencyMicroseconds: Math.round(timeout * 1_000_000 * (o.borrowLatencyPercentOfTimeout ?? 50) / 100),
     pinnedPercent: o.pinnedPercent ?? 50,
-    clientConnections: o.clientConnections ?? model.budget.totalDemand,
+    ...(o.clientConnections !== undefined || configuredClients ? { clientConnections: o.clientConnections ?? model.budget.totalDemand } : {}),
     cpuPercent: o.cpuPercent ?? 80,
     freeableMemoryBytes: o.freeableMemoryMiB !== undefined ? o.freeableMemoryMiB * MIB : Math.round(model.instanceMemoryGiB * GIB * 0.1),
     databaseConnections: Math.floor(model.budget.maxConnections.value * (o.databaseConnectionsPercent ?? 90) / 100),
