@@ -103,15 +103,16 @@ export function alarmSpecs(path: WatchedPath, t: Thresholds): AlarmSpec[] {
     },
     {
       key: "proxy-target-unavailable-read-write", metric: proxy.metricAvailabilityPercentage("READ_WRITE"), comparison: "LessThanThreshold", threshold: 100, ...minutely,
-      // The proxy always reports its targets' health; silence means it stopped reporting, itself a fault.
-      treatMissingData: "breaching",
+      // RDS may publish proxy metrics only after the first connection: silence before that is no outage, so
+      // it shows as INSUFFICIENT_DATA instead of paging a freshly deployed environment.
+      treatMissingData: "missing",
       meaning: "The proxy could not reach the writer for part of the period: clients through the proxy get errors or waits.",
       firstStep: "Run aws rds describe-db-proxy-targets; an unavailable target names the reason (security group, secret, authentication).",
       runbook: "proxy-target-unavailable",
     },
     ...(path.readOnlyEndpoint ? [{
       key: "proxy-target-unavailable-read-only", metric: proxy.metricAvailabilityPercentage("READ_ONLY"), comparison: "LessThanThreshold" as const, threshold: 100, ...minutely,
-      treatMissingData: "breaching" as const,
+      treatMissingData: "missing" as const,
       meaning: "The proxy could not reach the readers for part of the period: the read-only endpoint fails or waits.",
       firstStep: "Run aws rds describe-db-proxy-targets; check the readers' status and the database security group.",
       runbook: "proxy-target-unavailable",

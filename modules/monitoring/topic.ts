@@ -64,7 +64,8 @@ export class NotificationTopic extends Construct {
           actions: ["sns:Publish"],
           resources: [topic.arn],
           principals: { service: [PUBLISHERS.rdsEvents] },
-          conditions: { ...sourceAccount, ArnLike: { "aws:SourceArn": [`arn:${partition}:rds:${props.region}:${props.account}:es:*`] } },
+          // The source is the RDS resource the event is about (db:, cluster:, db-proxy:…), as the RDS User Guide shows.
+          conditions: { ...sourceAccount, ArnLike: { "aws:SourceArn": [`arn:${partition}:rds:${props.region}:${props.account}:*`] } },
         },
       ]),
     });

@@ -52,10 +52,10 @@ describe("proxy alarms (prod: provisioned Aurora PostgreSQL with two readers)", 
     expect(alarm.metric_query![1]).toMatchObject({ id: "pinned", metric: { metric_name: "DatabaseConnectionsCurrentlySessionPinned", dimensions: { ProxyName: "orders-prod" }, stat: "Sum", period: 60 } });
   });
 
-  it("watch target availability per role, and treat silence as a fault", () => {
+  it("watch target availability per role, and leave silence (no first connection yet) as insufficient data", () => {
     for (const role of ["READ_WRITE", "READ_ONLY"]) {
       const alarm = prod.alarms[`orders-prod-proxy-target-unavailable-${role.toLowerCase().replace("_", "-")}`]!;
-      expect(alarm).toMatchObject({ namespace: "AWS/RDS", metric_name: "AvailabilityPercentage", statistic: "Average", period: 60, threshold: 100, comparison_operator: "LessThanThreshold", treat_missing_data: "breaching" });
+      expect(alarm).toMatchObject({ namespace: "AWS/RDS", metric_name: "AvailabilityPercentage", statistic: "Average", period: 60, threshold: 100, comparison_operator: "LessThanThreshold", treat_missing_data: "missing" });
       expect(alarm.dimensions).toEqual({ ProxyName: "orders-prod", TargetGroup: "default", TargetRole: role });
     }
     // No readers, no READ_ONLY role to watch.
@@ -162,5 +162,16 @@ describe("every alarm", () => {
   it("is listed in the budget output, which names the alarm watching each level", () => {
     expect(prod.env.budget.watchedBy).toEqual({ warning: "orders-prod-proxy-pool-use-warning", error: "orders-prod-proxy-pool-use-error", demand: "orders-prod-proxy-client-connections" });
     expect(provisioned.env.budget.watchedBy).toEqual({ warning: "shop-test-proxy-pool-use-warning", error: "shop-test-proxy-pool-use-error" });
+  });
+});
+
+describe("metrics on the constructs", () => {
+  it("the proxy and the database hand out the metrics the alarms watch", () => {
+    const built = synthEnvironment(environment()).env;
+    expect(built.proxy.proxy.metrics().metricClientConnections()).toMatchObject({ namespace: "AWS/RDS", metricName: "ClientConnections", statistic: "Sum", period: 60 });
+    expect(built.database.database.metrics().metricCPUUtilization("READER")).toEqual({ namespace: "AWS/RDS", metricName: "CPUUtilization", dimensions: { DBClusterIdentifier: "shop-test", Role: "READER" }, statistic: "Average", period: 300 });
+    expect(synthEnvironment(fixtures["rds-mysql"]!).env.database.database.metrics().metricFreeStorageSpace({ period: 60 })).toEqual({
+      namespace: "AWS/RDS", metricName: "FreeStorageSpace", dimensions: { DBInstanceIdentifier: "shop-rdsmysql" }, statistic: "Minimum", period: 60,
+    });
   });
 });

@@ -36,7 +36,7 @@ describe("the alarm topic", () => {
       },
       {
         Sid: "RdsEventSubscriptionsOfThisAccountPublish", Effect: "Allow", Principal: { Service: "events.rds.amazonaws.com" }, Action: "sns:Publish", Resource: topic,
-        Condition: { StringEquals: { "aws:SourceAccount": "333333333333" }, ArnLike: { "aws:SourceArn": "arn:aws:rds:eu-west-1:333333333333:es:*" } },
+        Condition: { StringEquals: { "aws:SourceAccount": "333333333333" }, ArnLike: { "aws:SourceArn": "arn:aws:rds:eu-west-1:333333333333:*" } },
       },
     ]);
   });
