@@ -3,6 +3,7 @@ import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric
 import { environments } from "../../../stacks/environments.ts";
 import type { EnvironmentInput } from "../../../stacks/config.ts";
 import { KNOWN_METRICS } from "../../../modules/monitoring/metrics.ts";
+import { LONGEST_ALARM_KEY } from "../../../modules/names.ts";
 import { environment, fixtures, synthEnvironment } from "../../helpers.ts";
 
 type Alarm = Record<string, unknown> & { alarm_name: string; dimensions?: Record<string, string>; metric_query?: Record<string, unknown>[] };
@@ -149,6 +150,9 @@ describe("every alarm", () => {
       expect(["missing", "notBreaching", "breaching", "ignore"]).toContain(alarm.treat_missing_data);
       expect(alarm.alarm_name.length).toBeLessThanOrEqual(255);
     }
+    // modules/names.ts validates the prefix with the longest key: it must really be the longest.
+    const keys = [prod, dev, mysql, provisioned].flatMap((m) => Object.keys(m.alarms).map((n) => n.slice(m.env.name === "prod" || m.env.name === "dev" ? `orders-${m.env.name}-`.length : `shop-${m.env.name}-`.length)));
+    expect(Math.max(...keys.map((k) => k.length))).toBe(LONGEST_ALARM_KEY.length);
   });
 
   it("names only metrics that exist, in their own namespace", () => {
