@@ -8,8 +8,10 @@
 import { Construct } from "constructs";
 import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm/index.js";
 import type { EngineFamily } from "../database-engines.ts";
+import { cloudwatchAlarmName } from "../names.ts";
 import { BuildMetrics, DatabaseMetrics, FunctionMetrics, ProxyMetrics, type MetricDescription } from "./metrics.ts";
 import type { Thresholds } from "./settings.ts";
+import { Problems } from "../validation.ts";
 
 export type ComparisonOperator = "GreaterThanOrEqualToThreshold" | "GreaterThanThreshold" | "LessThanThreshold" | "LessThanOrEqualToThreshold";
 export type TreatMissingData = "missing" | "notBreaching" | "breaching" | "ignore";
@@ -296,10 +298,18 @@ export class PathAlarms extends Construct {
   constructor(scope: Construct, id: string, props: PathAlarmsProps) {
     super(scope, id);
     const names: Record<string, string> = {};
+    const problems = new Problems();
+    for (const spec of props.specs) {
+      const wrongName = cloudwatchAlarmName(alarmName(props.namePrefix, spec.key));
+      if (wrongName) problems.add(`specs.${spec.key}`, alarmName(props.namePrefix, spec.key), wrongName);
+      const description = alarmDescription(spec);
+      problems.check(description.length <= 1024, `specs.${spec.key}.description`, `${description.length} characters`, "must be at most 1024 characters (PutMetricAlarm AlarmDescription)");
+    }
+    problems.check(new Set(props.specs.map((s) => s.key)).size === props.specs.length, "specs", props.specs.map((s) => s.key), "must not repeat a key: it names the alarm");
+    problems.throwIfAny(`PathAlarms ${id}`);
     for (const spec of props.specs) {
       const name = alarmName(props.namePrefix, spec.key);
       const description = alarmDescription(spec);
-      if (description.length > 1024) throw new Error(`PathAlarms ${spec.key}: description is ${description.length} characters; CloudWatch allows 1024`);
       const common = {
         alarmName: name,
         alarmDescription: description,

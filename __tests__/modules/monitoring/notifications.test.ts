@@ -150,3 +150,25 @@ describe("alarms in the policy pack", () => {
     }
   });
 });
+
+describe("PathAlarms", () => {
+  const spec: AlarmSpec = {
+    key: "proxy-auth-failures", metric: new ProxyMetrics("shop-test").metricClientConnectionsSetupFailedAuth(), comparison: "GreaterThanThreshold", threshold: 0,
+    evaluationPeriods: 1, datapointsToAlarm: 1, treatMissingData: "notBreaching", meaning: "m.", firstStep: "f.", runbook: "proxy-authentication-failures",
+  };
+  const build = (specs: AlarmSpec[], namePrefix = "shop-test") => new PathAlarms(new TerraformStack(Testing.app(), "s"), "alarms", { specs, namePrefix, actionArns: ["arn:aws:sns:eu-west-1:123456789012:t"] });
+
+  it("fails when an alarm name or description is longer than CloudWatch allows, or a key repeats, naming each", () => {
+    expect(thrownMessage(() => build([{ ...spec, meaning: "x".repeat(1100) }, spec], "p".repeat(250)))).toBe([
+      "PathAlarms alarms: 4 problems",
+      `  - specs.proxy-auth-failures: "${"p".repeat(250)}-proxy-auth-failures" — must be 1..255 characters (it is 270) printable ASCII characters (Amazon CloudWatch API Reference, PutMetricAlarm AlarmName)`,
+      '  - specs.proxy-auth-failures.description: "1178 characters" — must be at most 1024 characters (PutMetricAlarm AlarmDescription)',
+      `  - specs.proxy-auth-failures: "${"p".repeat(250)}-proxy-auth-failures" — must be 1..255 characters (it is 270) printable ASCII characters (Amazon CloudWatch API Reference, PutMetricAlarm AlarmName)`,
+      '  - specs: ["proxy-auth-failures","proxy-auth-failures"] — must not repeat a key: it names the alarm',
+    ].join("\n"));
+  });
+
+  it("names each alarm <prefix>-<key>", () => {
+    expect(build([spec]).names).toEqual({ "proxy-auth-failures": "shop-test-proxy-auth-failures" });
+  });
+});
