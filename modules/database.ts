@@ -13,6 +13,7 @@ import { partitionOf } from "./aws-regions.ts";
 import { engineFamilyOf, forceTlsParameterOf, isAurora, type EngineFamily } from "./database-engines.ts";
 import { validateDatabaseSettings, type DatabaseSettings } from "./database-settings.ts";
 import { attachGrant, dbUserArn, serviceTrustPolicy, type Grantee } from "./iam.ts";
+import { DatabaseMetrics } from "./monitoring/metrics.ts";
 import { Problems } from "./validation.ts";
 
 export interface DatabaseProps {
@@ -229,6 +230,11 @@ export class Database extends Construct {
     return attachGrant(id, grantee, [
       { sid: "ConnectToDatabase", actions: ["rds-db:connect"], resources: [dbUserArn(grantee, id, this.arn, this.resourceId, dbUser)] },
     ]);
+  }
+
+  /** CloudWatch metrics of the database: by role for an Aurora cluster, by instance for RDS (modules/monitoring/metrics.ts). */
+  metrics(): DatabaseMetrics {
+    return new DatabaseMetrics(this.identifier, this.isCluster);
   }
 
   private monitoringRole(props: DatabaseProps): IamRole {

@@ -11,6 +11,7 @@ import { resolveSetupSettings, validateSetupSettings, type SetupSettings, type S
 import { PARAMETER_NAME, validateAdditionalParameters } from "../modules/parameters.ts";
 import { decryptViaSecretsManager, renderPolicy } from "../modules/iam.ts";
 import { deriveNames, s3BucketName, validateNames, type EnvironmentNames } from "../modules/names.ts";
+import { resolveMonitoringSettings, validateMonitoringSettings, type MonitoringSettings, type MonitoringSettingsInput } from "../modules/monitoring/settings.ts";
 import { levelOf } from "../modules/policy/aspect.ts";
 import { packRule } from "../modules/policy/pack.ts";
 import { isRecord, Problems, ValidationError, formatProblem } from "../modules/validation.ts";
@@ -72,9 +73,15 @@ export interface EnvironmentInput {
    * it applies to (and everything under it). @default none
    */
   readonly policySuppressions?: readonly PolicySuppression[];
+  /**
+   * Where alarms and RDS events notify, and threshold overrides (modules/monitoring/settings.ts). Production
+   * must notify someone: an existing topic or at least one subscription.
+   * @default a new encrypted topic without subscriptions; thresholds from the connection budget and the engine
+   */
+  readonly monitoring?: MonitoringSettingsInput;
 }
 
-export const SUPPRESSIBLE_CONSTRUCTS = ["key", "network", "database", "users", "proxy", "parameters", "setup", "service", "lambda", "migrations"] as const;
+export const SUPPRESSIBLE_CONSTRUCTS = ["key", "network", "database", "users", "proxy", "parameters", "setup", "service", "lambda", "migrations", "notifications", "alarms", "events", "dashboard"] as const;
 
 export interface PolicySuppression {
   readonly rule: string;
@@ -113,6 +120,7 @@ export interface EnvironmentConfig {
   readonly setup: SetupSettings;
   readonly parameters: Readonly<Record<string, string>>;
   readonly policySuppressions: readonly PolicySuppression[];
+  readonly monitoring: MonitoringSettings;
   /** Retention of client log groups that do not set their own: 365 in production, 30 elsewhere. */
   readonly defaultLogRetentionDays: number;
   /** "<app>-<name>": prefix of AWS names, the KMS alias and the database identifier. */
@@ -241,6 +249,7 @@ function validateEnvironment(input: EnvironmentInput, problems: Problems, now: D
   validateClients(input, problems.at("clients"), regionOk ? { region: input.region, now } : { now });
   validateSetupSettings(input.setup === undefined ? {} : input.setup, secretsManagerPath(input.network), problems.at("setup"));
   validateAdditionalParameters(input.parameters ?? {}, problems.at("parameters"));
+  validateMonitoringSettings(input.monitoring === undefined ? {} : input.monitoring, { production: input.production === true, region: input.region }, problems.at("monitoring"));
   const suppressions = input.policySuppressions ?? [];
   if (!problems.check(Array.isArray(suppressions), "policySuppressions", suppressions, "must be a list of { rule, construct, reason }")) return;
   suppressions.forEach((s, i) => {
@@ -421,6 +430,7 @@ function resolveEnvironment(input: EnvironmentInput): Omit<EnvironmentConfig, "w
     setup: resolveSetupSettings(input.setup),
     parameters: input.parameters ?? {},
     policySuppressions: input.policySuppressions ?? [],
+    monitoring: resolveMonitoringSettings(input.monitoring),
     defaultLogRetentionDays: input.production ? 365 : 30,
     namePrefix,
     names: namesOf(input),

@@ -145,6 +145,8 @@ export const environments: EnvironmentInput[] = [
       analytics: { auth: "iam", privileges: "readonly" },
     },
     proxy: { idleClientTimeoutSeconds: 900, pool: { maxConnectionsPercent: 90, maxIdleConnectionsPercent: 30, borrowTimeoutSeconds: 30 } },
+    // Production must notify someone; replace the address with your on-call list (or set topicArn).
+    monitoring: { notifications: { email: ["database-oncall@example.com"] } },
     clients: {
       // Seed 000: the task definition stays out of Terraform state; CI registers revisions per commit.
       ecs: {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Testing } from "cdktf";
-import { deriveNames, s3BucketName, ssmArnPrefix, ssmParameterNameProblem, validateNames, type NameInputs } from "../../modules/names.ts";
+import { cloudwatchAlarmName, deriveNames, LONGEST_ALARM_KEY, s3BucketName, ssmArnPrefix, ssmParameterNameProblem, validateNames, type NameInputs } from "../../modules/names.ts";
 import { Network } from "../../modules/network.ts";
 import { artifactBucketName, migrationProjectName } from "../../modules/migrations.ts";
 import { functionLogGroupName } from "../../modules/clients.ts";
@@ -46,6 +46,15 @@ describe("derived names", () => {
     });
   });
 
+  it("name the monitoring topic, dashboard, alarms and event subscriptions (a cluster has one for itself)", () => {
+    expect(deriveNames(inputs()).monitoring).toEqual({
+      topic: "orders-prod-alarms", dashboard: "orders-prod-data-path", alarmPrefix: "orders-prod",
+      eventSubscriptions: ["orders-prod-cluster-events", "orders-prod-instance-events", "orders-prod-proxy-events"],
+    });
+    const instance = deriveNames(inputs({ database: { cluster: false, readers: 0, logExports: [], instanceParameterGroup: false, finalSnapshot: false, monitoring: false } }));
+    expect(instance.monitoring.eventSubscriptions).toEqual(["orders-prod-instance-events", "orders-prod-proxy-events"]);
+  });
+
   it("pass every rule for the longest app and name in every region", () => {
     const problems = new Problems();
     for (const region of ["ap-southeast-7", "us-gov-west-1", "cn-northwest-1"]) {
@@ -57,6 +66,14 @@ describe("derived names", () => {
 });
 
 describe("name rules", () => {
+  it("fails when an alarm name is empty, too long or holds a control character", () => {
+    expect(cloudwatchAlarmName("")).toBe("must be 1..255 characters (it is 0) printable ASCII characters (Amazon CloudWatch API Reference, PutMetricAlarm AlarmName)");
+    expect(cloudwatchAlarmName("a".repeat(256))).toBe("must be 1..255 characters (it is 256) printable ASCII characters (Amazon CloudWatch API Reference, PutMetricAlarm AlarmName)");
+    expect(cloudwatchAlarmName("orders\tprod")).toBe("must be printable ASCII characters (Amazon CloudWatch API Reference, PutMetricAlarm AlarmName)");
+    expect(cloudwatchAlarmName(`orders-prod-${LONGEST_ALARM_KEY}`)).toBeUndefined();
+  });
+
+
   it.each([
     ["ab", "must be 3..63 characters (it is 2) (Amazon S3 User Guide, General purpose bucket naming rules)"],
     ["192.168.5.4", "must not look like an IP address (Amazon S3 User Guide, General purpose bucket naming rules)"],

@@ -71,9 +71,9 @@ describe("defaults", () => {
 
   it("turn on Multi-AZ for production RDS instances only", () => {
     const rds = { engine: "postgres", engineVersion: "16", instanceClass: "db.t4g.medium" } as const;
-    expect(resolveEnvironments([withDatabase(rds, { production: true, stateBackend: s3State })], { now: NOW })[0]!.database.multiAz).toBe(true);
+    expect(resolveEnvironments([withDatabase(rds, { production: true, stateBackend: s3State, monitoring: oncall })], { now: NOW })[0]!.database.multiAz).toBe(true);
     expect(resolveEnvironments([withDatabase(rds)], { now: NOW })[0]!.database.multiAz).toBe(false);
-    expect(resolveEnvironments([withDatabase({}, { production: true, stateBackend: s3State })], { now: NOW })[0]!.database.multiAz).toBeUndefined();
+    expect(resolveEnvironments([withDatabase({}, { production: true, stateBackend: s3State, monitoring: oncall })], { now: NOW })[0]!.database.multiAz).toBeUndefined();
   });
 
   it("leave Performance Insights off where the class cannot have it", () => {
@@ -85,7 +85,7 @@ describe("defaults", () => {
 describe("validation reports every problem at once", () => {
   it("lists problems from several settings and environments in one error", () => {
     const message = thrownMessage(() => resolveEnvironments([
-      withDatabase({ serverless: { minCapacity: 0.5, maxCapacity: 300 }, instanceClass: undefined }, { name: "prod", production: true, stateBackend: s3State }),
+      withDatabase({ serverless: { minCapacity: 0.5, maxCapacity: 300 }, instanceClass: undefined }, { name: "prod", production: true, stateBackend: s3State, monitoring: oncall }),
       environment({ name: "dev", region: "mars-1", account: "12" }),
     ], { now: NOW }));
     expect(message).toContain("dbstack configuration: 3 problems");
@@ -96,6 +96,8 @@ describe("validation reports every problem at once", () => {
 });
 
 const s3State = { type: "s3", bucket: "shop-terraform-state", keyPrefix: "dbstack", region: "eu-west-1" } as const;
+/** Production must notify someone (monitoring.notifications). */
+const oncall = { notifications: { email: ["oncall@example.com"] } };
 const REGION_TEXT = 'an AWS region of the aws, aws-cn or aws-us-gov partitions (catalog of 2026-11-23), such as "eu-west-1"';
 /** Aurora PostgreSQL versions more than 90 days from their end of standard support on the catalog's day. */
 const AURORA_PG_CURRENT = "15.10, 15.14, 15.15, 16.8, 16.10, 16.11, 17.6, 17.7";
@@ -407,7 +409,7 @@ describe("what AWS would refuse at deploy is refused at synth", () => {
   });
 
   it("lets production suppress a warning that does not escalate", () => {
-    expect(problemsOf(environment({ production: true, stateBackend: s3State, policySuppressions: [{ rule: "DBS6", construct: "database", reason: "snapshots are tagged by the backup plan" }] }))).toEqual([]);
+    expect(problemsOf(environment({ production: true, stateBackend: s3State, monitoring: oncall, policySuppressions: [{ rule: "DBS6", construct: "database", reason: "snapshots are tagged by the backup plan" }] }))).toEqual([]);
   });
 
   it("gives larger disks a default autoscaling ceiling RDS accepts", () => {

@@ -26,17 +26,17 @@ const remoteStates = (stack: SynthesizedStack) => Object.keys(stack.data?.terraf
 describe.each(Object.keys(shipped))("the %s environment's stacks", (name) => {
   const env = environments.find((e) => e.name === name)!;
 
-  it("are the five layers of the articles plus the clients layer", () => {
-    expect(Object.keys(shipped[name]!.stacks)).toEqual(["network", "database", "proxy", "iam", "ecs-taskdef", "clients"].map((layer) => `${name}-${layer}`));
+  it("are the five layers of the articles plus the clients and monitoring layers", () => {
+    expect(Object.keys(shipped[name]!.stacks)).toEqual(["network", "database", "proxy", "iam", "ecs-taskdef", "clients", "monitoring"].map((layer) => `${name}-${layer}`));
   });
 
-  it.each(["network", "database", "proxy", "iam", "ecs-taskdef", "clients"])("%s keeps its own state in S3, encrypted and locked, under <prefix>/<env>/<layer>", (layer) => {
+  it.each(["network", "database", "proxy", "iam", "ecs-taskdef", "clients", "monitoring"])("%s keeps its own state in S3, encrypted and locked, under <prefix>/<env>/<layer>", (layer) => {
     expect(stackOf(name, layer).parsed.terraform.backend).toEqual({
       s3: { bucket: "orders-terraform-state", key: `dbstack/${name}/${layer}.tfstate`, region: "eu-west-1", encrypt: true, use_lockfile: true },
     });
   });
 
-  it.each(["network", "database", "proxy", "iam", "ecs-taskdef", "clients"])("%s pins the provider to the account and tags everything", (layer) => {
+  it.each(["network", "database", "proxy", "iam", "ecs-taskdef", "clients", "monitoring"])("%s pins the provider to the account and tags everything", (layer) => {
     expect(stackOf(name, layer).json).toHaveProviderWithProperties(AwsProvider, {
       region: "eu-west-1", allowed_account_ids: [env.account],
       default_tags: [{ tags: { App: "orders", Environment: name, ManagedBy: "dbstack", ...env.tags } }],
@@ -143,13 +143,13 @@ describe("each layer alone", () => {
 });
 
 describe("layers that are not needed are not made", () => {
-  it("an environment without clients has network, database and proxy only", () => {
-    expect(buildEnvironment(environment()).stacks.map((s) => s.node.id)).toEqual(["test-network", "test-database", "test-proxy"]);
+  it("an environment without clients has network, database, proxy and monitoring only", () => {
+    expect(buildEnvironment(environment()).stacks.map((s) => s.node.id)).toEqual(["test-network", "test-database", "test-proxy", "test-monitoring"]);
   });
 
   it("an environment with only a Lambda client has no ecs-taskdef layer", () => {
     expect(buildEnvironment(environment({ clients: { lambda: { user: "app" } } })).stacks.map((s) => s.node.id))
-      .toEqual(["test-network", "test-database", "test-proxy", "test-iam", "test-clients"]);
+      .toEqual(["test-network", "test-database", "test-proxy", "test-iam", "test-clients", "test-monitoring"]);
   });
 });
 

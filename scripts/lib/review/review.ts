@@ -37,6 +37,8 @@ export interface BudgetReport {
   readonly headroom: number;
   readonly utilisation: number;
   readonly status: string;
+  /** The alarms that watch the budget live, when the environment has them. */
+  readonly watchedBy?: { readonly warning: string; readonly error: string; readonly demand?: string };
 }
 
 const resourcesOf = (stack: Json): Resources => (stack.resource ?? {}) as Resources;
@@ -75,6 +77,61 @@ export interface EnvironmentSummary {
   readonly resourceCounts: Readonly<Record<string, number>>;
   /** Each stack of the environment with its resource count, in the order they are applied. */
   readonly stacks: readonly { readonly name: string; readonly resources: number }[];
+  /** Every CloudWatch alarm, by name. */
+  readonly alarms: readonly AlarmSummary[];
+}
+
+export interface AlarmSummary {
+  readonly name: string;
+  /** "AWS/RDS DatabaseConnections {ProxyName=…} Sum 60 s", or the metric-math expression over such metrics. */
+  readonly metric: string;
+  /** e.g. "> 1527". */
+  readonly threshold: string;
+  /** How many ALARM actions it has ("none" is a policy finding in production). */
+  readonly actions: string;
+}
+
+const COMPARISON: Readonly<Record<string, string>> = {
+  GreaterThanOrEqualToThreshold: ">=", GreaterThanThreshold: ">", LessThanThreshold: "<", LessThanOrEqualToThreshold: "<=",
+};
+
+function describeMetric(m: Json): string {
+  const dimensions = Object.entries((m.dimensions ?? {}) as Record<string, unknown>).map(([k, v]) => `${k}=${String(v)}`).join(", ");
+  return `${String(m.namespace)} ${String(m.metric_name)}${dimensions ? ` {${dimensions}}` : ""} ${String(m.statistic ?? m.stat)} ${String(m.period)} s`;
+}
+
+/** The alarms of a set of stacks, as the review lists them; pure over the synthesized attributes. */
+export function alarmsOf(stacks: readonly Json[]): AlarmSummary[] {
+  return stacks.flatMap((stack) => all(stack, "aws_cloudwatch_metric_alarm")).map((a) => {
+    const queries = (a.metric_query ?? []) as Json[];
+    const expression = queries.find((q) => q.expression);
+    const metric = expression
+      ? `${String(expression.expression)} where ${queries.filter((q) => q.metric).map((q) => `${String(q.id)} = ${describeMetric(block(q.metric) ?? {})}`).join("; ")}`
+      : describeMetric(a);
+    const actions = Array.isArray(a.alarm_actions) && a.alarm_actions.length > 0 && a.actions_enabled !== false ? `${a.alarm_actions.length} (and OK: ${Array.isArray(a.ok_actions) ? a.ok_actions.length : 0})` : "none";
+    return { name: String(a.alarm_name), metric, threshold: `${COMPARISON[String(a.comparison_operator)] ?? String(a.comparison_operator)} ${String(a.threshold)}`, actions };
+  }).sort((x, y) => x.name.localeCompare(y.name));
+}
+
+export interface AlarmChange {
+  readonly name: string;
+  readonly kind: "added" | "removed" | "changed";
+  readonly before?: AlarmSummary;
+  readonly after?: AlarmSummary;
+}
+
+/** Alarms added, removed, or with another metric, threshold or actions, by alarm name. */
+export function diffAlarms(base: readonly AlarmSummary[], head: readonly AlarmSummary[]): AlarmChange[] {
+  const before = new Map(base.map((a) => [a.name, a]));
+  const after = new Map(head.map((a) => [a.name, a]));
+  const changes: AlarmChange[] = [];
+  for (const [name, a] of after) {
+    const b = before.get(name);
+    if (!b) changes.push({ name, kind: "added", after: a });
+    else if (JSON.stringify(a) !== JSON.stringify(b)) changes.push({ name, kind: "changed", before: b, after: a });
+  }
+  for (const [name, b] of before) if (!after.has(name)) changes.push({ name, kind: "removed", before: b });
+  return changes.sort((x, y) => x.name.localeCompare(y.name));
 }
 
 /** Where a stack comes in the apply order; a stack that is not "<env>-<layer>" comes last. */
@@ -133,6 +190,7 @@ export function summarize(env: SynthesizedEnvironment): EnvironmentSummary {
     resourceCounts,
     stacks: Object.entries(env.stacks).sort(([a], [b]) => layerIndex(a) - layerIndex(b) || a.localeCompare(b))
       .map(([name, json]) => ({ name, resources: Object.values(resourcesOf(json)).reduce((sum, byName) => sum + Object.keys(byName).length, 0) })),
+    alarms: alarmsOf(Object.values(env.stacks)),
   };
 }
 
@@ -305,6 +363,7 @@ export interface Review {
     readonly policy: readonly PolicyFinding[];
     readonly budget?: BudgetReport;
     readonly changes?: readonly ResourceChange[];
+    readonly alarmChanges?: readonly AlarmChange[];
   }[];
   readonly replacements: readonly { readonly environment: string; readonly stack: string; readonly address: string; readonly reason: string }[];
 }
@@ -313,7 +372,9 @@ export function buildReview(head: readonly SynthesizedEnvironment[], base?: read
   const environments = head.map((env) => {
     const baseEnv = base?.find((b) => b.name === env.name);
     const changes = base ? diffStacks(baseEnv?.stacks ?? {}, env.stacks) : undefined;
-    return { summary: summarize(env), diagram: dataPathDiagram(env), policy: env.policy ?? [], ...(env.budget ? { budget: env.budget } : {}), ...(changes ? { changes } : {}) };
+    const summary = summarize(env);
+    const alarmChanges = base ? diffAlarms(alarmsOf(Object.values(baseEnv?.stacks ?? {})), summary.alarms) : undefined;
+    return { summary, diagram: dataPathDiagram(env), policy: env.policy ?? [], ...(env.budget ? { budget: env.budget } : {}), ...(changes ? { changes } : {}), ...(alarmChanges ? { alarmChanges } : {}) };
   });
   const replacements = environments.flatMap((e) => (e.changes ?? []).filter((c) => c.replacement).map((c) => ({ environment: e.summary.name, stack: c.stack, address: c.address, reason: c.replacement! })));
   return { environments, replacements };
@@ -367,6 +428,17 @@ export function renderMarkdown(review: Review): string {
       out.push("| client | connections | basis |", "| --- | ---: | --- |");
       for (const d of b.demand) out.push(`| ${cell(d.client)} | ${d.connections} | ${cell(d.basis)} |`);
       out.push("");
+      if (b.watchedBy) {
+        out.push(`Watched live by \`${cell(b.watchedBy.warning)}\` (warning level) and \`${cell(b.watchedBy.error)}\` (error level)` +
+          `${b.watchedBy.demand ? `; client connections against the total demand by \`${cell(b.watchedBy.demand)}\`` : ""}.`, "");
+      }
+    }
+    out.push("### Alarms", "");
+    if (s.alarms.length === 0) out.push("No alarms.", "");
+    else {
+      out.push("| alarm | metric | threshold | actions |", "| --- | --- | --- | --- |");
+      for (const a of s.alarms) out.push(`| \`${cell(a.name)}\` | ${cell(a.metric)} | ${cell(a.threshold)} | ${a.actions === "none" ? "**none**" : cell(a.actions)} |`);
+      out.push("");
     }
     out.push("### Data path", "", "```mermaid", env.diagram, "```", "");
     out.push("**Stacks** (applied in dependency order, each with its own state): " + s.stacks.map((st) => `\`${st.name}\` ${st.resources}`).join(", "), "");
@@ -380,6 +452,12 @@ export function renderMarkdown(review: Review): string {
         out.push(`- **${change.kind}** ${change.stack} \`${change.address}\`${change.replacement ? ` — ⚠️ ${cell(change.replacement)}` : ""}`);
         for (const c of change.changes) out.push(`  - \`${cell(c.path)}\`: ${show(c.before)} → ${show(c.after)}`);
       }
+      out.push("");
+    }
+    if (env.alarmChanges && env.alarmChanges.length > 0) {
+      out.push("### Alarm changes", "", "| alarm | change | metric | threshold | actions |", "| --- | --- | --- | --- | --- |");
+      const was = (b: string | undefined, a: string | undefined) => (b === a ? cell(a) : `${cell(b ?? "—")} → ${cell(a ?? "—")}`);
+      for (const c of env.alarmChanges) out.push(`| \`${cell(c.name)}\` | ${c.kind} | ${was(c.before?.metric, c.after?.metric)} | ${was(c.before?.threshold, c.after?.threshold)} | ${was(c.before?.actions, c.after?.actions)} |`);
       out.push("");
     }
   }
