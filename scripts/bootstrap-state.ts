@@ -9,13 +9,11 @@
  * Terraform reads); with the central-bucket layout the role named there is assumed first, as Terraform
  * assumes it. The work is in scripts/lib/deploy/state-bucket.ts.
  */
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { S3Client } from "@aws-sdk/client-s3";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { EXIT, EXIT_CODE_HELP, ScriptError, parseFlags, runScript } from "./lib/cli.ts";
 import { applyStateBucket, planStateBucket, readStateBucket, stateBucketSettings, type StateBucketSettings } from "./lib/deploy/state-bucket.ts";
-import { applyOrder, type StackManifest } from "./lib/names/stack-names.ts";
+import { readEnvironmentStacks } from "./lib/terraform/synth-output.ts";
 
 const HELP = `usage: npm run bootstrap-state -- <env> [--dry-run] [--output json] [--outdir <dir>]
 
@@ -32,16 +30,8 @@ the bucket belongs in (or that may assume the backend's role). A bucket that is 
 ${EXIT_CODE_HELP}`;
 
 function readSettings(outdir: string, environment: string): StateBucketSettings {
-  const read = (path: string) => {
-    try {
-      return JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
-    } catch {
-      throw new ScriptError(EXIT.usage, `cannot read ${path}: run npm run synth first`);
-    }
-  };
-  const names = applyOrder(read(join(outdir, "manifest.json")) as unknown as StackManifest, environment);
   try {
-    return stateBucketSettings(Object.fromEntries(names.map((name) => [name, read(join(outdir, "stacks", name, "cdk.tf.json"))])), environment);
+    return stateBucketSettings(readEnvironmentStacks(outdir, environment), environment);
   } catch (error) {
     throw new ScriptError(EXIT.usage, (error as Error).message);
   }
