@@ -12,10 +12,10 @@
 import { S3Client } from "@aws-sdk/client-s3";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { EXIT, EXIT_CODE_HELP, ScriptError, parseFlags, runScript } from "./lib/cli.ts";
-import { applyStateBucket, planStateBucket, readStateBucket, stateBucketSettings, type StateBucketSettings } from "./lib/deploy/state-bucket.ts";
+import { applyStateBucket, grantProblems, planStateBucket, readStateBucket, stateBucketSettings, type StateBucketSettings } from "./lib/deploy/state-bucket.ts";
 import { readEnvironmentStacks } from "./lib/terraform/synth-output.ts";
 
-const HELP = `usage: npm run bootstrap-state -- <env> [--dry-run] [--output json] [--outdir <dir>]
+const HELP = `usage: npm run bootstrap-state -- <env> [--grant <role-arn>]... [--dry-run] [--output json] [--outdir <dir>]
 
 Creates or checks the state bucket named in <env>'s synthesized S3 backend: versioning, default
 encryption (SSE-KMS with the backend's key, or SSE-S3), all four public access blocks, a policy that
@@ -23,6 +23,9 @@ denies requests without TLS, and a rule expiring state versions 90 days after th
 Run it after \`npm run synth\` and before the first \`npm run deploy\`, with credentials for the account
 the bucket belongs in (or that may assume the backend's role). A bucket that is already right is left alone.
 
+  --grant <arn>   a deploying role of another account that reaches this bucket directly (no role to
+                  assume): the bucket policy lets exactly the roles given read and write <env>'s keys;
+                  without --grant, a grant made before is left as it is
   --dry-run       print what would change, change nothing (reads the bucket if it exists)
   --output json   machine-readable result
   --outdir <dir>  the synth output (default cdktf.out, or $CDKTF_OUTDIR)
@@ -59,17 +62,20 @@ async function main(): Promise<number> {
   const argv = process.argv.slice(2);
   const environment = argv[0] && !argv[0].startsWith("-") ? argv[0] : undefined;
   process.argv.splice(2, environment ? 1 : 0);
-  const flags = parseFlags({ "dry-run": { type: "boolean", default: false }, output: { type: "string", default: "text" }, outdir: { type: "string" } }, HELP);
+  const flags = parseFlags({ "dry-run": { type: "boolean", default: false }, output: { type: "string", default: "text" }, outdir: { type: "string" }, grant: { type: "string", multiple: true } }, HELP);
   if (!flags) return EXIT.ok;
   if (!environment) throw new ScriptError(EXIT.usage, `name the environment, e.g. npm run bootstrap-state -- staging\n\n${HELP}`);
   if (flags.output !== "text" && flags.output !== "json") throw new ScriptError(EXIT.usage, `--output must be text or json, not ${flags.output}`);
   const settings = readSettings(flags.outdir ?? process.env.CDKTF_OUTDIR ?? "cdktf.out", environment);
+  const grants = flags.grant;
+  const badGrants = grants ? grantProblems(settings, grants) : [];
+  if (badGrants.length > 0) throw new ScriptError(EXIT.usage, badGrants.join("\n"));
   const where = `state bucket ${settings.bucket} (${settings.region}${settings.assumeRole ? `, as ${settings.assumeRole.roleArn}` : ""})`;
   const s3 = await bucketClient(settings);
   try {
     let changes;
     try {
-      changes = planStateBucket(settings, await readStateBucket(s3, settings.bucket));
+      changes = planStateBucket(settings, await readStateBucket(s3, settings.bucket), grants);
     } catch (error) {
       throw new ScriptError(EXIT.aws, `${where}: ${(error as Error).message}`);
     }

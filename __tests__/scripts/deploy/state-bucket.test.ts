@@ -16,7 +16,7 @@ import {
   GetPublicAccessBlockCommand, HeadObjectCommand, PutBucketLifecycleConfigurationCommand, PutBucketPolicyCommand, PutObjectCommand, S3Client,
 } from "@aws-sdk/client-s3";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
-import { NONCURRENT_RULE_ID, TLS_ONLY_SID, planStateBucket, stateBucketSettings } from "../../../scripts/lib/deploy/state-bucket.ts";
+import { NONCURRENT_RULE_ID, TLS_ONLY_SID, grantProblems, planStateBucket, stateBucketSettings, type StateBucketState } from "../../../scripts/lib/deploy/state-bucket.ts";
 import { environments } from "../../../stacks/environments.ts";
 import { synthEnvironment, thrownMessage } from "../../helpers.ts";
 import { motoAvailable, startMoto } from "../../support/moto.ts";
@@ -28,9 +28,9 @@ const KMS_KEY = "arn:aws:kms:eu-west-1:444444444444:key/0b2d6a1e-1111-4c1d-9a4e-
 
 describe("state bucket settings from the synthesized backend", () => {
   it("are the bucket of the environment's own account for dev, and the central bucket through the role for prod", () => {
-    expect(stateBucketSettings(parsedStacks("dev"), "dev")).toEqual({ bucket: "orders-terraform-state-111111111111", region: "eu-west-1" });
+    expect(stateBucketSettings(parsedStacks("dev"), "dev")).toEqual({ bucket: "orders-terraform-state-111111111111", region: "eu-west-1", keyPrefix: "dbstack", environment: "dev" });
     expect(stateBucketSettings(parsedStacks("prod"), "prod")).toEqual({
-      bucket: "orders-terraform-state", region: "eu-west-1",
+      bucket: "orders-terraform-state", region: "eu-west-1", keyPrefix: "dbstack", environment: "prod",
       assumeRole: { roleArn: "arn:aws:iam::444444444444:role/orders-terraform-state", sessionName: "dbstack-prod" },
     });
   });
@@ -47,7 +47,7 @@ describe("state bucket settings from the synthesized backend", () => {
 });
 
 describe("the state bucket plan", () => {
-  const settings = { bucket: "shop-state", region: "eu-west-1", kmsKeyArn: KMS_KEY };
+  const settings = { bucket: "shop-state", region: "eu-west-1", keyPrefix: "dbstack", environment: "test", kmsKeyArn: KMS_KEY };
   const right = planStateBucket(settings, { exists: false }).length;
 
   it("creates and configures a missing bucket in order, the bucket first", () => {
@@ -63,7 +63,7 @@ describe("the state bucket plan", () => {
   });
 
   it("keeps statements and lifecycle rules it does not own, and refuses a bucket in another region", () => {
-    const changes = planStateBucket({ bucket: "shop-state", region: "eu-west-1" }, {
+    const changes = planStateBucket({ bucket: "shop-state", region: "eu-west-1", keyPrefix: "dbstack", environment: "test" }, {
       exists: true, region: "eu-west-1", versioning: "Enabled", encryption: { algorithm: "AES256" },
       publicAccessBlock: { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true },
       policy: { Statement: [{ Sid: "ReadForAudit", Effect: "Allow", Principal: { AWS: "arn:aws:iam::555555555555:root" }, Action: "s3:GetObject", Resource: "arn:aws:s3:::shop-state/*" }] },
@@ -83,9 +83,32 @@ describe("the state bucket plan", () => {
       .toBe("bucket shop-state is in us-east-1, but the backend says eu-west-1: bucket names are global, so choose another name or fix the region");
   });
 
+  it("grants deploying roles of other accounts exactly this environment's keys, and keeps a grant it is not asked about", () => {
+    const right = { exists: true, region: "eu-west-1", versioning: "Enabled", encryption: { algorithm: "AES256" },
+      publicAccessBlock: { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true },
+      lifecycleRules: [{ ID: NONCURRENT_RULE_ID, Status: "Enabled", Filter: { Prefix: "" }, NoncurrentVersionExpiration: { NoncurrentDays: 90 } }] } as const;
+    const plain = { bucket: "shop-state", region: "eu-west-1", keyPrefix: "teams/shop", environment: "eu-west" };
+    const roles = ["arn:aws:iam::333333333333:role/deploy", "arn:aws:iam::222222222222:role/deploy"];
+    const [grant] = planStateBucket(plain, right, roles);
+    expect(grant!.description).toBe("deny requests without TLS; grant arn:aws:iam::333333333333:role/deploy, arn:aws:iam::222222222222:role/deploy the keys under teams/shop/eu-west/ in the bucket policy");
+    const policy = JSON.parse((grant!.command.input as { Policy: string }).Policy) as { Statement: Json[] };
+    expect(policy.Statement.slice(1)).toEqual([
+      { Sid: "DbstackStateAccessEuWest", Effect: "Allow", Principal: { AWS: [roles[1], roles[0]] }, Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], Resource: "arn:aws:s3:::shop-state/teams/shop/eu-west/*" },
+      { Sid: "DbstackStateAccessEuWestList", Effect: "Allow", Principal: { AWS: [roles[1], roles[0]] }, Action: "s3:ListBucket", Resource: "arn:aws:s3:::shop-state", Condition: { StringLike: { "s3:prefix": ["teams/shop/eu-west/*"] } } },
+    ]);
+    const granted = { ...right, policy: policy as StateBucketState["policy"] };
+    expect(planStateBucket(plain, granted, [...roles].reverse())).toEqual([]);
+    expect(planStateBucket(plain, granted)).toEqual([]);
+    expect(planStateBucket(plain, granted, [roles[0]!])[0]!.description).toBe("grant arn:aws:iam::333333333333:role/deploy the keys under teams/shop/eu-west/ in the bucket policy");
+    expect(grantProblems(plain, ["arn:aws:iam::333333333333:user/ci", "arn:aws-cn:iam::333333333333:role/deploy", roles[0]!])).toEqual([
+      "--grant arn:aws:iam::333333333333:user/ci: must be an IAM role ARN, arn:aws:iam::<12-digit account>:role/<name>",
+      "--grant arn:aws-cn:iam::333333333333:role/deploy: must be in the aws partition of the bucket's region eu-west-1",
+    ]);
+  });
+
   it("switches a bucket from SSE-S3 to the backend's key, and writes ARNs of the bucket's partition", () => {
     const current = { exists: true, region: "cn-north-1", versioning: "Enabled", encryption: { algorithm: "AES256" } } as const;
-    const changes = planStateBucket({ bucket: "shop-state", region: "cn-north-1", kmsKeyArn: "arn:aws-cn:kms:cn-north-1:444444444444:key/0b2d6a1e-1111-4c1d-9a4e-123456789abc" }, current);
+    const changes = planStateBucket({ bucket: "shop-state", region: "cn-north-1", keyPrefix: "dbstack", environment: "test", kmsKeyArn: "arn:aws-cn:kms:cn-north-1:444444444444:key/0b2d6a1e-1111-4c1d-9a4e-123456789abc" }, current);
     expect(changes[0]!.description).toBe("encrypt by default with SSE-KMS arn:aws-cn:kms:cn-north-1:444444444444:key/0b2d6a1e-1111-4c1d-9a4e-123456789abc, bucket key on (now AES256)");
     expect(JSON.stringify(changes.find((c) => c.description.startsWith("deny"))!.command.input)).toContain("arn:aws-cn:s3:::shop-state/*");
   });
@@ -195,6 +218,23 @@ describe.skipIf(missing)("npm run bootstrap-state against moto_server's S3 and S
     const rule = (await s3.send(new GetBucketEncryptionCommand({ Bucket: "orders-terraform-state" }))).ServerSideEncryptionConfiguration!.Rules![0]!;
     expect(rule).toMatchObject({ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: "aws:kms", KMSMasterKeyID: KMS_KEY }, BucketKeyEnabled: true });
     expect(bootstrap("prod").stdout).toBe(`state bucket orders-terraform-state (eu-west-1, as ${PROD_ROLE}): up to date, nothing changed\n`);
+    s3.destroy();
+  });
+
+  it("grants a deploying role of another account prod's keys in the bucket policy, read back; the same grant again, or none, changes nothing", async () => {
+    const deployer = "arn:aws:iam::333333333333:role/orders-prod-ci-apply";
+    const granted = bootstrap("prod", "--grant", deployer);
+    expect(granted.status, granted.stderr).toBe(0);
+    expect(granted.stdout).toContain(`  - grant ${deployer} the keys under dbstack/prod/ in the bucket policy\n`);
+    const s3 = await client(PROD_ROLE);
+    const policy = JSON.parse((await s3.send(new GetBucketPolicyCommand({ Bucket: "orders-terraform-state" }))).Policy!) as { Statement: Json[] };
+    expect(policy.Statement.map((s) => s.Sid)).toEqual([TLS_ONLY_SID, "DbstackStateAccessProd", "DbstackStateAccessProdList"]);
+    expect(policy.Statement[1]).toMatchObject({ Principal: { AWS: [deployer] }, Resource: "arn:aws:s3:::orders-terraform-state/dbstack/prod/*" });
+    expect(bootstrap("prod", "--grant", deployer).stdout).toContain("up to date, nothing changed");
+    expect(bootstrap("prod").stdout).toContain("up to date, nothing changed");
+    const bad = bootstrap("prod", "--grant", "arn:aws:iam::333333333333:user/ci");
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain("--grant arn:aws:iam::333333333333:user/ci: must be an IAM role ARN");
     s3.destroy();
   });
 

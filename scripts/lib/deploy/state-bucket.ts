@@ -24,6 +24,9 @@ type Json = Record<string, unknown>;
 export interface StateBucketSettings {
   readonly bucket: string;
   readonly region: string;
+  /** The environment's keys are "<keyPrefix>/<environment>/<layer>.tfstate". */
+  readonly keyPrefix: string;
+  readonly environment: string;
   /** The key state objects are encrypted with; absent means SSE-S3. */
   readonly kmsKeyArn?: string;
   /** The central-bucket layout: the role in the state account that every run assumes. */
@@ -49,9 +52,12 @@ export function stateBucketSettings(stacks: Readonly<Record<string, Json>>, envi
     const s3 = backend.s3 as Json | undefined;
     if (!s3) throw new Error(`${name} keeps its state in a ${Object.keys(backend)[0] ?? "local"} backend, not S3: there is no state bucket to bootstrap`);
     const role = s3.assume_role as Json | undefined;
+    const key = String(s3.key);
     const settings: StateBucketSettings = {
       bucket: String(s3.bucket),
       region: String(s3.region),
+      keyPrefix: key.slice(0, Math.max(0, key.lastIndexOf(`/${environment}/`))),
+      environment,
       ...(typeof s3.kms_key_id === "string" ? { kmsKeyArn: s3.kms_key_id } : {}),
       ...(role ? { assumeRole: {
         roleArn: String(role.role_arn),
@@ -104,6 +110,37 @@ function tlsOnlyStatement(settings: StateBucketSettings): Json {
   };
 }
 
+/** The Sid of the statements granting other accounts' roles this environment's keys: letters and digits only. */
+export function accessSid(environment: string): string {
+  return `DbstackStateAccess${environment.split(/[^A-Za-z0-9]+/).map((part) => part.charAt(0).toUpperCase() + part.slice(1)).join("")}`;
+}
+
+/**
+ * The optional grant for a central bucket that deploying roles of other accounts reach directly (no role
+ * to assume): read and write of this environment's keys (state and lock files), list under its prefix.
+ */
+function accessStatements(settings: StateBucketSettings, roleArns: readonly string[]): Json[] {
+  const arn = `arn:${partitionOf(settings.region)}:s3:::${settings.bucket}`;
+  const prefix = `${settings.keyPrefix}/${settings.environment}/`;
+  const sid = accessSid(settings.environment);
+  return [
+    { Sid: sid, Effect: "Allow", Principal: { AWS: [...roleArns].sort() }, Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], Resource: `${arn}/${prefix}*` },
+    { Sid: `${sid}List`, Effect: "Allow", Principal: { AWS: [...roleArns].sort() }, Action: "s3:ListBucket", Resource: arn, Condition: { StringLike: { "s3:prefix": [`${prefix}*`] } } },
+  ];
+}
+
+const IAM_ROLE_ARN = /^arn:(aws|aws-cn|aws-us-gov):iam::\d{12}:role\/(?:[\x21-\x7e]{1,510}\/)?[\w+=,.@-]{1,64}$/;
+
+/** Problems with roles to grant: each an IAM role ARN of the bucket's partition. */
+export function grantProblems(settings: StateBucketSettings, roleArns: readonly string[]): string[] {
+  const partition = partitionOf(settings.region);
+  return roleArns.flatMap((arn) => {
+    if (!IAM_ROLE_ARN.test(arn)) return [`--grant ${arn}: must be an IAM role ARN, arn:${partition}:iam::<12-digit account>:role/<name>`];
+    if (arn.split(":")[1] !== partition) return [`--grant ${arn}: must be in the ${partition} partition of the bucket's region ${settings.region}`];
+    return [];
+  });
+}
+
 const noncurrentRule: LifecycleRule = {
   ID: NONCURRENT_RULE_ID,
   Status: "Enabled",
@@ -124,9 +161,11 @@ function canonical(value: unknown): string {
 /**
  * The changes that take the bucket from `current` to what `settings` asks for, in the order they must
  * run (the bucket first). Empty when the bucket is already right. Throws when the bucket exists in
- * another region than the backend names, which no change here can fix.
+ * another region than the backend names, which no change here can fix. `grants` (IAM role ARNs of other
+ * accounts) become the environment's access statements, exactly those roles; without it, access
+ * statements already there are kept as they are.
  */
-export function planStateBucket(settings: StateBucketSettings, current: StateBucketState): StateBucketChange[] {
+export function planStateBucket(settings: StateBucketSettings, current: StateBucketState, grants?: readonly string[]): StateBucketChange[] {
   const { bucket, region } = settings;
   if (current.exists && current.region !== undefined && current.region !== region) {
     throw new Error(`bucket ${bucket} is in ${current.region}, but the backend says ${region}: bucket names are global, so choose another name or fix the region`);
@@ -161,14 +200,25 @@ export function planStateBucket(settings: StateBucketSettings, current: StateBuc
   if (blockOff.length > 0) {
     changes.push({ description: `block public access (${blockOff.join(", ")} off now)`, command: new PutPublicAccessBlockCommand({ Bucket: bucket, PublicAccessBlockConfiguration: { ...PUBLIC_ACCESS_BLOCK } }) });
   }
-  const statement = tlsOnlyStatement(settings);
   const statements = current.policy?.Statement ?? [];
-  const ours = statements.find((s) => s.Sid === TLS_ONLY_SID);
-  if (!ours || canonical(ours) !== canonical(statement)) {
-    const kept = statements.filter((s) => s.Sid !== TLS_ONLY_SID);
+  const wantedOwn = [tlsOnlyStatement(settings)];
+  const ownSids = new Set([TLS_ONLY_SID]);
+  if (grants && grants.length > 0) {
+    const access = accessStatements(settings, grants);
+    wantedOwn.push(...access);
+    for (const statement of access) ownSids.add(String(statement.Sid));
+  }
+  const has = (wanted: Json) => statements.some((s) => s.Sid === wanted.Sid && canonical(s) === canonical(wanted));
+  const missing = wantedOwn.filter((wanted) => !has(wanted));
+  if (missing.length > 0) {
+    const kept = statements.filter((s) => !ownSids.has(String(s.Sid)));
+    const what = [
+      ...(missing.some((s) => s.Sid === TLS_ONLY_SID) ? ["deny requests without TLS"] : []),
+      ...(missing.some((s) => s.Sid !== TLS_ONLY_SID) ? [`grant ${grants!.join(", ")} the keys under ${settings.keyPrefix}/${settings.environment}/`] : []),
+    ];
     changes.push({
-      description: `deny requests without TLS in the bucket policy${kept.length ? ` (keeping its ${kept.length} other statement${kept.length === 1 ? "" : "s"})` : ""}`,
-      command: new PutBucketPolicyCommand({ Bucket: bucket, Policy: JSON.stringify({ Version: "2012-10-17", Statement: [...kept, statement] }) }),
+      description: `${what.join("; ")} in the bucket policy${kept.length ? ` (keeping its ${kept.length} other statement${kept.length === 1 ? "" : "s"})` : ""}`,
+      command: new PutBucketPolicyCommand({ Bucket: bucket, Policy: JSON.stringify({ Version: "2012-10-17", Statement: [...kept, ...wantedOwn] }) }),
     });
   }
   const rules = current.lifecycleRules ?? [];

@@ -47,7 +47,7 @@ export interface EnvironmentFacts {
   readonly account: string;
   readonly region: string;
   readonly services: readonly string[];
-  readonly state: StateBucketSettings & { readonly keyPrefix: string };
+  readonly state: StateBucketSettings;
 }
 
 /** The facts of one environment from its synthesized stacks (stack name -> cdk.tf.json) and backend settings. */
@@ -65,9 +65,7 @@ export function environmentFacts(environment: string, stacks: Readonly<Record<st
       services.add(service);
     }
   }
-  const key = String((((first!.terraform as Json).backend as Json).s3 as Json).key);
-  const keyPrefix = key.slice(0, key.indexOf(`/${environment}/`));
-  return { environment, app: tags.App, account, region: String(provider.region), services: [...services].sort(), state: { ...state, keyPrefix } };
+  return { environment, app: tags.App, account, region: String(provider.region), services: [...services].sort(), state };
 }
 
 function partitionOf(region: string): string {
