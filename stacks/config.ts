@@ -18,10 +18,35 @@ import { isRecord, Problems, ValidationError, formatProblem } from "../modules/v
 
 /** Where Terraform keeps an environment's state. */
 export type StateBackend =
-  /** S3 with server-side encryption and S3-native locking (`use_lockfile`); each layered stack's key is "<keyPrefix>/<environment>/<layer>.tfstate". */
-  | { readonly type: "s3"; readonly bucket: string; readonly keyPrefix: string; readonly region: string; readonly kmsKeyArn?: string }
+  /**
+   * S3 with server-side encryption and S3-native locking (`use_lockfile`); each layered stack's key is
+   * "<keyPrefix>/<environment>/<layer>.tfstate". Two layouts: a bucket in the environment's own account
+   * (no `assumeRole`: the deploying credentials reach it), or one central bucket in a state account that
+   * every run reaches by assuming `assumeRole.roleArn` (the backend and every `terraform_remote_state`
+   * read assume it). `npm run bootstrap-state -- <env>` creates the bucket.
+   */
+  | {
+      readonly type: "s3";
+      readonly bucket: string;
+      readonly keyPrefix: string;
+      readonly region: string;
+      /** @default SSE-S3 (the bucket's default encryption) */
+      readonly kmsKeyArn?: string;
+      /** @default none: the deploying credentials reach the bucket themselves */
+      readonly assumeRole?: StateBackendRole;
+    }
   /** A local file "terraform.<environment>-<layer>.tfstate" per stack at the project root — for trying dbstack out; refused in production. */
   | { readonly type: "local" };
+
+/** The role a run assumes to reach a central state bucket (the S3 backend's `assume_role` block). */
+export interface StateBackendRole {
+  /** The IAM role in the state account, in the state bucket's partition. */
+  readonly roleArn: string;
+  /** What the role's trust policy requires in `sts:ExternalId`. @default none */
+  readonly externalId?: string;
+  /** Names the session in CloudTrail. @default chosen by Terraform */
+  readonly sessionName?: string;
+}
 
 /** One environment as written in `environments.ts`. */
 export interface EnvironmentInput {
@@ -152,6 +177,12 @@ const TAG_TEXT = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
 const KMS_KEY_ARN = /^arn:aws(?:-cn|-us-gov)?:kms:[a-z0-9-]+:\d{12}:key\/(?:mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
 const BUCKET_NAME = /^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const STATE_KEY_PREFIX = /^[A-Za-z0-9!_.*'()-]+(?:\/[A-Za-z0-9!_.*'()-]+)*$/;
+/** IAM role ARN: no region, a 12-digit account, an optional path, a name of 1..64 of [\w+=,.@-] (IAM User Guide, IAM identifiers). */
+const IAM_ROLE_ARN = /^arn:(aws|aws-cn|aws-us-gov):iam::\d{12}:role\/(?:[\x21-\x7e]{1,510}\/)?[\w+=,.@-]{1,64}$/;
+/** STS AssumeRole ExternalId: 2..1224 of [\w+=,.@:/-] (STS API Reference, AssumeRole). */
+const EXTERNAL_ID = /^[\w+=,.@:/-]{2,1224}$/;
+/** STS AssumeRole RoleSessionName: 2..64 of [\w+=,.@-] (STS API Reference, AssumeRole). */
+const ROLE_SESSION_NAME = /^[\w+=,.@-]{2,64}$/;
 /** AWS allows 50 tags per resource (user-defined; aws: tags do not count). */
 const MAX_TAGS_PER_RESOURCE = 50;
 /** Tags the provider puts on every resource (default_tags). */
@@ -403,6 +434,18 @@ function validateBackend(backend: StateBackend, production: boolean, problems: P
     const placement = arnPlacementProblem(backend.kmsKeyArn, backend.region, true);
     if (placement) problems.add("kmsKeyArn", backend.kmsKeyArn, `${placement} (the state bucket's region)`);
   }
+  if (backend.assumeRole !== undefined) validateStateRole(backend.assumeRole, regionOk ? backend.region : undefined, problems.at("assumeRole"));
+}
+
+function validateStateRole(role: StateBackendRole, bucketRegion: string | undefined, problems: Problems): void {
+  if (!problems.check(isRecord(role), "", role, "must be { roleArn, externalId?, sessionName? }")) return;
+  if (problems.matches("roleArn", role.roleArn, IAM_ROLE_ARN, "must be an IAM role ARN: arn:<partition>:iam::<12-digit account>:role/[<path>/]<name>") && bucketRegion) {
+    const partition = partitionOf(bucketRegion);
+    const rolePartition = role.roleArn.split(":")[1];
+    problems.check(rolePartition === partition, "roleArn", role.roleArn, `must be in the ${partition} partition of the state bucket's region ${bucketRegion} (arn:${partition}:iam::…), not ${rolePartition}`);
+  }
+  if (role.externalId !== undefined) problems.matches("externalId", role.externalId, EXTERNAL_ID, "must be 2..1224 letters, digits and _+=,.@:/- (STS AssumeRole ExternalId)");
+  if (role.sessionName !== undefined) problems.matches("sessionName", role.sessionName, ROLE_SESSION_NAME, "must be 2..64 letters, digits and _+=,.@- (STS AssumeRole RoleSessionName)");
 }
 
 function resolveEnvironment(input: EnvironmentInput): Omit<EnvironmentConfig, "warnings"> {

@@ -121,6 +121,24 @@ const cases: [string, EnvironmentInput | EnvironmentInput[], string][] = [
   ["state key prefix", environment({ stateBackend: { type: "s3", bucket: "state", keyPrefix: "/dbstack/", region: "eu-west-1" } }), 'test.stateBackend.keyPrefix: "/dbstack/" — must be an S3 key prefix without leading or trailing "/", e.g. "dbstack/orders"'],
   ["state region", environment({ stateBackend: { type: "s3", bucket: "state", keyPrefix: "dbstack", region: "nowhere" } }), `test.stateBackend.region: "nowhere" — must be ${REGION_TEXT}`],
   ["state backend type", environment({ stateBackend: { type: "gcs" } as never }), 'test.stateBackend.type: "gcs" — must be one of "s3", "local"'],
+  ["state role that is not an IAM role ARN", environment({ stateBackend: { ...s3State, assumeRole: { roleArn: "arn:aws:iam::444444444444:user/ci" } } }),
+    'test.stateBackend.assumeRole.roleArn: "arn:aws:iam::444444444444:user/ci" — must be an IAM role ARN: arn:<partition>:iam::<12-digit account>:role/[<path>/]<name>'],
+  ["state role with a region", environment({ stateBackend: { ...s3State, assumeRole: { roleArn: "arn:aws:iam:eu-west-1:444444444444:role/state" } } }),
+    'test.stateBackend.assumeRole.roleArn: "arn:aws:iam:eu-west-1:444444444444:role/state" — must be an IAM role ARN: arn:<partition>:iam::<12-digit account>:role/[<path>/]<name>'],
+  ["state role in another partition", environment({ stateBackend: { ...s3State, assumeRole: { roleArn: "arn:aws-cn:iam::444444444444:role/state" } } }),
+    'test.stateBackend.assumeRole.roleArn: "arn:aws-cn:iam::444444444444:role/state" — must be in the aws partition of the state bucket\'s region eu-west-1 (arn:aws:iam::…), not aws-cn'],
+  ["state role in the China partition for a bucket there", environment({ region: "cn-north-1", availabilityZones: ["cn-north-1a", "cn-north-1b"], stateBackend: { ...s3State, region: "cn-north-1", assumeRole: { roleArn: "arn:aws:iam::444444444444:role/state" } } }),
+    'test.stateBackend.assumeRole.roleArn: "arn:aws:iam::444444444444:role/state" — must be in the aws-cn partition of the state bucket\'s region cn-north-1 (arn:aws-cn:iam::…), not aws'],
+  ["state role given as a bare name", environment({ stateBackend: { ...s3State, assumeRole: "state" as never } }),
+    'test.stateBackend.assumeRole: "state" — must be { roleArn, externalId?, sessionName? }'],
+  ["state role external id too short", environment({ stateBackend: { ...s3State, assumeRole: { roleArn: "arn:aws:iam::444444444444:role/state", externalId: "x" } } }),
+    'test.stateBackend.assumeRole.externalId: "x" — must be 2..1224 letters, digits and _+=,.@:/- (STS AssumeRole ExternalId)'],
+  ["state role external id with a space", environment({ stateBackend: { ...s3State, assumeRole: { roleArn: "arn:aws:iam::444444444444:role/state", externalId: "orders ci" } } }),
+    'test.stateBackend.assumeRole.externalId: "orders ci" — must be 2..1224 letters, digits and _+=,.@:/- (STS AssumeRole ExternalId)'],
+  ["state role session name too long", environment({ stateBackend: { ...s3State, assumeRole: { roleArn: "arn:aws:iam::444444444444:role/state", sessionName: "s".repeat(65) } } }),
+    `test.stateBackend.assumeRole.sessionName: "${"s".repeat(65)}" — must be 2..64 letters, digits and _+=,.@- (STS AssumeRole RoleSessionName)`],
+  ["state role session name with a slash", environment({ stateBackend: { ...s3State, assumeRole: { roleArn: "arn:aws:iam::444444444444:role/state", sessionName: "ci/prod" } } }),
+    'test.stateBackend.assumeRole.sessionName: "ci/prod" — must be 2..64 letters, digits and _+=,.@- (STS AssumeRole RoleSessionName)'],
   ["kms key given as alias", environment({ encryption: { kmsKeyArn: "alias/db" } }), 'test.encryption.kmsKeyArn: "alias/db" — must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>), not an alias'],
   ["kms key in another region", environment({ encryption: { kmsKeyArn: "arn:aws:kms:us-east-1:123456789012:key/0b2d6a1e-1111-4c1d-9a4e-123456789abc" } }), 'test.encryption.kmsKeyArn: "arn:aws:kms:us-east-1:123456789012:key/0b2d6a1e-1111-4c1d-9a4e-123456789abc" — must be a key in eu-west-1'],
   ["key deletion window", environment({ encryption: { keyDeletionWindowDays: 3 } }), "test.encryption.keyDeletionWindowDays: 3 — must be a whole number from 7 to 30"],
@@ -406,6 +424,13 @@ describe("what AWS would refuse at deploy is refused at synth", () => {
     const [china] = resolveEnvironments([environment({ region: "cn-north-1", availabilityZones: ["cn-north-1a", "cn-north-1d"] })], { now: NOW });
     expect(gov!.partition).toBe("aws-us-gov");
     expect(china!.partition).toBe("aws-cn");
+  });
+
+  it("accepts both state layouts: a bucket of the account, and a central bucket through a role with a path, external id and session name", () => {
+    expect(problemsOf(environment({ production: true, stateBackend: s3State }))).toEqual([]);
+    const assumeRole = { roleArn: "arn:aws:iam::444444444444:role/platform/dbstack-state", externalId: "orders:ci/2026=a,b.c@d-e_f+g", sessionName: "dbstack_prod+ci=1,2.3@x-y" };
+    expect(problemsOf(environment({ production: true, stateBackend: { ...s3State, assumeRole } }))).toEqual([]);
+    expect(problemsOf(environment({ stateBackend: { ...s3State, assumeRole: { roleArn: "arn:aws:iam::444444444444:role/state", externalId: "e".repeat(1224), sessionName: "s".repeat(64) } } }))).toEqual([]);
   });
 
   it("lets production suppress a warning that does not escalate", () => {
