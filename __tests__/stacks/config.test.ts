@@ -427,9 +427,9 @@ describe("what AWS would refuse at deploy is refused at synth", () => {
   });
 
   it("accepts both state layouts: a bucket of the account, and a central bucket through a role with a path, external id and session name", () => {
-    expect(problemsOf(environment({ production: true, stateBackend: s3State }))).toEqual([]);
+    expect(problemsOf(environment({ production: true, stateBackend: s3State, monitoring: oncall }))).toEqual([]);
     const assumeRole = { roleArn: "arn:aws:iam::444444444444:role/platform/dbstack-state", externalId: "orders:ci/2026=a,b.c@d-e_f+g", sessionName: "dbstack_prod+ci=1,2.3@x-y" };
-    expect(problemsOf(environment({ production: true, stateBackend: { ...s3State, assumeRole } }))).toEqual([]);
+    expect(problemsOf(environment({ production: true, stateBackend: { ...s3State, assumeRole }, monitoring: oncall }))).toEqual([]);
     expect(problemsOf(environment({ stateBackend: { ...s3State, assumeRole: { roleArn: "arn:aws:iam::444444444444:role/state", externalId: "e".repeat(1224), sessionName: "s".repeat(64) } } }))).toEqual([]);
   });
 
