@@ -145,6 +145,7 @@ export interface DatabaseSettings {
    * hyphens) for any other, so two families' groups never share a name.
    */
   readonly parameterGroupNameSuffix: string;
+  readonly originalMajorVersion: string;
   readonly blueGreenUpdate: boolean;
   /** The class of every instance: a provisioned class or `db.serverless`. */
   readonly instanceClass: string;
@@ -217,6 +218,7 @@ export function resolveDatabaseSettings(input: DatabaseSettingsInput, production
     parameterGroupFamily: family,
     ...(upgrade ? { upgrade } : {}),
     parameterGroupNameSuffix: family === parameterGroupFamilyOf(input.engine, originalMajor) ? "" : `-${family.replace(/\./g, "-")}`,
+    originalMajorVersion: originalMajor,
     blueGreenUpdate: input.blueGreenUpdate ?? false,
     instanceClass,
     ...(input.serverless ? { serverless: { ...input.serverless } } : {}),
@@ -367,8 +369,7 @@ function validateVersionChange(input: DatabaseSettingsInput, production: boolean
   const familyOf = (version: string) => parameterGroupFamilyOf(engine, majorVersionOf(engine, version));
   const original = input.originalMajorVersion;
   if (original !== undefined) {
-    const shaped = typeof original === "string" && isVersionShaped(engine, engine === "aurora-mysql" ? `8.0.mysql_aurora.${original}.0.0` : original)
-      && majorVersionOf(engine, engine === "aurora-mysql" ? `8.0.mysql_aurora.${original}.0.0` : original) === original;
+    const shaped = typeof original === "string" && /^\d+(\.\d+)?$/.test(original) && majorVersionOf(engine, original) === original;
     if (problems.check(shaped, "originalMajorVersion", original, `must be a major version of ${engine} written as engineVersion's major is ("${targetMajor}")`)) {
       problems.check(compareVersions(engine, original, targetMajor) <= 0 || engine === "aurora-mysql", "originalMajorVersion", original,
         `must not be newer than engineVersion's major (${targetMajor}): it is the major the database was created on`);
