@@ -52,6 +52,16 @@ export function parameterGroupFamilyOf(engine: DatabaseEngine, major: string): s
   return VERSION_SHAPES[engine].family(major);
 }
 
+/**
+ * Whether RDS should apply minor upgrades by itself. On by default, as RDS has it: minors carry security
+ * fixes, and dbstack reads `engineVersion` as a least version, so the plan never fights an upgrade AWS
+ * applied. Off on the long-term support minors whose guide asks for it (Aurora MySQL 3.04, 3.10): an
+ * automatic upgrade would move the cluster off the release chosen to stay on.
+ */
+export function defaultAutoMinorVersionUpgrade(engine: DatabaseEngine, version: string): boolean {
+  return !(ENGINE_CATALOG[engine].longTermSupportWithoutAutoMinor ?? []).some((lts) => version === lts || version.startsWith(`${lts}.`));
+}
+
 /** Whether `version` is written the way `engine` writes versions (known to the catalog or not). */
 export function isVersionShaped(engine: DatabaseEngine, version: unknown): version is string {
   return typeof version === "string" && VERSION_SHAPES[engine].pattern.test(version);

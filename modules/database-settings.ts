@@ -1,7 +1,7 @@
 import {
   AURORA_INSTANCE_CLASSES, CA_CERTIFICATES, DATABASE_ENGINES, DEFAULT_LOG_EXPORTS, LOG_EXPORTS, MONITORING_INTERVALS,
   RDS_INSTANCE_CLASSES, SERVERLESS_INSTANCE_CLASS, classNeedsVersion, currentVersions, defaultPortOf, engineFamilyOf,
-  compareVersions, engineVersionFacts, featureMinimums, isAurora, isVersionShaped, majorVersionOf, parameterGroupFamilyOf,
+  compareVersions, defaultAutoMinorVersionUpgrade, engineVersionFacts, featureMinimums, isAurora, isVersionShaped, majorVersionOf, parameterGroupFamilyOf,
   supportsPerformanceInsights, type DatabaseEngine, type EngineVersionFacts,
 } from "./database-engines.ts";
 import { BLUE_GREEN_LIMITATIONS, MAJOR_UPGRADE_PATHS, creationBlockedFrom, lifecycleOn } from "./catalog/index.ts";
@@ -109,7 +109,11 @@ export interface DatabaseSettingsInput {
   readonly performanceInsights?: { readonly enabled?: boolean; readonly retentionDays?: number };
   /** Enhanced Monitoring interval in seconds (0, 1, 5, 10, 15, 30, 60); 0 turns it off. @default 60 */
   readonly monitoringIntervalSeconds?: number;
-  /** @default true */
+  /**
+   * RDS applies new minor versions in the maintenance window; `engineVersion` is a least version, so such an
+   * upgrade never shows as a change to undo.
+   * @default true, except on Aurora MySQL's long-term support minors (3.04, 3.10), where AWS recommends off
+   */
   readonly autoMinorVersionUpgrade?: boolean;
   /** Certificate authority of the server certificate. @default "rds-ca-rsa2048-g1" */
   readonly caCertificate?: CaCertificate;
@@ -249,7 +253,7 @@ export function resolveDatabaseSettings(input: DatabaseSettingsInput, production
       retentionDays: input.performanceInsights?.retentionDays ?? 7,
     },
     monitoringIntervalSeconds: input.monitoringIntervalSeconds ?? 60,
-    autoMinorVersionUpgrade: input.autoMinorVersionUpgrade ?? true,
+    autoMinorVersionUpgrade: input.autoMinorVersionUpgrade ?? defaultAutoMinorVersionUpgrade(input.engine, input.engineVersion),
     caCertificate: input.caCertificate ?? "rds-ca-rsa2048-g1",
     applyImmediately: input.applyImmediately ?? !production,
     ...(input.maxConnections !== undefined ? { maxConnections: input.maxConnections } : {}),

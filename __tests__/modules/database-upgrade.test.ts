@@ -62,6 +62,18 @@ describe("engine versions without a planned upgrade", () => {
   });
 });
 
+describe("automatic minor upgrades", () => {
+  it("are on by default, and off on Aurora MySQL's long-term support minors, where AWS recommends it", () => {
+    expect(resolveDatabaseSettings(AURORA_PG, true).autoMinorVersionUpgrade).toBe(true);
+    expect(resolveDatabaseSettings(RDS_MYSQL, true).autoMinorVersionUpgrade).toBe(true);
+    const auroraMysql = (engineVersion: string) => resolveDatabaseSettings({ engine: "aurora-mysql", engineVersion, instanceClass: "db.r6g.large", databaseName: "shop" }, true);
+    expect(auroraMysql("8.0.mysql_aurora.3.10.4").autoMinorVersionUpgrade).toBe(false);
+    expect(auroraMysql("8.0.mysql_aurora.3.04.2").autoMinorVersionUpgrade).toBe(false);
+    expect(auroraMysql("8.0.mysql_aurora.3.13.0").autoMinorVersionUpgrade).toBe(true);
+    expect(resolveDatabaseSettings({ engine: "aurora-mysql", engineVersion: "8.0.mysql_aurora.3.10.4", instanceClass: "db.r6g.large", databaseName: "shop", autoMinorVersionUpgrade: true }, true).autoMinorVersionUpgrade).toBe(true);
+  });
+});
+
 describe("a planned upgrade", () => {
   it("plans a minor upgrade as a version change alone: no major flag, no parameter group change", () => {
     const json = synth({ ...AURORA_PG, engineVersion: "16.10", upgrade: { from: "16.8" } });

@@ -45,6 +45,11 @@ export type Minimums = Readonly<Record<string, string>>;
 
 export interface EngineCatalog {
   readonly label: string;
+  /**
+   * Long-term support minors (a version belongs when it starts with one followed by "." or is one), where
+   * AWS recommends turning automatic minor upgrades off so the database stays on them.
+   */
+  readonly longTermSupportWithoutAutoMinor?: readonly string[];
   /** Majors an RDS instance accepts alone ("16", "8.4"): RDS picks that major's default minor. */
   readonly majors?: Readonly<Record<string, Omit<VersionRow, "version">>>;
   readonly versions: readonly VersionRow[];
@@ -106,6 +111,9 @@ export const ENGINE_CATALOG: Readonly<Record<"aurora-postgresql" | "aurora-mysql
   },
   "aurora-mysql": {
     label: "Aurora MySQL",
+    // "We recommend that you disable automatic minor version upgrades for LTS versions" (Aurora User Guide,
+    // Long-term support (LTS) and beta releases for Amazon Aurora MySQL; current LTS: 3.10.*, 3.04.*; read 2026-12-06).
+    longTermSupportWithoutAutoMinor: ["8.0.mysql_aurora.3.04", "8.0.mysql_aurora.3.10"],
     versions: [
       // 3.04 and 3.10 are long-term support (LTS) releases. The calendar dates minors; patches share the date.
       // Aurora MySQL 8.4 (8.4.7, 8.4.8, …) is a separate version line with its own version format: not offered.
