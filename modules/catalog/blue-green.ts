@@ -11,6 +11,7 @@ export const BLUE_GREEN_CATALOG: CatalogPart = {
   asOf: "2026-12-06",
   sources: [
     "Amazon RDS User Guide — Limitations and considerations for Amazon RDS blue/green deployments: General limitations (blue-green-deployments-considerations.html)",
+    "Amazon Aurora User Guide — Limitations and considerations for Amazon Aurora blue/green deployments; Password management with Amazon Aurora and AWS Secrets Manager: Limitations",
     "Amazon RDS User Guide — Using RDS Proxy with Blue/Green Deployments (rds-proxy-blue-green.html): supported for RDS for PostgreSQL, RDS for MySQL and Aurora; the database must already be a proxy target",
   ],
 };
