@@ -9,7 +9,6 @@ export const EXIT = {
   databaseAuthentication: 4,
   aws: 5,
   sqlFailed: 6,
-  timedOut: 7,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
@@ -31,7 +30,6 @@ export const EXIT_CODE_HELP = [
   "  4  the database refused the credentials",
   "  5  an AWS API call failed (Secrets Manager, ECS, STS, SSM)",
   "  6  a SQL statement failed while applying",
-  "  7  an AWS operation did not finish before the wait ran out (it goes on; nothing more was done)",
 ].join("\n");
 
 /** Runs `main`, printing a ScriptError's message (or an unexpected error's) and returning the exit code. */

@@ -109,11 +109,11 @@ describe("npm run blue-green", () => {
     expect(lines.at(-1)).toMatch(/is SWITCHOVER_FAILED: Switchover timed out; RDS rolled the switchover back and the blue cluster still serves/);
   });
 
-  it("gives up with its own exit code when a phase outlasts the timeout, having done nothing more", async () => {
+  it("gives up (AWS exit code) when a phase outlasts the timeout, having done nothing more", async () => {
     mock.on(DescribeDBClustersCommand).resolves({ DBClusters: [cluster()] });
     mock.on(CreateBlueGreenDeploymentCommand).resolves(single("PROVISIONING"));
     mock.on(DescribeBlueGreenDeploymentsCommand).resolves(deployment("PROVISIONING"));
-    expect(await run(["prod", "--to", "16.10", "--outputs", outputsFile(), "--timeout-minutes", "2", "--poll-seconds", "30"])).toBe(EXIT.timedOut);
+    expect(await run(["prod", "--to", "16.10", "--outputs", outputsFile(), "--timeout-minutes", "2", "--poll-seconds", "30"])).toBe(EXIT.aws);
     expect(clock.slept).toEqual([30000, 30000, 30000, 30000]);
     expect(mock.commandCalls(SwitchoverBlueGreenDeploymentCommand)).toHaveLength(0);
     expect(lines.at(-1)).toMatch(/is still PROVISIONING after 2 minutes, waiting for AVAILABLE; nothing more was done/);

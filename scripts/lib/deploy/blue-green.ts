@@ -193,7 +193,7 @@ async function waitFor(rds: RDSClient, id: string, target: string, timeoutMs: nu
           : deployment.Status === "INVALID_CONFIGURATION" ? "; nothing was switched; delete the deployment (aws rds delete-blue-green-deployment --delete-target) and fix the cause" : ""));
     }
     if (clock.now() + pollMs > deadline) {
-      throw new ScriptError(EXIT.timedOut, `blue/green deployment ${id} is still ${deployment.Status} after ${Math.round(timeoutMs / 60000)} minutes, waiting for ${target}; ` +
+      throw new ScriptError(EXIT.aws, `blue/green deployment ${id} is still ${deployment.Status} after ${Math.round(timeoutMs / 60000)} minutes, waiting for ${target}; ` +
         "nothing more was done: rerun with --timeout-minutes, or watch it with aws rds describe-blue-green-deployments");
     }
     await clock.sleep(pollMs);
