@@ -47,7 +47,12 @@ describe("catalog check against a recorded describe-db-engine-versions response"
     const rds = new RDSClient({ region: "eu-west-1" });
     const mock = mockClient(rds);
     mock.on(DescribeDBEngineVersionsCommand).resolves({ DBEngineVersions: [] });
-    mock.on(DescribeDBEngineVersionsCommand, { Engine: "mysql" }).resolves({ DBEngineVersions: ["8.0.40", "8.0.41", "8.0.42", "8.0.43", "8.0.44", "8.0.45", "8.4.3", "8.4.4", "8.4.5", "8.4.6", "8.4.7", "8.4.8"].map((v) => ({ Engine: "mysql", EngineVersion: v, Status: "available" })) });
+    // Each 8.0 minor upgrades to the 8.4 minors of its quarter or later, as the catalog records.
+    const minors84 = ["8.4.3", "8.4.4", "8.4.5", "8.4.6", "8.4.7", "8.4.8"];
+    const sources80 = ["8.0.40", "8.0.41", "8.0.42", "8.0.43", "8.0.44", "8.0.45"].map((v, i) => ({
+      Engine: "mysql", EngineVersion: v, Status: "available", ValidUpgradeTarget: minors84.slice(i).map((t) => ({ Engine: "mysql", EngineVersion: t, IsMajorVersionUpgrade: true })),
+    }));
+    mock.on(DescribeDBEngineVersionsCommand, { Engine: "mysql" }).resolves({ DBEngineVersions: [...sources80, ...minors84.map((v) => ({ Engine: "mysql", EngineVersion: v, Status: "available" }))] });
     expect(await runScript(() => runCatalogCommand(["--check", "--region", "eu-west-1"], { rds: () => rds, print: (l) => lines.push(l) }))).toBe(EXIT.ok);
     expect(lines).toEqual(["mysql:\n  in sync"]);
     expect(mock.commandCalls(DescribeDBEngineVersionsCommand).map((c) => c.args[0].input.Engine)).toEqual(["aurora-postgresql", "aurora-mysql", "postgres", "mysql"]);
