@@ -221,7 +221,8 @@ export function resolveDatabaseSettings(input: DatabaseSettingsInput, production
     engineVersion: input.engineVersion,
     parameterGroupFamily: family,
     ...(upgrade ? { upgrade } : {}),
-    parameterGroupNameSuffix: family === parameterGroupFamilyOf(input.engine, originalMajor) ? "" : `-${family.replace(/\./g, "-")}`,
+    // An unknown version has no family (it is reported at engineVersion): no suffix rather than a stray "-".
+    parameterGroupNameSuffix: family === "" || family === parameterGroupFamilyOf(input.engine, originalMajor) ? "" : `-${family.replace(/\./g, "-")}`,
     originalMajorVersion: originalMajor,
     blueGreenUpdate: input.blueGreenUpdate ?? false,
     instanceClass,
