@@ -8,6 +8,8 @@ import { RdsClusterParameterGroup } from "@cdktf/provider-aws/lib/rds-cluster-pa
 import { Database } from "../../modules/database.ts";
 import { resolveDatabaseSettings, validateDatabaseSettings, type DatabaseSettingsInput } from "../../modules/database-settings.ts";
 import { Problems, formatProblem } from "../../modules/validation.ts";
+import { resolveEnvironments, ValidationError } from "../../stacks/config.ts";
+import { environments } from "../../stacks/environments.ts";
 import type { SynthesizedStack } from "../helpers.ts";
 
 const NOW = new Date("2026-12-06T12:00:00Z");
@@ -173,6 +175,25 @@ describe("upgrade validation", () => {
     ]);
     expect(problemsOf({ ...AURORA_PG, blueGreenUpdate: true })).toEqual([
       "blueGreenUpdate: true — applies to RDS instances only; for Aurora run `npm run blue-green -- <env> --to <version>`",
+    ]);
+  });
+});
+
+describe("the shipped production environment", () => {
+  const prod = environments.find((e) => e.name === "prod")!;
+  const upgraded = (upgrade: DatabaseSettingsInput["upgrade"]) => ({ ...prod, database: { ...prod.database, engineVersion: "17.6", originalMajorVersion: "16", upgrade } });
+
+  it("takes a major upgrade with its acknowledgement, and names the setting in full without it", () => {
+    expect(() => resolveEnvironments([upgraded({ from: "16.8", allowMajor: "16->17" })], { now: NOW })).not.toThrow();
+    let error: unknown;
+    try {
+      resolveEnvironments([upgraded({ from: "16.8" })], { now: NOW });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).problems.map(formatProblem)).toEqual([
+      'prod.database.upgrade.allowMajor: (not set) — must be "16->17" in production: a major upgrade takes the database down and cannot be undone in place',
     ]);
   });
 });
