@@ -405,6 +405,11 @@ function validateVersionChange(input: DatabaseSettingsInput, production: boolean
       ? `must be "${acknowledgement}" in production: a major upgrade takes the database down and cannot be undone in place`
       : `must be "${acknowledgement}", the major upgrade this config plans`);
   }
+  // The new family's groups replace the old ones in the same apply; deferred to the maintenance window, the
+  // database would still use the old groups when Terraform deletes them, which RDS refuses.
+  problems.check(input.applyImmediately ?? !production, "applyImmediately", input.applyImmediately ?? false,
+    "must be true with a major upgrade: the parameter groups of the old family are deleted in the same apply, so the upgrade must happen then, not in the maintenance window; " +
+    "run the apply when you mean the upgrade to happen");
   problems.check(original !== undefined, "originalMajorVersion", original,
     `must be set with a major upgrade: the major the database was created on (likely "${fromMajor}"), whose parameter groups keep their names; keep it after the upgrade`);
 }

@@ -107,7 +107,7 @@ describe("a planned upgrade", () => {
 describe("upgrade validation", () => {
   it("accepts a minor upgrade, and a major one on a path AWS performs with its acknowledgement in production", () => {
     expect(problemsOf({ ...AURORA_PG, engineVersion: "16.10", upgrade: { from: "16.8" } }, true)).toEqual([]);
-    expect(problemsOf({ ...AURORA_PG, ...MAJOR_17, upgrade: { from: "16.8", allowMajor: "16->17" } }, true)).toEqual([]);
+    expect(problemsOf({ ...AURORA_PG, ...MAJOR_17, upgrade: { from: "16.8", allowMajor: "16->17" }, applyImmediately: true }, true)).toEqual([]);
     expect(problemsOf({ ...RDS_MYSQL, engineVersion: "8.4.8", upgrade: { from: "8.0.42" }, originalMajorVersion: "8.0" })).toEqual([]);
   });
 
@@ -138,8 +138,17 @@ describe("upgrade validation", () => {
     ]);
   });
 
+  it("fails when a major upgrade would wait for the maintenance window, leaving the old groups in use when terraform deletes them", () => {
+    expect(problemsOf({ ...AURORA_PG, ...MAJOR_17, upgrade: { from: "16.8", allowMajor: "16->17" } }, true)).toEqual([
+      "applyImmediately: false — must be true with a major upgrade: the parameter groups of the old family are deleted in the same apply, so the upgrade must happen then, " +
+        "not in the maintenance window; run the apply when you mean the upgrade to happen",
+    ]);
+    expect(problemsOf({ ...AURORA_PG, ...MAJOR_17, applyImmediately: false })[0]).toMatch(/^applyImmediately: false — must be true with a major upgrade/);
+    expect(problemsOf({ ...AURORA_PG, engineVersion: "16.10", upgrade: { from: "16.8" } }, true)).toEqual([]);
+  });
+
   it("fails when production does not acknowledge a major upgrade, or an acknowledgement names another one", () => {
-    expect(problemsOf({ ...AURORA_PG, ...MAJOR_17 }, true)).toEqual([
+    expect(problemsOf({ ...AURORA_PG, ...MAJOR_17, applyImmediately: true }, true)).toEqual([
       "upgrade.allowMajor: (not set) — must be \"16->17\" in production: a major upgrade takes the database down and cannot be undone in place",
     ]);
     expect(problemsOf({ ...AURORA_PG, ...MAJOR_17, upgrade: { from: "16.8", allowMajor: "15->17" } })).toEqual([
@@ -181,7 +190,7 @@ describe("upgrade validation", () => {
 
 describe("the shipped production environment", () => {
   const prod = environments.find((e) => e.name === "prod")!;
-  const upgraded = (upgrade: DatabaseSettingsInput["upgrade"]) => ({ ...prod, database: { ...prod.database, engineVersion: "17.6", originalMajorVersion: "16", upgrade } });
+  const upgraded = (upgrade: DatabaseSettingsInput["upgrade"]) => ({ ...prod, database: { ...prod.database, engineVersion: "17.6", originalMajorVersion: "16", applyImmediately: true, upgrade } });
 
   it("takes a major upgrade with its acknowledgement, and names the setting in full without it", () => {
     expect(() => resolveEnvironments([upgraded({ from: "16.8", allowMajor: "16->17" })], { now: NOW })).not.toThrow();

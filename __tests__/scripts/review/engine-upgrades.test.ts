@@ -16,12 +16,12 @@ describe("the review of an engine version change", () => {
   const base = [reviewed(prod)];
 
   it("flags a major upgrade first on the page, with what it will do: downtime, no undo, the parameter group swap", () => {
-    const head = [reviewed(withDatabase({ engineVersion: "17.6", upgrade: { from: "16.8", allowMajor: "16->17" }, originalMajorVersion: "16" }))];
+    const head = [reviewed(withDatabase({ engineVersion: "17.6", upgrade: { from: "16.8", allowMajor: "16->17" }, originalMajorVersion: "16", applyImmediately: true }))];
     const review = buildReview(head, base);
     expect(review.engineUpgrades).toEqual([{
       environment: "prod", stack: "prod-database", address: "aws_rds_cluster.database_cluster_FAF2FB92", from: "16.8", to: "17.6", kind: "major",
       effects: [
-        "RDS upgrades 16.8 -> 17.6 in place in the next maintenance window: the database is unavailable for the upgrade (every instance at once; minutes to an hour by size)",
+        "RDS upgrades 16.8 -> 17.6 in place at apply: the database is unavailable for the upgrade (every instance at once; minutes to an hour by size)",
         "a major upgrade cannot be undone in place: take a snapshot before applying (RDS instances take one themselves when backups are on)",
         "parameter group swap: orders-prod-cluster (aurora-postgresql16) -> orders-prod-cluster-aurora-postgresql17 (aurora-postgresql17), created before the database moves to it, the old one destroyed after",
         "extensions and application drivers must support the new major; run the engine's upgrade checks on a copy first",
