@@ -9,7 +9,7 @@ import { parseArgs } from "node:util";
 import { DescribeDBEngineVersionsCommand, type DBEngineVersion, type RDSClient } from "@aws-sdk/client-rds";
 import { ENGINE_CATALOG } from "../catalog/engine-versions.ts";
 import { MAJOR_UPGRADE_PATHS } from "../catalog/upgrade-paths.ts";
-import { EXIT, EXIT_CODE_HELP, ScriptError } from "../cli.ts";
+import { EXIT, ScriptError } from "../cli.ts";
 
 export const ENGINES = ["aurora-postgresql", "aurora-mysql", "postgres", "mysql"] as const;
 type Engine = (typeof ENGINES)[number];
@@ -130,8 +130,11 @@ the SDK (credentials and a region needed), or saved output of
   --output <format>     text (default) or json
   -h, --help
 
-Exit codes: 0 the catalog matches what AWS reports, 1 it differs (the report says how); otherwise:
-${EXIT_CODE_HELP}`;
+Exit codes:
+  0  the catalog matches what AWS reports
+  1  it differs (the report says how), or an unexpected error
+  2  usage: bad flags, an unreadable file
+  5  an AWS API call failed (DescribeDBEngineVersions)`;
 
 export interface CatalogCommandDeps {
   readonly rds?: (region: string) => RDSClient;
