@@ -21,6 +21,8 @@ export interface NameInputs {
     readonly readers: number;
     readonly logExports: readonly string[];
     readonly instanceParameterGroup: boolean;
+    /** Appended to parameter group names for a family other than the original major's ("-aurora-postgresql17"). */
+    readonly parameterGroupNameSuffix: string;
     readonly finalSnapshot: boolean;
     readonly monitoring: boolean;
   };
@@ -159,7 +161,8 @@ export function deriveNames(i: NameInputs): EnvironmentNames {
     database: {
       identifier: id,
       instances: i.database.cluster ? Array.from({ length: i.database.readers + 1 }, (_, n) => `${id}-${n + 1}`) : [id],
-      parameterGroups: i.database.cluster ? [`${id}-cluster`, ...(i.database.instanceParameterGroup ? [`${id}-instance`] : [])] : [id],
+      parameterGroups: (i.database.cluster ? [`${id}-cluster`, ...(i.database.instanceParameterGroup ? [`${id}-instance`] : [])] : [id])
+        .map((name) => `${name}${i.database.parameterGroupNameSuffix}`),
       ...(i.database.finalSnapshot ? { finalSnapshot: `${id}-final` } : {}),
       ...(i.database.monitoring ? { monitoringRole: `${id}-monitoring` } : {}),
       logGroups: i.database.logExports.map((type) => `/aws/rds/${kind}/${id}/${type}`),

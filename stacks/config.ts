@@ -357,6 +357,7 @@ function namesOf(input: EnvironmentInput): EnvironmentNames {
       // Only valid log types and user names: the others are reported at their own settings.
       logExports: Array.isArray(database.logExports) ? database.logExports.filter((type) => LOG_EXPORTS[database.engine].includes(type)) : [],
       instanceParameterGroup: isAurora(database.engine) && database.maxConnections !== undefined,
+      parameterGroupNameSuffix: database.parameterGroupNameSuffix,
       finalSnapshot: !database.skipFinalSnapshot,
       monitoring: database.monitoringIntervalSeconds > 0,
     },

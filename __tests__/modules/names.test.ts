@@ -10,7 +10,7 @@ import { Problems } from "../../modules/validation.ts";
 
 const inputs = (changes: Partial<NameInputs> = {}): NameInputs => ({
   app: "orders", name: "prod", account: "333333333333", region: "eu-west-1", partition: "aws",
-  database: { cluster: true, readers: 2, logExports: ["postgresql"], instanceParameterGroup: true, finalSnapshot: true, monitoring: true },
+  database: { cluster: true, readers: 2, logExports: ["postgresql"], instanceParameterGroup: true, parameterGroupNameSuffix: "", finalSnapshot: true, monitoring: true },
   users: ["app", "migrator"],
   network: { sharedProxyAndDatabaseGroup: false, endpoints: true },
   readOnlyEndpoint: true,
@@ -38,8 +38,13 @@ describe("derived names", () => {
     expect(names.proxy.readOnlyEndpoint).toBe("orders-prod-ro");
   });
 
+  it("name the parameter groups of a major other than the original one with their family", () => {
+    const names = deriveNames(inputs({ database: { cluster: true, readers: 0, logExports: [], instanceParameterGroup: true, parameterGroupNameSuffix: "-aurora-postgresql17", finalSnapshot: false, monitoring: false } }));
+    expect(names.database.parameterGroups).toEqual(["orders-prod-cluster-aurora-postgresql17", "orders-prod-instance-aurora-postgresql17"]);
+  });
+
   it("name an RDS instance by its identifier alone", () => {
-    const names = deriveNames(inputs({ database: { cluster: false, readers: 0, logExports: ["postgresql", "upgrade"], instanceParameterGroup: false, finalSnapshot: false, monitoring: false } }));
+    const names = deriveNames(inputs({ database: { cluster: false, readers: 0, logExports: ["postgresql", "upgrade"], instanceParameterGroup: false, parameterGroupNameSuffix: "", finalSnapshot: false, monitoring: false } }));
     expect(names.database).toEqual({
       identifier: "orders-prod", instances: ["orders-prod"], parameterGroups: ["orders-prod"],
       logGroups: ["/aws/rds/instance/orders-prod/postgresql", "/aws/rds/instance/orders-prod/upgrade"],

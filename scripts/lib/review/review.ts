@@ -353,6 +353,56 @@ export function diffStacks(base: Readonly<Record<string, Json>>, head: Readonly<
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// Engine version changes: the most consequential change a PR can make
+// ---------------------------------------------------------------------------------------------------------
+
+export interface EngineVersionChange {
+  readonly stack: string;
+  readonly address: string;
+  readonly from: string;
+  readonly to: string;
+  /** major: allow_major_version_upgrade is set; minor: planned; not-planned: ignore_changes keeps what runs. */
+  readonly kind: "major" | "minor" | "not-planned";
+  /** What applying it does, for the reviewer. */
+  readonly effects: readonly string[];
+}
+
+const DATABASE_TYPES = ["aws_rds_cluster", "aws_db_instance"];
+const PARAMETER_GROUP_TYPES = ["aws_rds_cluster_parameter_group", "aws_db_parameter_group"];
+
+/** Every database whose engine_version differs between base and head, with what applying it does. */
+export function engineVersionChanges(base: Readonly<Record<string, Json>>, head: Readonly<Record<string, Json>>): EngineVersionChange[] {
+  const found: EngineVersionChange[] = [];
+  for (const [stack, json] of Object.entries(head)) {
+    for (const type of DATABASE_TYPES) {
+      for (const [name, attrs] of Object.entries(resourcesOf(json)[type] ?? {})) {
+        const old = resourcesOf(base[stack] ?? {})[type]?.[name];
+        if (!old || old.engine_version === attrs.engine_version) continue;
+        const from = String(old.engine_version);
+        const to = String(attrs.engine_version);
+        const ignored = ((attrs.lifecycle as Json | undefined)?.ignore_changes as string[] | undefined)?.includes("engine_version") ?? false;
+        const kind = ignored ? "not-planned" : attrs.allow_major_version_upgrade === true ? "major" : "minor";
+        const groups = PARAMETER_GROUP_TYPES.flatMap((t) => Object.entries(resourcesOf(json)[t] ?? {}).map(([n, g]) => ({ before: resourcesOf(base[stack] ?? {})[t]?.[n], after: g })))
+          .filter((g) => g.before && g.before.family !== g.after.family);
+        const when = attrs.apply_immediately === true ? "at apply" : "in the next maintenance window";
+        const effects = kind === "not-planned"
+          ? [`nothing is planned: engineVersion is a least version (${to}) and the database keeps what runs; add database.upgrade { from: "<running version>" } to plan the change`]
+          : kind === "major"
+            ? [
+              `RDS upgrades ${from} -> ${to} in place ${when}: the database is unavailable for the upgrade (every instance at once; minutes to an hour by size)`,
+              "a major upgrade cannot be undone in place: take a snapshot before applying (RDS instances take one themselves when backups are on)",
+              ...groups.map((g) => `parameter group swap: ${String(g.before!.name)} (${String(g.before!.family)}) -> ${String(g.after.name)} (${String(g.after.family)}), created before the database moves to it, the old one destroyed after`),
+              "extensions and application drivers must support the new major; run the engine's upgrade checks on a copy first",
+            ]
+            : [`RDS applies the minor upgrade ${from} -> ${to} ${when}, restarting the database (seconds to minutes)`];
+        found.push({ stack, address: `${type}.${name}`, from, to, kind, effects });
+      }
+    }
+  }
+  return found;
+}
+
+// ---------------------------------------------------------------------------------------------------------
 // The page
 // ---------------------------------------------------------------------------------------------------------
 
@@ -366,6 +416,8 @@ export interface Review {
     readonly alarmChanges?: readonly AlarmChange[];
   }[];
   readonly replacements: readonly { readonly environment: string; readonly stack: string; readonly address: string; readonly reason: string }[];
+  /** Engine version changes against the base, major ones first. */
+  readonly engineUpgrades?: readonly (EngineVersionChange & { readonly environment: string })[];
 }
 
 export function buildReview(head: readonly SynthesizedEnvironment[], base?: readonly SynthesizedEnvironment[]): Review {
@@ -377,7 +429,10 @@ export function buildReview(head: readonly SynthesizedEnvironment[], base?: read
     return { summary, diagram: dataPathDiagram(env), policy: env.policy ?? [], ...(env.budget ? { budget: env.budget } : {}), ...(changes ? { changes } : {}), ...(alarmChanges ? { alarmChanges } : {}) };
   });
   const replacements = environments.flatMap((e) => (e.changes ?? []).filter((c) => c.replacement).map((c) => ({ environment: e.summary.name, stack: c.stack, address: c.address, reason: c.replacement! })));
-  return { environments, replacements };
+  const order = { major: 0, minor: 1, "not-planned": 2 } as const;
+  const engineUpgrades = base ? head.flatMap((env) => engineVersionChanges(base.find((b) => b.name === env.name)?.stacks ?? {}, env.stacks).map((u) => ({ environment: env.name, ...u })))
+    .sort((a, b) => order[a.kind] - order[b.kind]) : [];
+  return { environments, replacements, engineUpgrades };
 }
 
 const yesNo = (value: boolean) => (value ? "yes" : "**no**");
@@ -386,6 +441,15 @@ const show = (value: unknown) => (value === undefined ? "—" : `\`${cell(JSON.s
 
 export function renderMarkdown(review: Review): string {
   const out: string[] = ["# dbstack review", ""];
+  if (review.engineUpgrades?.length) {
+    out.push("## 🔺 Engine version changes", "");
+    const title = { major: "**MAJOR UPGRADE**", minor: "minor upgrade", "not-planned": "version changed in config, not planned" } as const;
+    for (const u of review.engineUpgrades) {
+      out.push(`- ${title[u.kind]} — ${u.environment} ${u.stack} \`${u.address}\`: ${cell(u.from)} → ${cell(u.to)}`);
+      for (const effect of u.effects) out.push(`  - ${cell(effect)}`);
+    }
+    out.push("");
+  }
   if (review.replacements.length > 0) {
     out.push("## ⚠️ Stateful resources replaced or destroyed", "", "| environment | stack | resource | why |", "| --- | --- | --- | --- |");
     for (const r of review.replacements) out.push(`| ${r.environment} | ${r.stack} | \`${r.address}\` | ${cell(r.reason)} |`);
