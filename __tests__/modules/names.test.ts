@@ -56,7 +56,7 @@ describe("derived names", () => {
       topic: "orders-prod-alarms", dashboard: "orders-prod-data-path", alarmPrefix: "orders-prod",
       eventSubscriptions: ["orders-prod-cluster-events", "orders-prod-instance-events", "orders-prod-proxy-events"],
     });
-    const instance = deriveNames(inputs({ database: { cluster: false, readers: 0, logExports: [], instanceParameterGroup: false, finalSnapshot: false, monitoring: false } }));
+    const instance = deriveNames(inputs({ database: { cluster: false, readers: 0, logExports: [], instanceParameterGroup: false, parameterGroupNameSuffix: "", finalSnapshot: false, monitoring: false } }));
     expect(instance.monitoring.eventSubscriptions).toEqual(["orders-prod-instance-events", "orders-prod-proxy-events"]);
   });
 
