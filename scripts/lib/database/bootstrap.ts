@@ -10,7 +10,7 @@ import mysql from "mysql2/promise";
 import pg from "pg";
 import { decidePassword, type PasswordDecision } from "./bootstrap-passwords.ts";
 import {
-  desiredStateProblems, ENGINE_FAMILY, plan, PlanRefused, type Dialect, type Login, type MysqlCatalog, type PlannedStep, type PostgresCatalog, type Privileges,
+  desiredStateProblems, ENGINE_FAMILY, plan, PlanRefused, type DesiredState, type Dialect, type Login, type MysqlCatalog, type PlannedStep, type PostgresCatalog, type Privileges,
 } from "./bootstrap-plan.ts";
 import { EXIT, ScriptError } from "../cli.ts";
 import { masterUserNameProblem, userNameProblem } from "../names/database-names.ts";
@@ -155,51 +155,127 @@ function refuse(problems: readonly InputProblem[]): never {
   throw new ScriptError(EXIT.usage, formatProblems("invalid bootstrap request", problems));
 }
 
+/**
+ * One run's shared state, passed from phase to phase: how to open sessions, the sessions open so far
+ * (closed together at the end), and every secret the run knows, so any driver message can be scrubbed.
+ */
+interface RunContext {
+  readonly request: BootstrapRequest;
+  readonly deps: BootstrapDeps;
+  readonly master: MasterCredentials;
+  /** Every password, token and verifier the run has seen: replaced in every message it prints. */
+  readonly knownSecrets: string[];
+  readonly sessions: DatabaseSession[];
+  /** The application database's session (PostgreSQL), once opened. */
+  appDatabase?: DatabaseSession;
+}
+
+type DatabaseSession = Session & { raw: pg.Client | mysql.Connection };
+
+interface MasterCredentials {
+  readonly user: string;
+  readonly password: string;
+  readonly token?: () => Promise<string>;
+}
+
+/** What the run read before deciding anything: the server's catalog and every user's secret versions. */
+interface Observed {
+  readonly state: DesiredState;
+  readonly catalog: PostgresCatalog | MysqlCatalog;
+  readonly versions: ReadonlyMap<string, SecretVersions>;
+}
+
+/** Each user's password, and the warnings the decisions raised. */
+interface Decided {
+  readonly decisions: ReadonlyMap<string, PasswordDecision>;
+  readonly warnings: readonly string[];
+}
+
 export async function runBootstrap(request: BootstrapRequest, deps: BootstrapDeps): Promise<BootstrapResult> {
+  checkRequest(request);
+  const master = await masterLogin(request, deps.secrets);
+  const run: RunContext = { request, deps, master, knownSecrets: [master.password], sessions: [] };
+  const server = await waitForDatabase(run);
+  try {
+    const observed = await observe(run, server);
+    const decided = await decidePasswords(run, observed);
+    const steps = planSteps(run, observed, decided);
+    const changes = secretChanges(request, decided.decisions, observed.versions);
+    const result = (dryRun: boolean): BootstrapResult => ({
+      statements: steps.map((s) => s.display),
+      secretsWritten: [...new Set(changes.map((c) => c.user.name))],
+      changes: steps.length + changes.length,
+      dryRun,
+      warnings: decided.warnings,
+    });
+    if (request.dryRun) return result(true);
+    const pendingVersions = await storePendingPasswords(run, changes);
+    await applyStatements(run, server, steps);
+    await finishSecrets(run, changes, pendingVersions);
+    return result(false);
+  } finally {
+    await Promise.allSettled(run.sessions.map((s) => s.close()));
+  }
+}
+
+/** Input is checked before any call: a bad request costs nothing. */
+function checkRequest(request: BootstrapRequest): void {
   const problems = requestProblems(request);
   if (problems.length > 0) refuse(problems);
-  const masterCredentials = await masterLogin(request, deps.secrets);
-  const knownSecrets: string[] = [masterCredentials.password];
-  const open = async (user: string, password: string, database: string | undefined, token: boolean): Promise<Session & { raw: pg.Client | mysql.Connection }> => {
-    if (request.dialect === "postgresql") {
-      const client = new pg.Client({
-        host: request.host, port: request.port, user, password, database: database ?? "postgres",
-        ssl: request.tls, connectionTimeoutMillis: 10_000, application_name: "dbstack-bootstrap",
-      });
-      client.on("error", () => undefined);
-      await client.connect();
-      return { raw: client, query: async (sql) => void (await client.query(sql)), close: () => client.end() };
-    }
-    const connection = await mysql.createConnection({
-      host: request.host, port: request.port, user, password, ...(database ? { database } : {}),
-      ssl: request.tls as mysql.SslOptions, connectTimeout: 10_000,
-      ...(token ? { authPlugins: cleartextPasswordPlugin(password) } : {}),
-    });
-    connection.on("error", () => undefined);
-    return { raw: connection, query: async (sql) => void (await connection.query(sql)), close: () => connection.end() };
-  };
-  const connect = async (database: string | undefined) => {
-    const password = masterCredentials.password || (await masterCredentials.token!());
-    if (!knownSecrets.includes(password)) knownSecrets.push(password);
-    try {
-      return await open(masterCredentials.user, password, database, masterCredentials.token !== undefined);
-    } catch (error) {
-      const err = error as Error;
-      if (AUTH_CODES.has(errorCode(err) ?? "")) {
-        throw new ScriptError(EXIT.databaseAuthentication, `the database refused the master user ${masterCredentials.user}: ${redact(err.message, knownSecrets)}`);
-      }
-      if (!isRetryable(err)) {
-        throw new ScriptError(EXIT.databaseUnreachable, `cannot open a TLS connection to ${request.host}:${request.port}: ${redact(err.message, knownSecrets)}`);
-      }
-      throw err;
-    }
-  };
+}
 
-  // ----- Wait for the database
-  deps.log(`waiting for ${request.host}:${request.port} (up to ${Math.round(request.waitTimeoutMs / 1000)} s)`);
-  let server: Awaited<ReturnType<typeof connect>>;
+/** Opens a session as `user`; `token` says the password is an IAM token (MySQL sends it in clear text, over TLS). */
+async function openSession(request: BootstrapRequest, user: string, password: string, database: string | undefined, token: boolean): Promise<DatabaseSession> {
+  if (request.dialect === "postgresql") {
+    const client = new pg.Client({
+      host: request.host, port: request.port, user, password, database: database ?? "postgres",
+      ssl: request.tls, connectionTimeoutMillis: 10_000, application_name: "dbstack-bootstrap",
+    });
+    client.on("error", () => undefined);
+    await client.connect();
+    return { raw: client, query: async (sql) => void (await client.query(sql)), close: () => client.end() };
+  }
+  const connection = await mysql.createConnection({
+    host: request.host, port: request.port, user, password, ...(database ? { database } : {}),
+    ssl: request.tls as mysql.SslOptions, connectTimeout: 10_000,
+    ...(token ? { authPlugins: cleartextPasswordPlugin(password) } : {}),
+  });
+  connection.on("error", () => undefined);
+  return { raw: connection, query: async (sql) => void (await connection.query(sql)), close: () => connection.end() };
+}
+
+/** A session as the master; an authentication refusal or a non-retryable failure becomes its exit code, the rest is retried by the caller. */
+async function connectAsMaster(run: RunContext, database: string | undefined): Promise<DatabaseSession> {
+  const { request, master, knownSecrets } = run;
+  const password = master.password || (await master.token!());
+  if (!knownSecrets.includes(password)) knownSecrets.push(password);
   try {
-    server = await waitFor(() => connect(undefined), isRetryable, {
+    return await openSession(request, master.user, password, database, master.token !== undefined);
+  } catch (error) {
+    const err = error as Error;
+    if (AUTH_CODES.has(errorCode(err) ?? "")) {
+      throw new ScriptError(EXIT.databaseAuthentication, `the database refused the master user ${master.user}: ${redact(err.message, knownSecrets)}`);
+    }
+    if (!isRetryable(err)) {
+      throw new ScriptError(EXIT.databaseUnreachable, `cannot open a TLS connection to ${request.host}:${request.port}: ${redact(err.message, knownSecrets)}`);
+    }
+    throw err;
+  }
+}
+
+/** The application database's session (PostgreSQL), opened on first use and closed with the others. */
+async function appDatabaseSession(run: RunContext): Promise<DatabaseSession> {
+  if (!run.appDatabase) run.sessions.push((run.appDatabase = await connectAsMaster(run, run.request.database)));
+  return run.appDatabase;
+}
+
+/** Waits until the server accepts the master, retrying what a starting or unreachable server answers. */
+async function waitForDatabase(run: RunContext): Promise<DatabaseSession> {
+  const { request, deps, knownSecrets } = run;
+  deps.log(`waiting for ${request.host}:${request.port} (up to ${Math.round(request.waitTimeoutMs / 1000)} s)`);
+  let server: DatabaseSession;
+  try {
+    server = await waitFor(() => connectAsMaster(run, undefined), isRetryable, {
       timeoutMs: request.waitTimeoutMs,
       ...(deps.sleep ? { sleep: deps.sleep } : {}),
       ...(deps.now ? { now: deps.now } : {}),
@@ -211,136 +287,146 @@ export async function runBootstrap(request: BootstrapRequest, deps: BootstrapDep
     }
     throw error;
   }
-  deps.log(`connected as ${masterCredentials.user}`);
+  run.sessions.push(server);
+  deps.log(`connected as ${run.master.user}`);
+  return server;
+}
 
-  const sessions: Session[] = [server];
-  try {
-    // ----- Observe: the catalog, and every user's secret versions
-    const state = { dialect: request.dialect, database: request.database, users: request.users };
-    let appDatabase: Awaited<ReturnType<typeof connect>> | undefined;
-    const catalog: PostgresCatalog | MysqlCatalog = request.dialect === "postgresql"
-      ? await (async () => {
-          const exists = (await (server.raw as pg.Client).query("SELECT 1 FROM pg_database WHERE datname = $1", [request.database])).rows.length > 0;
-          if (exists) sessions.push((appDatabase = await connect(request.database)));
-          return readPostgresCatalog(server.raw as pg.Client, appDatabase?.raw as pg.Client | undefined, state);
-        })()
-      : await readMysqlCatalog(server.raw as mysql.Connection, state);
-    const versions = new Map<string, SecretVersions>();
-    for (const user of request.users) versions.set(user.name, await readSecretVersions(deps.secrets, user.secretArn));
-    for (const v of versions.values()) knownSecrets.push(v.current?.value?.password ?? "", v.pending?.value?.password ?? "");
+/** Reads the catalog (the application database's too, when it exists) and every user's secret versions. */
+async function observe(run: RunContext, server: DatabaseSession): Promise<Observed> {
+  const { request, deps, knownSecrets } = run;
+  const state: DesiredState = { dialect: request.dialect, database: request.database, users: request.users };
+  const catalog: PostgresCatalog | MysqlCatalog = request.dialect === "postgresql"
+    ? await (async () => {
+        const exists = (await (server.raw as pg.Client).query("SELECT 1 FROM pg_database WHERE datname = $1", [request.database])).rows.length > 0;
+        const appDatabase = exists ? await appDatabaseSession(run) : undefined;
+        return readPostgresCatalog(server.raw as pg.Client, appDatabase?.raw as pg.Client | undefined, state);
+      })()
+    : await readMysqlCatalog(server.raw as mysql.Connection, state);
+  const versions = new Map<string, SecretVersions>();
+  for (const user of request.users) versions.set(user.name, await readSecretVersions(deps.secrets, user.secretArn));
+  for (const v of versions.values()) knownSecrets.push(v.current?.value?.password ?? "", v.pending?.value?.password ?? "");
+  return { state, catalog, versions };
+}
 
-    // ----- Passwords: the secret is the truth; check that the database still agrees with it
-    const warnings: string[] = [];
-    const warn = (line: string) => {
-      warnings.push(line);
-      deps.log(`  warning: ${line}`);
-    };
-    /**
-     * Whether `password` logs in as `user` (PostgreSQL, whose master cannot read password verifiers): false
-     * only when the server says the password is wrong in its own words. Through RDS Proxy other refusals
-     * (IAM required for the user, no database connection) say nothing about the database's password, and
-     * come on every run: they are noted in the log, not raised as warnings.
-     */
-    const passwordLogsIn = async (user: string, password: string): Promise<boolean | undefined> => {
-      try {
-        await (await open(user, password, undefined, false)).close();
-        return true;
-      } catch (error) {
-        const err = error as Error;
-        if (errorCode(err) === "28P01" && /password authentication failed/.test(err.message)) return false;
-        // Authenticated, then refused the database: the password is right.
-        if (errorCode(err) === "42501" || errorCode(err) === "3D000") return true;
-        deps.log(`  note: could not check the password of ${user}, left as it is (${errorCode(err) ?? err.name}: ${redact(err.message, knownSecrets)})`);
-        return undefined;
-      }
-    };
-    const rotating = new Set(request.rotate ? request.users.map((u) => u.name) : request.rotateUsers ?? []);
-    const userExists = (name: string) => (request.dialect === "postgresql"
-      ? (catalog as PostgresCatalog).roles[name] !== undefined
-      : (catalog as MysqlCatalog).users[name] !== undefined);
-    const decisions = new Map<string, PasswordDecision>();
-    for (const user of request.users) {
-      let decision = decidePassword({ login: user.login, userExists: userExists(user.name), versions: versions.get(user.name)!, rotate: rotating.has(user.name) }, generatePassword);
-      if (decision.kind === "replace") knownSecrets.push(decision.password);
-      if (decision.kind === "replace" && decision.notice) warn(`${user.name}: ${decision.notice}`);
-      if (decision.kind === "keep") {
-        const matches = request.dialect === "postgresql"
-          ? await passwordLogsIn(user.name, decision.password)
-          : mysqlMatches(catalog as MysqlCatalog, user.name, decision.password);
-        if (matches === false) {
-          warn(`${user.name}: the database's password differs from the one in its secret; setting the secret's`);
-          decision = { kind: "set", password: decision.password };
-        }
-      }
-      decisions.set(user.name, decision);
-    }
-
-    // ----- Plan: the server stores verifiers and hashes, never a password
-    const credentials: Record<string, string> = {};
-    for (const [name, decision] of decisions) {
-      if (decision.kind !== "set" && decision.kind !== "replace") continue;
-      credentials[name] = request.dialect === "postgresql"
-        ? scramSha256Verifier(decision.password)
-        : mysqlPasswordHash((catalog as MysqlCatalog).passwordPlugin, decision.password);
-    }
-    knownSecrets.push(...Object.values(credentials));
-    let steps: PlannedStep[];
-    try {
-      steps = plan(state, catalog, credentials);
-    } catch (error) {
-      if (!(error instanceof PlanRefused)) throw error;
-      throw new ScriptError(EXIT.sqlFailed, `cannot bootstrap, nothing was changed: ${error.message}`);
-    }
-
-    const changes = secretChanges(request, decisions, versions);
-    const result = (dryRun: boolean): BootstrapResult => ({
-      statements: steps.map((s) => s.display),
-      secretsWritten: [...new Set(changes.map((c) => c.user.name))],
-      changes: steps.length + changes.length,
-      dryRun,
-      warnings,
-    });
-    if (request.dryRun) return result(true);
-
-    // ----- Apply
-    const pendingVersions = new Map<string, string>();
-    for (const change of changes) {
-      if (change.kind !== "pending") continue;
-      if (change.reuseVersionId) {
-        pendingVersions.set(change.user.name, change.reuseVersionId);
-        continue;
-      }
-      deps.log(`  storing the new password of ${change.user.name} as AWSPENDING`);
-      pendingVersions.set(change.user.name, await writePending(deps.secrets, change.user.secretArn, change.user.name, change.secret));
-    }
-    for (const [i, step] of steps.entries()) {
-      if (step.target === "database" && !appDatabase) sessions.push((appDatabase = await connect(request.database)));
-      deps.log(`  ${step.display}`);
-      try {
-        await (step.target === "server" ? server : appDatabase!).query(step.sql);
-      } catch (error) {
-        throw new ScriptError(EXIT.sqlFailed, `statement ${i + 1} failed (${step.display}): ${redact((error as Error).message, knownSecrets)}; fix the cause and rerun: new passwords wait in AWSPENDING, so the rerun finishes them`);
+/**
+ * Each user's password: the secret is the truth, a rotation or an unusable value replaces it, and a kept
+ * password is checked against the database, which is set to the secret's when it drifted.
+ */
+async function decidePasswords(run: RunContext, { catalog, versions }: Observed): Promise<Decided> {
+  const { request, deps, knownSecrets } = run;
+  const warnings: string[] = [];
+  const warn = (line: string) => {
+    warnings.push(line);
+    deps.log(`  warning: ${line}`);
+  };
+  const rotating = new Set(request.rotate ? request.users.map((u) => u.name) : request.rotateUsers ?? []);
+  const userExists = (name: string) => (request.dialect === "postgresql"
+    ? (catalog as PostgresCatalog).roles[name] !== undefined
+    : (catalog as MysqlCatalog).users[name] !== undefined);
+  const decisions = new Map<string, PasswordDecision>();
+  for (const user of request.users) {
+    let decision = decidePassword({ login: user.login, userExists: userExists(user.name), versions: versions.get(user.name)!, rotate: rotating.has(user.name) }, generatePassword);
+    if (decision.kind === "replace") knownSecrets.push(decision.password);
+    if (decision.kind === "replace" && decision.notice) warn(`${user.name}: ${decision.notice}`);
+    if (decision.kind === "keep") {
+      const matches = request.dialect === "postgresql"
+        ? await postgresPasswordLogsIn(run, user.name, decision.password)
+        : mysqlMatches(catalog as MysqlCatalog, user.name, decision.password);
+      if (matches === false) {
+        warn(`${user.name}: the database's password differs from the one in its secret; setting the secret's`);
+        decision = { kind: "set", password: decision.password };
       }
     }
-    for (const change of changes) {
-      if (change.kind === "pending") {
-        const versionId = pendingVersions.get(change.user.name)!;
-        deps.log(`  making the new password of ${change.user.name} current`);
-        // A secret's first version is AWSCURRENT already: Secrets Manager labels it so on the first write.
-        await promotePending(deps.secrets, change.user.secretArn, change.user.name, versionId, change.currentVersionId ?? versionId);
-      } else if (change.kind === "current") {
-        deps.log(`  writing the secret of ${change.user.name}`);
-        await writeCurrent(deps.secrets, change.user.secretArn, change.user.name, change.secret);
-      } else {
-        deps.log(`  clearing AWSPENDING of ${change.user.name}`);
-        await promotePending(deps.secrets, change.user.secretArn, change.user.name, change.versionId, change.versionId);
-      }
-    }
-    return result(false);
-  } finally {
-    await Promise.allSettled(sessions.map((s) => s.close()));
+    decisions.set(user.name, decision);
   }
+  return { decisions, warnings };
+}
 
+/**
+ * Whether `password` logs in as `user` (PostgreSQL, whose master cannot read password verifiers): false
+ * only when the server says the password is wrong in its own words. Through RDS Proxy other refusals
+ * (IAM required for the user, no database connection) say nothing about the database's password, and
+ * come on every run: they are noted in the log, not raised as warnings.
+ */
+async function postgresPasswordLogsIn(run: RunContext, user: string, password: string): Promise<boolean | undefined> {
+  try {
+    await (await openSession(run.request, user, password, undefined, false)).close();
+    return true;
+  } catch (error) {
+    const err = error as Error;
+    if (errorCode(err) === "28P01" && /password authentication failed/.test(err.message)) return false;
+    // Authenticated, then refused the database: the password is right.
+    if (errorCode(err) === "42501" || errorCode(err) === "3D000") return true;
+    run.deps.log(`  note: could not check the password of ${user}, left as it is (${errorCode(err) ?? err.name}: ${redact(err.message, run.knownSecrets)})`);
+    return undefined;
+  }
+}
+
+/** The SQL from what was observed; the server stores verifiers and hashes, never a password. */
+function planSteps(run: RunContext, { state, catalog }: Observed, { decisions }: Decided): PlannedStep[] {
+  const { request, knownSecrets } = run;
+  const credentials: Record<string, string> = {};
+  for (const [name, decision] of decisions) {
+    if (decision.kind !== "set" && decision.kind !== "replace") continue;
+    credentials[name] = request.dialect === "postgresql"
+      ? scramSha256Verifier(decision.password)
+      : mysqlPasswordHash((catalog as MysqlCatalog).passwordPlugin, decision.password);
+  }
+  knownSecrets.push(...Object.values(credentials));
+  try {
+    return plan(state, catalog, credentials);
+  } catch (error) {
+    if (!(error instanceof PlanRefused)) throw error;
+    throw new ScriptError(EXIT.sqlFailed, `cannot bootstrap, nothing was changed: ${error.message}`);
+  }
+}
+
+/** Apply, first: every new password stored as AWSPENDING before the database gets it. Returns each user's pending version id. */
+async function storePendingPasswords(run: RunContext, changes: readonly SecretChange[]): Promise<Map<string, string>> {
+  const pendingVersions = new Map<string, string>();
+  for (const change of changes) {
+    if (change.kind !== "pending") continue;
+    if (change.reuseVersionId) {
+      pendingVersions.set(change.user.name, change.reuseVersionId);
+      continue;
+    }
+    run.deps.log(`  storing the new password of ${change.user.name} as AWSPENDING`);
+    pendingVersions.set(change.user.name, await writePending(run.deps.secrets, change.user.secretArn, change.user.name, change.secret));
+  }
+  return pendingVersions;
+}
+
+/** Apply, second: the statements, in plan order, each logged before it runs. */
+async function applyStatements(run: RunContext, server: DatabaseSession, steps: readonly PlannedStep[]): Promise<void> {
+  for (const [i, step] of steps.entries()) {
+    const session = step.target === "server" ? server : await appDatabaseSession(run);
+    run.deps.log(`  ${step.display}`);
+    try {
+      await session.query(step.sql);
+    } catch (error) {
+      throw new ScriptError(EXIT.sqlFailed, `statement ${i + 1} failed (${step.display}): ${redact((error as Error).message, run.knownSecrets)}; fix the cause and rerun: new passwords wait in AWSPENDING, so the rerun finishes them`);
+    }
+  }
+}
+
+/** Apply, last: AWSPENDING made current, secrets that keep their password rewritten, stale AWSPENDING labels cleared. */
+async function finishSecrets(run: RunContext, changes: readonly SecretChange[], pendingVersions: ReadonlyMap<string, string>): Promise<void> {
+  const { deps } = run;
+  for (const change of changes) {
+    if (change.kind === "pending") {
+      const versionId = pendingVersions.get(change.user.name)!;
+      deps.log(`  making the new password of ${change.user.name} current`);
+      // A secret's first version is AWSCURRENT already: Secrets Manager labels it so on the first write.
+      await promotePending(deps.secrets, change.user.secretArn, change.user.name, versionId, change.currentVersionId ?? versionId);
+    } else if (change.kind === "current") {
+      deps.log(`  writing the secret of ${change.user.name}`);
+      await writeCurrent(deps.secrets, change.user.secretArn, change.user.name, change.secret);
+    } else {
+      deps.log(`  clearing AWSPENDING of ${change.user.name}`);
+      await promotePending(deps.secrets, change.user.secretArn, change.user.name, change.versionId, change.versionId);
+    }
+  }
 }
 
 /** MySQL: the stored hash is readable, so compare; a plugin this cannot recompute is reset to ours. */
@@ -372,7 +458,7 @@ function secretChanges(request: BootstrapRequest, decisions: ReadonlyMap<string,
   return changes;
 }
 
-async function masterLogin(request: BootstrapRequest, secrets: SecretsManagerClient): Promise<{ user: string; password: string; token?: () => Promise<string> }> {
+async function masterLogin(request: BootstrapRequest, secrets: SecretsManagerClient): Promise<MasterCredentials> {
   if ("token" in request.master) return { user: request.master.user, password: "", token: request.master.token };
   const { username, password } = await readMasterSecret(secrets, request.master.secretArn);
   if (request.master.user !== undefined && request.master.user !== username) {
