@@ -11,7 +11,7 @@
  */
 import pg from "pg";
 import mysql from "mysql2";
-import { databaseNameProblem, groupRoleName, userNameProblem, type EngineFamily, type PrivilegeLevel } from "../names/database-names.ts";
+import { databaseNameProblem, groupRoleName, PRIVILEGE_LEVELS, userNameProblem, type EngineFamily, type PrivilegeLevel } from "../names/database-names.ts";
 import type { InputProblem } from "./input-problems.ts";
 import type { MysqlPasswordPlugin } from "./password-hashes.ts";
 
@@ -124,8 +124,15 @@ export interface PostgresCatalog {
   readonly schemaUsage: Readonly<Record<string, readonly string[]>>;
   /** Canonical default-privilege entries: "<owner>|<schema>|<tables|sequences>|<grantee>|<privileges, sorted>". */
   readonly defaultPrivileges: readonly string[];
-  /** "<schema>|<grantee>" pairs where some existing table lacks the group's privileges. */
+  /**
+   * "<schema>|<group>" pairs where some existing table, view or materialized view lacks the group's
+   * privileges, or the group does not exist yet and the schema has one.
+   */
   readonly tablesMissingGrants: readonly string[];
+  /** The same, for sequences (a readwrite user inserting into a serial column needs USAGE on its sequence). */
+  readonly sequencesMissingGrants: readonly string[];
+  /** Users configured as readwrite or readonly that own objects in the application database (former owners). */
+  readonly nonOwnersOwningObjects: readonly string[];
   /** Role -> its search_path in the application database, as unquoted names ("$user" stays "$user"). */
   readonly searchPaths: Readonly<Record<string, readonly string[]>>;
 }
@@ -141,6 +148,8 @@ const PG_SEQUENCE_PRIVILEGES: Record<Exclude<Privileges, "owner">, readonly stri
   readwrite: ["SELECT", "USAGE"],
   readonly: ["SELECT"],
 };
+/** What each group holds on the owners' objects, by kind: by default privileges on new ones, by GRANT … ON ALL on existing ones. */
+export const PG_OBJECT_PRIVILEGES = { tables: PG_TABLE_PRIVILEGES, sequences: PG_SEQUENCE_PRIVILEGES } as const;
 
 export function defaultPrivilegeKey(owner: string, schema: string, kind: "tables" | "sequences", grantee: string, privileges: readonly string[]): string {
   return [owner, schema, kind, grantee, [...privileges].sort().join(",")].join("|");
@@ -197,6 +206,13 @@ export function planPostgres(state: DesiredState, catalog: PostgresCatalog, cred
       administer(group, `${user.name} cannot join it`);
       server(`GRANT ${id(group)} TO ${id(user.name)}`);
     }
+    // A level changed since the last run: the groups of the other levels are what the user must lose.
+    for (const other of PRIVILEGE_LEVELS) {
+      const otherGroup = groupRoleName(db, other);
+      if (other === user.privileges || !memberOf.includes(otherGroup)) continue;
+      administer(otherGroup, `${user.name} cannot leave it`);
+      server(`REVOKE ${id(otherGroup)} FROM ${id(user.name)}`);
+    }
     // rds_iam makes RDS refuse the user's password: only direct-IAM users may have it.
     if (user.login === "iam" && !memberOf.includes("rds_iam")) {
       administer("rds_iam", `${user.name} cannot be given IAM authentication`);
@@ -234,6 +250,11 @@ export function planPostgres(state: DesiredState, catalog: PostgresCatalog, cred
       inDatabase(`ALTER SCHEMA ${id(user.name)} OWNER TO CURRENT_USER`);
     }
   }
+  // A former owner's tables, views, sequences and functions go to the master too: owning an object is
+  // altering and dropping it, which a readwrite or readonly level does not include. Grants on them stay.
+  for (const user of state.users) {
+    if (user.privileges !== "owner" && catalog.nonOwnersOwningObjects.includes(user.name)) inDatabase(`REASSIGN OWNED BY ${id(user.name)} TO CURRENT_USER`);
+  }
   for (const owner of owners) {
     for (const level of ["readwrite", "readonly"] as const) {
       if (!levels.includes(level)) continue;
@@ -247,6 +268,9 @@ export function planPostgres(state: DesiredState, catalog: PostgresCatalog, cred
       }
       if (catalog.tablesMissingGrants.includes(`${owner}|${group}`)) {
         inDatabase(`GRANT ${PG_TABLE_PRIVILEGES[level].join(", ")} ON ALL TABLES IN SCHEMA ${id(owner)} TO ${id(group)}`);
+      }
+      if (catalog.sequencesMissingGrants.includes(`${owner}|${group}`)) {
+        inDatabase(`GRANT ${PG_SEQUENCE_PRIVILEGES[level].join(", ")} ON ALL SEQUENCES IN SCHEMA ${id(owner)} TO ${id(group)}`);
       }
     }
   }
@@ -324,6 +348,9 @@ export function planMysql(state: DesiredState, catalog: MysqlCatalog, credential
     const have = new Set(existing?.privileges ?? []);
     const missing = MYSQL_PRIVILEGES[user.privileges].filter((p) => !have.has(p));
     if (missing.length > 0) server(`GRANT ${missing.join(", ")} ON ${db}.* TO ${account(user.name)}`);
+    // A level changed since the last run (owner -> readwrite, readwrite -> readonly): revoke what the new one does not include.
+    const extra = [...have].filter((p) => !MYSQL_PRIVILEGES[user.privileges].includes(p)).sort();
+    if (extra.length > 0) server(`REVOKE ${extra.join(", ")} ON ${db}.* FROM ${account(user.name)}`);
   }
   return steps;
 }

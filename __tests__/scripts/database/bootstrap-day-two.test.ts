@@ -1,0 +1,162 @@
+/**
+ * The second and later deploys of an environment, against real servers: users added after the
+ * application created tables, users whose level changes, and a converged database that plans nothing.
+ */
+import { readFileSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import mysql from "mysql2/promise";
+import pg from "pg";
+import { runBootstrap, type BootstrapRequest, type BootstrapUser } from "../../../scripts/lib/database/bootstrap.ts";
+import { fakeSecrets } from "../../support/fake-secrets.ts";
+import { mariadbAvailable, startMariadb, startPostgres, type ServerInfo } from "../../support/servers.ts";
+
+const MASTER_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!cluster-master-AbCdEf";
+const PROXY = "shop-test.proxy-abc123.eu-west-1.rds.amazonaws.com";
+const arn = (user: string) => `arn:aws:secretsmanager:eu-west-1:123456789012:secret:shop/test/database/${user}-AbCdEf`;
+const user = (name: string, privileges: BootstrapUser["privileges"]): BootstrapUser => ({ name, privileges, login: "password", secretArn: arn(name) });
+
+const missingMariadb = mariadbAvailable() === undefined;
+if (missingMariadb) console.warn("\n!!! SKIPPED: day-two bootstrap against MariaDB — MariaDB is not installed (.ci/run installs mariadb-server)\n");
+
+describe("PostgreSQL: users added, and levels changed, after the application created tables", () => {
+  let server: ServerInfo;
+  let stop: () => Promise<void>;
+  let ca: string;
+  const secrets = fakeSecrets();
+  const deps = { secrets: secrets.client, log: () => undefined };
+  const password = (name: string) => JSON.parse(secrets.store.get(arn(name))!).password as string;
+
+  beforeAll(async () => {
+    ({ info: server, stop } = await startPostgres());
+    ca = readFileSync(server.caFile, "utf8");
+    secrets.store.set(MASTER_ARN, JSON.stringify({ username: server.masterUser, password: server.masterPassword }));
+  }, 120_000);
+  afterAll(async () => {
+    await stop?.();
+  });
+
+  const request = (users: BootstrapUser[]): BootstrapRequest => ({
+    dialect: "postgresql", host: server.host, port: server.port, database: "shop", engine: "postgres",
+    secretHost: PROXY, secretPort: 5432, users, master: { secretArn: MASTER_ARN },
+    tls: { rejectUnauthorized: true, ca, servername: "localhost" }, dryRun: false, waitTimeoutMs: 30_000,
+  });
+  const as = async <T>(name: string, work: (client: pg.Client) => Promise<T>): Promise<T> => {
+    const client = new pg.Client({ host: server.host, port: server.port, user: name, password: password(name), database: "shop", ssl: { ca, servername: "localhost" } });
+    await client.connect();
+    try {
+      return await work(client);
+    } finally {
+      await client.end();
+    }
+  };
+
+  it("gives a user added later its level on the existing tables, views and sequences, in one run; the next run plans nothing", async () => {
+    // GIVEN an owner alone, whose application then created a serial-id table, a view and a sequence
+    await runBootstrap(request([user("migrator", "owner"), user("legacy", "owner")]), deps);
+    await as("migrator", async (c) => {
+      await c.query("CREATE TABLE orders (id serial PRIMARY KEY, item text NOT NULL)");
+      await c.query("CREATE VIEW order_items AS SELECT item FROM orders");
+      await c.query("CREATE SEQUENCE invoice_numbers");
+    });
+    await as("legacy", (c) => c.query("CREATE TABLE legacy.things (id serial PRIMARY KEY)"));
+
+    // WHEN readwrite and readonly users (and so their groups) are added
+    const users = [user("migrator", "owner"), user("legacy", "owner"), user("app", "readwrite"), user("reporting", "readonly")];
+    await runBootstrap(request(users), deps);
+
+    // THEN each can do what its level allows on what existed before it
+    await as("app", async (c) => {
+      await c.query("INSERT INTO migrator.orders (item) VALUES ('book')");
+      expect((await c.query("SELECT nextval('migrator.invoice_numbers')::int AS n")).rows[0].n).toBe(1);
+      await c.query("UPDATE migrator.orders SET item = 'pen'");
+    });
+    await as("reporting", async (c) => {
+      expect((await c.query("SELECT item FROM migrator.order_items")).rows).toEqual([{ item: "pen" }]);
+      expect((await c.query("SELECT last_value::int AS n FROM migrator.invoice_numbers")).rows[0].n).toBe(1);
+      await expect(c.query("INSERT INTO migrator.orders (item) VALUES ('x')")).rejects.toThrow(/permission denied for table orders/);
+    });
+    expect((await runBootstrap(request(users), deps)).statements).toEqual([]);
+  }, 60_000);
+
+  it("takes away what a new level does not include: readwrite -> readonly, owner -> readwrite; the next run plans nothing", async () => {
+    // WHEN app becomes readonly and legacy, an owner with a table, becomes readwrite
+    const users = [user("migrator", "owner"), user("legacy", "readwrite"), user("app", "readonly"), user("reporting", "readonly")];
+    const result = await runBootstrap(request(users), deps);
+    expect(result.statements).toEqual(expect.arrayContaining([
+      'REVOKE "shop_readwrite" FROM "app"', 'REVOKE "shop_owner" FROM "legacy"', 'REASSIGN OWNED BY "legacy" TO CURRENT_USER',
+    ]));
+
+    // THEN app reads and no longer writes; legacy writes rows and no longer creates, alters or drops anything
+    await as("app", async (c) => {
+      expect((await c.query("SELECT count(*)::int AS n FROM migrator.orders")).rows[0].n).toBe(1);
+      await expect(c.query("INSERT INTO migrator.orders (item) VALUES ('x')")).rejects.toThrow(/permission denied for table orders/);
+    });
+    await as("legacy", async (c) => {
+      await c.query("INSERT INTO migrator.orders (item) VALUES ('lamp')");
+      await expect(c.query("DROP TABLE legacy.things")).rejects.toThrow(/must be owner of table things/);
+      await expect(c.query("CREATE TABLE legacy.more (k text)")).rejects.toThrow(/permission denied for schema legacy/);
+    });
+    expect((await runBootstrap(request(users), deps)).statements).toEqual([]);
+  }, 60_000);
+});
+
+describe.skipIf(missingMariadb)("MariaDB: users added, and levels changed, after the application created tables", () => {
+  let server: ServerInfo;
+  let stop: () => Promise<void>;
+  let ca: string;
+  const secrets = fakeSecrets();
+  const deps = { secrets: secrets.client, log: () => undefined };
+  const password = (name: string) => JSON.parse(secrets.store.get(arn(name))!).password as string;
+
+  beforeAll(async () => {
+    ({ info: server, stop } = await startMariadb());
+    ca = readFileSync(server.caFile, "utf8");
+    secrets.store.set(MASTER_ARN, JSON.stringify({ username: server.masterUser, password: server.masterPassword }));
+  }, 120_000);
+  afterAll(async () => {
+    await stop?.();
+  });
+
+  const request = (users: BootstrapUser[]): BootstrapRequest => ({
+    dialect: "mysql", host: server.host, port: server.port, database: "shop", engine: "mysql",
+    secretHost: PROXY, secretPort: 3306, users, master: { secretArn: MASTER_ARN },
+    tls: { rejectUnauthorized: true, ca, servername: "localhost" }, dryRun: false, waitTimeoutMs: 30_000,
+  });
+  const as = async <T>(name: string, work: (c: mysql.Connection) => Promise<T>): Promise<T> => {
+    const c = await mysql.createConnection({ host: server.host, port: server.port, user: name, password: password(name), database: "shop", ssl: { ca } });
+    try {
+      return await work(c);
+    } finally {
+      await c.end();
+    }
+  };
+
+  it("gives a user added later its level on existing tables; the next run plans nothing", async () => {
+    await runBootstrap(request([user("migrator", "owner")]), deps);
+    await as("migrator", async (c) => {
+      await c.query("CREATE TABLE orders (id INT AUTO_INCREMENT PRIMARY KEY, item VARCHAR(50))");
+      await c.query("CREATE VIEW order_items AS SELECT item FROM orders");
+    });
+    const users = [user("migrator", "owner"), user("app", "readwrite"), user("reporting", "readonly")];
+    await runBootstrap(request(users), deps);
+    await as("app", (c) => c.query("INSERT INTO orders (item) VALUES ('book')"));
+    await as("reporting", async (c) => {
+      expect((await c.query("SELECT item FROM order_items"))[0]).toEqual([{ item: "book" }]);
+    });
+    expect((await runBootstrap(request(users), deps)).statements).toEqual([]);
+  }, 60_000);
+
+  it("takes away what a new level does not include: readwrite -> readonly, owner -> readwrite; the next run plans nothing", async () => {
+    const users = [user("migrator", "readwrite"), user("app", "readonly"), user("reporting", "readonly")];
+    await runBootstrap(request(users), deps);
+    await as("app", async (c) => {
+      await expect(c.query("INSERT INTO orders (item) VALUES ('x')")).rejects.toThrow(/INSERT command denied/);
+    });
+    await as("migrator", async (c) => {
+      await c.query("INSERT INTO orders (item) VALUES ('lamp')");
+      await expect(c.query("DROP TABLE orders")).rejects.toThrow(/DROP command denied/);
+      await expect(c.query("CREATE TABLE more (k INT)")).rejects.toThrow(/CREATE command denied/);
+    });
+    expect((await runBootstrap(request(users), deps)).statements).toEqual([]);
+  }, 60_000);
+});
