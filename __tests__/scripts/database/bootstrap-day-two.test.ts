@@ -7,6 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import mysql from "mysql2/promise";
 import pg from "pg";
 import { runBootstrap, type BootstrapRequest, type BootstrapUser } from "../../../scripts/lib/database/bootstrap.ts";
+import { GetSecretValueCommand } from "@aws-sdk/client-secrets-manager";
+import { ScriptError } from "../../../scripts/lib/cli.ts";
 import { fakeSecrets } from "../../support/fake-secrets.ts";
 import { mariadbAvailable, startMariadb, startPostgres, type ServerInfo } from "../../support/servers.ts";
 
@@ -98,6 +100,47 @@ describe("PostgreSQL: users added, and levels changed, after the application cre
     });
     expect((await runBootstrap(request(users), deps)).statements).toEqual([]);
   }, 60_000);
+
+  it("serializes two overlapping runs: both rotate, the second waits for the first, and every password in a secret logs in", async () => {
+    const users = [user("migrator", "owner"), user("app", "readwrite")];
+    const logs: string[][] = [[], []];
+    const runs = logs.map((lines) => runBootstrap({ ...request(users), rotate: true }, { secrets: secrets.client, log: (line: string) => lines.push(line) }));
+    const results = await Promise.allSettled(runs);
+    expect(results.map((r) => r.status)).toEqual(["fulfilled", "fulfilled"]);
+    expect(logs.flat().filter((line) => line.includes("another bootstrap run holds the lock on shop"))).toHaveLength(1);
+    for (const name of ["migrator", "app"]) await as(name, (c) => c.query("SELECT 1"));
+    expect(secrets.labels(arn("app")).filter((labels) => labels.includes("AWSPENDING"))).toEqual([]);
+  }, 60_000);
+
+  it("refuses to make a password current when something else wrote the secret meanwhile, and a rerun converges", async () => {
+    const users = [user("migrator", "owner"), user("app", "readwrite")];
+    const log = (line: string) => {
+      // A writer that takes no lock (a person, an old tool) changes the secret between the SQL and the promotion.
+      if (line.startsWith('  ALTER ROLE "app" WITH LOGIN PASSWORD')) secrets.store.set(arn("app"), secrets.store.get(arn("app"))!);
+    };
+    await expect(runBootstrap({ ...request(users), rotateUsers: ["app"] }, { secrets: secrets.client, log })).rejects.toThrow(
+      /the secret of app \(.*\) changed while this run was working \(AWSCURRENT is version .*\): something else wrote it, so this run did not; rerun to converge/);
+    await runBootstrap(request(users), deps);
+    await as("app", (c) => c.query("SELECT 1"));
+    expect((await runBootstrap(request(users), deps)).changes).toBe(0);
+  }, 60_000);
+
+  it("fails with exit code 3, having read nothing, when another run holds the lock past the wait", async () => {
+    const holder = new pg.Client({ host: server.host, port: server.port, user: server.masterUser, password: server.masterPassword, database: "postgres", ssl: { ca, servername: "localhost" } });
+    await holder.connect();
+    try {
+      await holder.query("SELECT pg_advisory_lock(hashtextextended('dbstack-bootstrap:' || left(encode(sha256('shop'), 'hex'), 40), 0))");
+      const reads = secrets.mock.commandCalls(GetSecretValueCommand).length;
+      const error = await runBootstrap({ ...request([user("app", "readwrite")]), waitTimeoutMs: 1_500 }, deps).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ScriptError);
+      expect((error as ScriptError).exitCode).toBe(3);
+      expect((error as ScriptError).message).toMatch(/another bootstrap run has held the lock on database shop for more than \d s; nothing was read or changed/);
+      // Only the master secret was read.
+      expect(secrets.mock.commandCalls(GetSecretValueCommand).length - reads).toBe(1);
+    } finally {
+      await holder.end();
+    }
+  }, 60_000);
 });
 
 describe.skipIf(missingMariadb)("MariaDB: users added, and levels changed, after the application created tables", () => {
@@ -158,5 +201,13 @@ describe.skipIf(missingMariadb)("MariaDB: users added, and levels changed, after
       await expect(c.query("CREATE TABLE more (k INT)")).rejects.toThrow(/CREATE command denied/);
     });
     expect((await runBootstrap(request(users), deps)).statements).toEqual([]);
+  }, 60_000);
+  it("serializes two overlapping runs: both rotate, the second waits for the first, and every password in a secret logs in", async () => {
+    const users = [user("migrator", "readwrite"), user("app", "readonly")];
+    const logs: string[][] = [[], []];
+    const results = await Promise.allSettled(logs.map((lines) => runBootstrap({ ...request(users), rotate: true }, { secrets: secrets.client, log: (line: string) => lines.push(line) })));
+    expect(results.map((r) => r.status)).toEqual(["fulfilled", "fulfilled"]);
+    expect(logs.flat().filter((line) => line.includes("another bootstrap run holds the lock on shop"))).toHaveLength(1);
+    for (const name of ["migrator", "app"]) await as(name, (c) => c.query("SELECT 1"));
   }, 60_000);
 });

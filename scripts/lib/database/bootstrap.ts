@@ -6,6 +6,7 @@
  * Lambda handler share this core, and tests drive it against real servers.
  */
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { createHash } from "node:crypto";
 import mysql from "mysql2/promise";
 import pg from "pg";
 import { decidePassword, type PasswordDecision } from "./bootstrap-passwords.ts";
@@ -168,6 +169,8 @@ interface RunContext {
   readonly sessions: DatabaseSession[];
   /** The application database's session (PostgreSQL), once opened. */
   appDatabase?: DatabaseSession;
+  /** When waiting (for the server, for another run's lock) must stop: the start plus `waitTimeoutMs`. */
+  readonly deadline: number;
 }
 
 type DatabaseSession = Session & { raw: pg.Client | mysql.Connection };
@@ -194,9 +197,11 @@ interface Decided {
 export async function runBootstrap(request: BootstrapRequest, deps: BootstrapDeps): Promise<BootstrapResult> {
   checkRequest(request);
   const master = await masterLogin(request, deps.secrets);
-  const run: RunContext = { request, deps, master, knownSecrets: [master.password], sessions: [] };
+  const run: RunContext = { request, deps, master, knownSecrets: [master.password], sessions: [], deadline: (deps.now ?? Date.now)() + request.waitTimeoutMs };
   const server = await waitForDatabase(run);
+  let locked = false;
   try {
+    locked = await lockDatabase(run, server);
     const observed = await observe(run, server);
     const decided = await decidePasswords(run, observed);
     const steps = planSteps(run, observed, decided);
@@ -211,9 +216,10 @@ export async function runBootstrap(request: BootstrapRequest, deps: BootstrapDep
     if (request.dryRun) return result(true);
     const pendingVersions = await storePendingPasswords(run, changes);
     await applyStatements(run, server, steps);
-    await finishSecrets(run, changes, pendingVersions);
+    await finishSecrets(run, changes, pendingVersions, observed.versions);
     return result(false);
   } finally {
+    if (locked) await unlockDatabase(run, server).catch(() => undefined);
     await Promise.allSettled(run.sessions.map((s) => s.close()));
   }
 }
@@ -290,6 +296,53 @@ async function waitForDatabase(run: RunContext): Promise<DatabaseSession> {
   run.sessions.push(server);
   deps.log(`connected as ${run.master.user}`);
   return server;
+}
+
+/**
+ * The lock one bootstrap run holds on a database while it reads and writes its users' secrets and SQL,
+ * so two runs (the deploy's function and `npm run setup`, a CLI from a bastion) never interleave: a
+ * PostgreSQL session advisory lock in the maintenance database, a MySQL named lock. Held by the server
+ * session, so a run that dies loses it with its connection.
+ */
+function lockName(database: string): string {
+  // MySQL lock names have at most 64 characters; a database name alone may have 64.
+  return `dbstack-bootstrap:${createHash("sha256").update(database).digest("hex").slice(0, 40)}`;
+}
+
+/** Takes the database's lock before anything is read, waiting for another run until the deadline. */
+async function lockDatabase(run: RunContext, server: DatabaseSession): Promise<boolean> {
+  const { request, deps } = run;
+  const name = lockName(request.database);
+  const waitMs = Math.max(1_000, run.deadline - (deps.now ?? Date.now)());
+  const busy = () => new ScriptError(EXIT.databaseUnreachable, `another bootstrap run has held the lock on database ${request.database} for more than ${Math.round(waitMs / 1000)} s; nothing was read or changed: rerun when it has finished`);
+  if (request.dialect === "postgresql") {
+    const client = server.raw as pg.Client;
+    const tryLock = await client.query<{ locked: boolean }>("SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked", [name]);
+    if (tryLock.rows[0]!.locked) return true;
+    deps.log(`  another bootstrap run holds the lock on ${request.database}; waiting up to ${Math.round(waitMs / 1000)} s`);
+    try {
+      await client.query(`SET lock_timeout = ${Math.ceil(waitMs)}`);
+      await client.query("SELECT pg_advisory_lock(hashtextextended($1, 0))", [name]);
+    } catch (error) {
+      if (errorCode(error) === "55P03") throw busy();
+      throw error;
+    } finally {
+      await client.query("RESET lock_timeout").catch(() => undefined);
+    }
+    return true;
+  }
+  const connection = server.raw as mysql.Connection;
+  const got = async (seconds: number) => Number(((await connection.query("SELECT GET_LOCK(?, ?) AS got", [name, seconds]))[0] as { got: number | null }[])[0]!.got);
+  if ((await got(0)) === 1) return true;
+  deps.log(`  another bootstrap run holds the lock on ${request.database}; waiting up to ${Math.round(waitMs / 1000)} s`);
+  if ((await got(Math.ceil(waitMs / 1000))) === 1) return true;
+  throw busy();
+}
+
+async function unlockDatabase(run: RunContext, server: DatabaseSession): Promise<void> {
+  const name = lockName(run.request.database);
+  if (run.request.dialect === "postgresql") await (server.raw as pg.Client).query("SELECT pg_advisory_unlock(hashtextextended($1, 0))", [name]);
+  else await (server.raw as mysql.Connection).query("SELECT RELEASE_LOCK(?)", [name]);
 }
 
 /** Reads the catalog (the application database's too, when it exists) and every user's secret versions. */
@@ -410,12 +463,21 @@ async function applyStatements(run: RunContext, server: DatabaseSession, steps: 
   }
 }
 
-/** Apply, last: AWSPENDING made current, secrets that keep their password rewritten, stale AWSPENDING labels cleared. */
-async function finishSecrets(run: RunContext, changes: readonly SecretChange[], pendingVersions: ReadonlyMap<string, string>): Promise<void> {
+/**
+ * Apply, last: AWSPENDING made current, secrets that keep their password rewritten, stale AWSPENDING
+ * labels cleared — each only while the secret is still what this run read and wrote, so a change made
+ * meanwhile by anything else (a run without the lock, a person) is refused, never overwritten.
+ */
+async function finishSecrets(run: RunContext, changes: readonly SecretChange[], pendingVersions: ReadonlyMap<string, string>, observed: ReadonlyMap<string, SecretVersions>): Promise<void> {
   const { deps } = run;
   for (const change of changes) {
+    const read = observed.get(change.user.name)!;
+    const pendingId = change.kind === "pending" ? pendingVersions.get(change.user.name)! : change.kind === "unlabel" ? change.versionId : read.pending?.versionId;
+    // A first write is labelled AWSCURRENT by Secrets Manager itself.
+    const currentId = change.kind === "pending" ? change.currentVersionId ?? pendingId : read.current?.versionId;
+    await confirmUnchanged(run, change.user, currentId, pendingId);
     if (change.kind === "pending") {
-      const versionId = pendingVersions.get(change.user.name)!;
+      const versionId = pendingId!;
       deps.log(`  making the new password of ${change.user.name} current`);
       // A secret's first version is AWSCURRENT already: Secrets Manager labels it so on the first write.
       await promotePending(deps.secrets, change.user.secretArn, change.user.name, versionId, change.currentVersionId ?? versionId);
@@ -427,6 +489,17 @@ async function finishSecrets(run: RunContext, changes: readonly SecretChange[], 
       await promotePending(deps.secrets, change.user.secretArn, change.user.name, change.versionId, change.versionId);
     }
   }
+}
+
+/** Refuses to go on with a user's secret whose AWSCURRENT or AWSPENDING moved since this run read or wrote them. */
+async function confirmUnchanged(run: RunContext, user: BootstrapUser, currentId: string | undefined, pendingId: string | undefined): Promise<void> {
+  const now = await readSecretVersions(run.deps.secrets, user.secretArn);
+  const moved = [
+    ...(now.current?.versionId !== currentId ? [`AWSCURRENT is version ${now.current?.versionId ?? "(none)"}, not ${currentId ?? "(none)"}`] : []),
+    ...(now.pending?.versionId !== pendingId ? [`AWSPENDING is version ${now.pending?.versionId ?? "(none)"}, not ${pendingId ?? "(none)"}`] : []),
+  ];
+  if (moved.length === 0) return;
+  throw new ScriptError(EXIT.aws, `the secret of ${user.name} (${user.secretArn}) changed while this run was working (${moved.join("; ")}): something else wrote it, so this run did not; rerun to converge`);
 }
 
 /** MySQL: the stored hash is readable, so compare; a plugin this cannot recompute is reset to ours. */
