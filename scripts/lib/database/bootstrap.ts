@@ -140,8 +140,13 @@ export function requestProblems(request: BootstrapRequest): InputProblem[] {
   for (const [path, value] of [["host", request.host], ["secretHost", request.secretHost], ["engine", request.engine]] as const) {
     if (typeof value !== "string" || value === "") problems.push({ path, value, allowed: "must be a non-empty string" });
   }
+  const secretOwners = new Map<string, string>();
   for (const user of request.users) {
-    if (typeof user.secretArn !== "string" || user.secretArn === "") problems.push({ path: `users.${user.name}.secretArn`, value: user.secretArn, allowed: "must be the ARN of the user's secret" });
+    const path = `users.${user.name}.secretArn`;
+    if (typeof user.secretArn !== "string" || user.secretArn === "") problems.push({ path, value: user.secretArn, allowed: "must be the ARN of the user's secret" });
+    else if (secretOwners.has(user.secretArn)) problems.push({ path, value: user.secretArn, allowed: `is the secret of ${secretOwners.get(user.secretArn)} too: each user needs its own secret` });
+    else if ("secretArn" in request.master && user.secretArn === request.master.secretArn) problems.push({ path, value: user.secretArn, allowed: "is the master secret: a user needs its own secret" });
+    else secretOwners.set(user.secretArn, user.name);
   }
   for (const name of request.rotateUsers ?? []) {
     if (!request.users.some((u) => u.name === name && u.login === "password")) {

@@ -15,6 +15,14 @@ export type EngineFamily = "POSTGRESQL" | "MYSQL";
 export type PrivilegeLevel = "owner" | "readwrite" | "readonly";
 export const PRIVILEGE_LEVELS: readonly PrivilegeLevel[] = ["owner", "readonly", "readwrite"];
 
+/** The engines the stack builds, and the family each speaks: what a setup event's `engine` may be. */
+export const ENGINE_FAMILY_OF: Readonly<Record<string, EngineFamily>> = {
+  "aurora-postgresql": "POSTGRESQL",
+  postgres: "POSTGRESQL",
+  "aurora-mysql": "MYSQL",
+  mysql: "MYSQL",
+};
+
 export const MAX_NAME_BYTES: Readonly<Record<EngineFamily, { readonly user: number; readonly database: number }>> = {
   POSTGRESQL: { user: 63, database: 63 },
   MYSQL: { user: 32, database: 64 },
