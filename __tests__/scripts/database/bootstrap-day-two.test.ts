@@ -141,6 +141,21 @@ describe("PostgreSQL: users added, and levels changed, after the application cre
       await holder.end();
     }
   }, 60_000);
+
+  it("overwrites a secret whose current value is not usable with a new password, and says so in the result and the log", async () => {
+    const users = [user("migrator", "owner"), user("app", "readwrite"), user("reporting", "readonly")];
+    secrets.store.set(arn("app"), "not json {");
+    secrets.store.set(arn("reporting"), JSON.stringify({ username: "reporting", pass: "x" }));
+    const lines: string[] = [];
+    const result = await runBootstrap(request(users), { secrets: secrets.client, log: (line: string) => lines.push(line) });
+    expect(result.warnings).toEqual([
+      "app: replacing the stored password: its current value is not JSON",
+      "reporting: replacing the stored password: its current value has no password field",
+    ]);
+    for (const warning of result.warnings) expect(lines).toContain(`  warning: ${warning}`);
+    for (const name of ["app", "reporting"]) await as(name, (c) => c.query("SELECT 1"));
+    expect((await runBootstrap(request(users), deps)).changes).toBe(0);
+  }, 60_000);
 });
 
 describe.skipIf(missingMariadb)("MariaDB: users added, and levels changed, after the application created tables", () => {

@@ -386,6 +386,8 @@ async function decidePasswords(run: RunContext, { catalog, versions }: Observed)
   for (const user of request.users) {
     let decision = decidePassword({ login: user.login, userExists: userExists(user.name), versions: versions.get(user.name)!, rotate: rotating.has(user.name) }, generatePassword);
     if (decision.kind === "replace") knownSecrets.push(decision.password);
+    const current = versions.get(user.name)!.current;
+    if (decision.kind === "none" && current?.unreadable) warn(`${user.name}: overwriting its secret, whose current value ${current.unreadable}`);
     if (decision.kind === "replace" && decision.notice) warn(`${user.name}: ${decision.notice}`);
     if (decision.kind === "keep") {
       const matches = request.dialect === "postgresql"
