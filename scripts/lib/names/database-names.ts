@@ -52,11 +52,34 @@ const RESERVED_USERS: Readonly<Record<EngineFamily, Reserved>> = {
   },
 };
 
-/** RDS creates the master itself and only refuses its own accounts: "postgres" is PostgreSQL's default master. */
+/**
+ * RDS creates the master itself: "postgres" is PostgreSQL's default master, and RDS PostgreSQL and Aurora
+ * PostgreSQL refuse "admin" ("MasterUsername admin cannot be used as it is a reserved word used by the
+ * engine"; Aurora MySQL and RDS MySQL accept it, it is their console's default). Checked 2026-12-06 against
+ * cfn-lint's RDS MasterUsername rule (aws-cloudformation/cfn-lint#4425, verified on deployments) and
+ * AWS CDK's engine defaults (aws/aws-cdk#10597).
+ */
 const RESERVED_MASTERS: Readonly<Record<EngineFamily, Reserved>> = {
-  POSTGRESQL: { names: RESERVED_USERS.POSTGRESQL.names.filter((name) => name !== "postgres"), prefixes: RESERVED_USERS.POSTGRESQL.prefixes },
+  POSTGRESQL: { names: [...RESERVED_USERS.POSTGRESQL.names.filter((name) => name !== "postgres"), "admin"], prefixes: RESERVED_USERS.POSTGRESQL.prefixes },
   MYSQL: RESERVED_USERS.MYSQL,
 };
+
+/**
+ * CreateDBInstance and CreateDBCluster: the master user name "can't be a reserved word for the chosen
+ * database engine". PostgreSQL's reserved key words (RESERVED_KEYWORD in src/include/parser/kwlist.h,
+ * PostgreSQL 16; the "reserved" column of the documentation's Appendix C), which cannot name a role
+ * unquoted. MySQL's reserved words are not listed here yet (see the i19 note): RDS refuses them at create.
+ */
+const PG_RESERVED_KEYWORDS: readonly string[] = [
+  "all", "analyse", "analyze", "and", "any", "array", "as", "asc", "asymmetric", "both", "case", "cast", "check", "collate", "column",
+  "constraint", "create", "current_catalog", "current_date", "current_role", "current_time", "current_timestamp", "current_user",
+  "default", "deferrable", "desc", "distinct", "do", "else", "end", "except", "false", "fetch", "for", "foreign", "from", "grant",
+  "group", "having", "in", "initially", "intersect", "into", "lateral", "leading", "limit", "localtime", "localtimestamp", "not",
+  "null", "offset", "on", "only", "or", "order", "placing", "primary", "references", "returning", "select", "session_user", "some",
+  "symmetric", "system_user", "table", "then", "to", "trailing", "true", "union", "unique", "user", "using", "variadic", "when",
+  "where", "window", "with",
+];
+const RESERVED_MASTER_KEYWORDS: Readonly<Record<EngineFamily, readonly string[]>> = { POSTGRESQL: PG_RESERVED_KEYWORDS, MYSQL: [] };
 
 const RESERVED_DATABASES: Readonly<Record<EngineFamily, Reserved>> = {
   POSTGRESQL: { names: ["postgres", "template0", "template1", "rdsadmin"], prefixes: [] },
@@ -125,6 +148,7 @@ export function userNameProblem(name: string, family: EngineFamily, context: { r
 export function masterUserNameProblem(name: string, family: EngineFamily): string | undefined {
   const reserved = reservedProblem(name, RESERVED_MASTERS[family], "RDS");
   if (reserved) return reserved;
+  if (RESERVED_MASTER_KEYWORDS[family].includes(name.toLowerCase())) return `must not be a key word ${ENGINE[family]} reserves (such as user, table or select): RDS refuses it as the master user name`;
   if (!MASTER_NAME.test(name)) return "must be ASCII letters, digits or underscores, starting with a letter";
   return lengthProblem(name, MAX_NAME_BYTES[family].user, family);
 }
