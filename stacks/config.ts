@@ -358,6 +358,10 @@ function validateClients(input: EnvironmentInput, problems: Problems, environmen
     validateMigrationSettings(clients.migrations, Object.fromEntries(proxied.map(([name, u]) => [name, u.privileges])), problems.at("migrations"), environment);
     problems.check(!clients.migrations.pipeline || clients.ecs !== undefined, "migrations.pipeline", "(set)",
       "needs clients.ecs: the Deploy stage updates that service and passes its task roles");
+    const pipeline = clients.migrations.pipeline;
+    const serviceContainer = clients.ecs?.container?.name ?? "app";
+    if (pipeline && clients.ecs) problems.check((pipeline.containerName ?? "app") === serviceContainer, "migrations.pipeline.containerName", pipeline.containerName ?? "app",
+      `must be the service's container, clients.ecs.container.name (${serviceContainer}): the Deploy stage points that container at the new image`);
   }
 }
 
