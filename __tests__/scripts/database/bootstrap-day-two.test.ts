@@ -156,6 +156,32 @@ describe("PostgreSQL: users added, and levels changed, after the application cre
     for (const name of ["app", "reporting"]) await as(name, (c) => c.query("SELECT 1"));
     expect((await runBootstrap(request(users), deps)).changes).toBe(0);
   }, 60_000);
+
+  it("disables a removed user — no login, out of its groups, its sessions ended — keeps it, reports it, and plans nothing the next time", async () => {
+    const held = new pg.Client({ host: server.host, port: server.port, user: "reporting", password: password("reporting"), database: "shop", ssl: { ca, servername: "localhost" } });
+    held.on("error", () => undefined);
+    await held.connect();
+    const users = [user("migrator", "owner"), user("app", "readwrite")];
+    const lines: string[] = [];
+    const result = await runBootstrap({ ...request(users), removedUsers: ["reporting"] }, { secrets: secrets.client, log: (line: string) => lines.push(line) });
+    expect(result.statements).toEqual([
+      'ALTER ROLE "reporting" WITH NOLOGIN', 'REVOKE "shop_readonly" FROM "reporting"',
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'reporting'",
+    ]);
+    expect(result.removedUsers).toEqual(["reporting"]);
+    expect(lines).toContain("removed from the configuration: reporting — login disabled, groups and privileges revoked, sessions ended; the users and what they own are kept until dropped by hand");
+    await expect(held.query("SELECT 1")).rejects.toThrow();
+    await expect(as("reporting", (c) => c.query("SELECT 1"))).rejects.toThrow(/is not permitted to log in/);
+    expect(await runBootstrap({ ...request(users), removedUsers: ["reporting"] }, deps)).toMatchObject({ statements: [], changes: 0, removedUsers: ["reporting"] });
+  }, 60_000);
+
+  it("fails, before connecting, when a removed user is still configured or is the master", async () => {
+    const users = [user("migrator", "owner"), user("app", "readwrite")];
+    await expect(runBootstrap({ ...request(users), removedUsers: ["app"] }, deps)).rejects.toThrow(
+      "removedUsers.app: \"app\" — is still a configured user: a removed user is one the configuration no longer lists");
+    await expect(runBootstrap({ ...request(users), removedUsers: [server.masterUser] }, deps)).rejects.toThrow(
+      `removedUsers.${server.masterUser}: "${server.masterUser}" — user name must differ from the master user`);
+  }, 60_000);
 });
 
 describe.skipIf(missingMariadb)("MariaDB: users added, and levels changed, after the application created tables", () => {
@@ -224,5 +250,13 @@ describe.skipIf(missingMariadb)("MariaDB: users added, and levels changed, after
     expect(results.map((r) => r.status)).toEqual(["fulfilled", "fulfilled"]);
     expect(logs.flat().filter((line) => line.includes("another bootstrap run holds the lock on shop"))).toHaveLength(1);
     for (const name of ["migrator", "app"]) await as(name, (c) => c.query("SELECT 1"));
+  }, 60_000);
+  it("locks a removed user and revokes its privileges, keeps it, and plans nothing the next time", async () => {
+    const users = [user("migrator", "readwrite")];
+    const result = await runBootstrap({ ...request(users), removedUsers: ["app"] }, deps);
+    expect(result.statements).toEqual(["ALTER USER 'app'@'%' ACCOUNT LOCK", "REVOKE SELECT, SHOW VIEW ON `shop`.* FROM 'app'@'%'"]);
+    expect(result.removedUsers).toEqual(["app"]);
+    await expect(as("app", (c) => c.query("SELECT 1"))).rejects.toThrow(/locked/i);
+    expect(await runBootstrap({ ...request(users), removedUsers: ["app"] }, deps)).toMatchObject({ statements: [], changes: 0 });
   }, 60_000);
 });

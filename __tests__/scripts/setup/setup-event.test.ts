@@ -28,6 +28,17 @@ describe("the setup event", () => {
     expect(parseSetupEvent({ ...input, rotate: { users: ["app"] } })).toMatchObject({ kind: "apply", rotateUsers: ["app"] });
   });
 
+  it("takes the removed users from Terraform's previous input on update, and only then", () => {
+    const previous = { ...input, users: [...input.users, { name: "reporting", privileges: "readonly", login: "password", secretArn: arn("reporting") }] };
+    expect(parseSetupEvent({ ...input, tf: { action: "update", prev_input: previous } })).toMatchObject({ kind: "apply", removedUsers: ["reporting"] });
+    expect(parseSetupEvent({ ...input, tf: { action: "create", prev_input: previous } })).not.toHaveProperty("removedUsers");
+    expect(parseSetupEvent({ ...input, tf: { action: "update", prev_input: input } })).not.toHaveProperty("removedUsers");
+    // An older stack's input may carry fields this contract no longer defines: only the names are read.
+    expect(parseSetupEvent({ ...input, tf: { action: "update", prev_input: { ...previous, legacy: true } } })).toMatchObject({ removedUsers: ["reporting"] });
+    expect(problems({ ...input, tf: { action: "update", prev_input: { users: "x" } } })).toBe(
+      "invalid setup event: tf.prev_input.users: must be the previous input's list of users, each with a name");
+  });
+
   it("fails when the engine is one the stack does not build", () => {
     expect(problems({ ...input, engine: "oracle-ee" })).toBe(
       "invalid setup event: engine: must be an engine the stack builds: aurora-postgresql, postgres, aurora-mysql, mysql");

@@ -196,6 +196,16 @@ describe("setup function against a real PostgreSQL over TLS", () => {
     await logIn("audit", current("audit").password as string);
   }, 60_000);
 
+  it("update that removes a user disables it, reports it, and keeps it; adding it back lets it in again", async () => {
+    const lines: string[] = [];
+    const summary = await runSetup({ ...input, tf: { action: "update", prev_input: withAudit } }, lambdaContext(), deps({ log: (line) => lines.push(line) }));
+    expect(summary).toMatchObject({ action: "apply", removedUsers: ["audit"], statements: ['ALTER ROLE "audit" WITH NOLOGIN', 'REVOKE "shop_readonly" FROM "audit"'] });
+    expect(lines.some((line) => line.startsWith("removed from the configuration: audit — login disabled"))).toBe(true);
+    await expect(logIn("audit", current("audit").password as string)).rejects.toThrow(/is not permitted to log in/);
+    await runSetup({ ...withAudit, tf: { action: "update", prev_input: input } }, lambdaContext(), deps());
+    await logIn("audit", current("audit").password as string);
+  }, 60_000);
+
   it("rotate: npm run rotate's payload gives one user a new password; the old one is refused, the others keep theirs", async () => {
     const old = current("app").password as string;
     const others = { migrator: current("migrator").password, audit: current("audit").password };

@@ -34,6 +34,13 @@ export interface DesiredState {
   readonly dialect: Dialect;
   readonly database: string;
   readonly users: readonly UserSpec[];
+  /**
+   * Users the configuration had and no longer has: each is disabled — no login (PostgreSQL NOLOGIN,
+   * MySQL ACCOUNT LOCK), out of its groups and privileges, its sessions ended (PostgreSQL) — and kept,
+   * with every object it owns, until an operator drops it.
+   * @default none
+   */
+  readonly removedUsers?: readonly string[];
 }
 
 export interface PlannedStep {
@@ -78,6 +85,12 @@ export function desiredStateProblems(state: DesiredState, masterUser?: string): 
     if (!["readwrite", "readonly", "owner"].includes(user.privileges)) problems.push({ path: `${path}.privileges`, value: user.privileges, allowed: 'must be "readwrite", "readonly" or "owner"' });
     if (!["password", "iam"].includes(user.login)) problems.push({ path: `${path}.login`, value: user.login, allowed: 'must be "password" or "iam"' });
     seen.add(user.name);
+  }
+  for (const name of state.removedUsers ?? []) {
+    const path = `removedUsers.${name}`;
+    const nameProblem = userNameProblem(name, family, { ...(masterUser !== undefined ? { masterUser } : {}), database: state.database });
+    if (nameProblem) problems.push({ path, value: name, allowed: `user name ${nameProblem}` });
+    if (seen.has(name)) problems.push({ path, value: name, allowed: "is still a configured user: a removed user is one the configuration no longer lists" });
   }
   return problems;
 }
@@ -135,6 +148,8 @@ export interface PostgresCatalog {
   readonly nonOwnersOwningObjects: readonly string[];
   /** Role -> its search_path in the application database, as unquoted names ("$user" stays "$user"). */
   readonly searchPaths: Readonly<Record<string, readonly string[]>>;
+  /** Removed users that still have sessions open (by pg_stat_activity). */
+  readonly removedUsersWithSessions: readonly string[];
 }
 
 /** PostgreSQL 16 is where role membership gained its SET and INHERIT options. */
@@ -229,6 +244,22 @@ export function planPostgres(state: DesiredState, catalog: PostgresCatalog, cred
       server(`GRANT ${id(user.name)} TO CURRENT_USER${setAndInherit}`);
     }
   }
+  // Removed users: no login, out of every group of this database, their sessions ended; kept, with what they own.
+  for (const name of state.removedUsers ?? []) {
+    const existing = role(name);
+    if (!existing) continue;
+    if (existing.login) {
+      administer(name, `its login cannot be disabled`);
+      server(`ALTER ROLE ${id(name)} WITH NOLOGIN`);
+    }
+    for (const level of PRIVILEGE_LEVELS) {
+      const group = groupRoleName(db, level);
+      if (!existing.memberOf.includes(group)) continue;
+      administer(group, `${name} cannot leave it`);
+      server(`REVOKE ${id(group)} FROM ${id(name)}`);
+    }
+    if (catalog.removedUsersWithSessions.includes(name)) server(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = ${pg.escapeLiteral(name)}`);
+  }
   if (refusals.size > 0) throw new PlanRefused([...refusals.values()]);
 
   if (!catalog.databaseExists) server(`CREATE DATABASE ${id(db)}`);
@@ -301,6 +332,8 @@ export interface MysqlCatalog {
     readonly authenticationStringHex: string;
     readonly sslType: string;
     readonly privileges: readonly string[];
+    /** Read for removed users only (SHOW CREATE USER … ACCOUNT LOCK). */
+    readonly locked?: boolean;
   }>>;
 }
 
@@ -351,6 +384,13 @@ export function planMysql(state: DesiredState, catalog: MysqlCatalog, credential
     // A level changed since the last run (owner -> readwrite, readwrite -> readonly): revoke what the new one does not include.
     const extra = [...have].filter((p) => !MYSQL_PRIVILEGES[user.privileges].includes(p)).sort();
     if (extra.length > 0) server(`REVOKE ${extra.join(", ")} ON ${db}.* FROM ${account(user.name)}`);
+  }
+  // Removed users: locked (no new connection) and without privileges on the database; kept, with what they own.
+  for (const name of state.removedUsers ?? []) {
+    const existing = catalog.users[name];
+    if (!existing) continue;
+    if (!existing.locked) server(`ALTER USER ${account(name)} ACCOUNT LOCK`);
+    if (existing.privileges.length > 0) server(`REVOKE ${[...existing.privileges].sort().join(", ")} ON ${db}.* FROM ${account(name)}`);
   }
   return steps;
 }

@@ -70,6 +70,12 @@ export interface BootstrapRequest {
    * @default none
    */
   readonly rotateUsers?: readonly string[];
+  /**
+   * Users the configuration no longer has (the setup function: Terraform's previous input; the CLI:
+   * --removed-user): disabled and kept, see DesiredState.removedUsers.
+   * @default none
+   */
+  readonly removedUsers?: readonly string[];
   readonly dryRun: boolean;
   readonly waitTimeoutMs: number;
 }
@@ -91,6 +97,8 @@ export interface BootstrapResult {
   readonly dryRun: boolean;
   /** What the run repaired without being asked: drifted or unusable passwords, unfinished changes. */
   readonly warnings: readonly string[];
+  /** Set when the request named removed users: those that exist in the database, disabled now or already. */
+  readonly removedUsers?: readonly string[];
 }
 
 interface Session {
@@ -211,12 +219,15 @@ export async function runBootstrap(request: BootstrapRequest, deps: BootstrapDep
     const decided = await decidePasswords(run, observed);
     const steps = planSteps(run, observed, decided);
     const changes = secretChanges(request, decided.decisions, observed.versions);
+    const removed = removedUsersFound(request, observed);
+    if (removed.length > 0) deps.log(`removed from the configuration: ${removed.join(", ")} — login disabled, groups and privileges revoked${request.dialect === "postgresql" ? ", sessions ended" : ""}; the users and what they own are kept until dropped by hand`);
     const result = (dryRun: boolean): BootstrapResult => ({
       statements: steps.map((s) => s.display),
       secretsWritten: [...new Set(changes.map((c) => c.user.name))],
       changes: steps.length + changes.length,
       dryRun,
       warnings: decided.warnings,
+      ...(request.removedUsers && request.removedUsers.length > 0 ? { removedUsers: removed } : {}),
     });
     if (request.dryRun) return result(true);
     const pendingVersions = await storePendingPasswords(run, changes);
@@ -353,7 +364,7 @@ async function unlockDatabase(run: RunContext, server: DatabaseSession): Promise
 /** Reads the catalog (the application database's too, when it exists) and every user's secret versions. */
 async function observe(run: RunContext, server: DatabaseSession): Promise<Observed> {
   const { request, deps, knownSecrets } = run;
-  const state: DesiredState = { dialect: request.dialect, database: request.database, users: request.users };
+  const state: DesiredState = { dialect: request.dialect, database: request.database, users: request.users, ...(request.removedUsers ? { removedUsers: request.removedUsers } : {}) };
   const catalog: PostgresCatalog | MysqlCatalog = request.dialect === "postgresql"
     ? await (async () => {
         const exists = (await (server.raw as pg.Client).query("SELECT 1 FROM pg_database WHERE datname = $1", [request.database])).rows.length > 0;
@@ -498,6 +509,12 @@ async function finishSecrets(run: RunContext, changes: readonly SecretChange[], 
   }
 }
 
+/** The removed users the database still has (disabled by this run, or by an earlier one). */
+function removedUsersFound(request: BootstrapRequest, { catalog }: Observed): string[] {
+  const exists = (name: string) => (request.dialect === "postgresql" ? (catalog as PostgresCatalog).roles[name] : (catalog as MysqlCatalog).users[name]) !== undefined;
+  return (request.removedUsers ?? []).filter(exists);
+}
+
 /** Refuses to go on with a user's secret whose AWSCURRENT or AWSPENDING moved since this run read or wrote them. */
 async function confirmUnchanged(run: RunContext, user: BootstrapUser, currentId: string | undefined, pendingId: string | undefined): Promise<void> {
   const now = await readSecretVersions(run.deps.secrets, user.secretArn);
@@ -546,7 +563,8 @@ async function masterLogin(request: BootstrapRequest, secrets: SecretsManagerCli
   }
   // Without the master's name up front, its secret is the first place it is known: still before any connection.
   const family = ENGINE_FAMILY[request.dialect];
-  const clashes = request.users.filter((u) => userNameProblem(u.name, family, { masterUser: username }) !== undefined);
-  if (clashes.length > 0) refuse(clashes.map((u) => ({ path: `users.${u.name}`, value: u.name, allowed: `user name ${userNameProblem(u.name, family, { masterUser: username })}` })));
+  const clashes = [...request.users.map((u) => ["users", u.name] as const), ...(request.removedUsers ?? []).map((name) => ["removedUsers", name] as const)]
+    .filter(([, name]) => userNameProblem(name, family, { masterUser: username }) !== undefined);
+  if (clashes.length > 0) refuse(clashes.map(([list, name]) => ({ path: `${list}.${name}`, value: name, allowed: `user name ${userNameProblem(name, family, { masterUser: username })}` })));
   return { user: username, password };
 }

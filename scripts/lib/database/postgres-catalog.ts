@@ -10,7 +10,8 @@ type Queryable = Pick<pg.ClientBase, "query">;
  * undefined when it does not exist yet.
  */
 export async function readPostgresCatalog(server: Queryable, database: Queryable | undefined, state: DesiredState): Promise<PostgresCatalog> {
-  const names = [...state.users.map((u) => u.name), ...PRIVILEGE_LEVELS.map((level) => groupRoleName(state.database, level)), "rds_iam"];
+  const removed = state.removedUsers ?? [];
+  const names = [...state.users.map((u) => u.name), ...removed, ...PRIVILEGE_LEVELS.map((level) => groupRoleName(state.database, level)), "rds_iam"];
   const session = await server.query<{ version: number; me: string }>("SELECT current_setting('server_version_num')::int AS version, current_user AS me");
   const { version: serverVersion, me: currentUser } = session.rows[0]!;
   const withOptions = serverVersion >= PG_MEMBERSHIP_OPTIONS_VERSION;
@@ -38,6 +39,7 @@ export async function readPostgresCatalog(server: Queryable, database: Queryable
                        WHERE a.privilege_type = 'CONNECT'), '{}') AS grantees
        FROM pg_database d WHERE d.datname = $1`, [state.database]);
   const databaseExists = db.rows.length > 0;
+  const sessions = await server.query<{ usename: string }>("SELECT DISTINCT usename FROM pg_stat_activity WHERE usename = ANY($1)", [removed]);
 
   const empty: PostgresCatalog = {
     serverVersion,
@@ -54,6 +56,7 @@ export async function readPostgresCatalog(server: Queryable, database: Queryable
     sequencesMissingGrants: [],
     nonOwnersOwningObjects: [],
     searchPaths: {},
+    removedUsersWithSessions: sessions.rows.map((r) => r.usename).sort(),
   };
   if (!databaseExists || !database) return empty;
 

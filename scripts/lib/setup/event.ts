@@ -50,7 +50,11 @@ export interface TerraformLifecycle {
 /** What the function is asked to do. */
 export type SetupAction =
   /** Create or complete the database, roles, users and schemas; write each user's secret. */
-  | { readonly kind: "apply"; readonly input: SetupInput; readonly rotateUsers?: readonly string[] }
+  | {
+    readonly kind: "apply"; readonly input: SetupInput; readonly rotateUsers?: readonly string[];
+    /** On Terraform's update: the users its previous input had and this one does not. */
+    readonly removedUsers?: readonly string[];
+  }
   /** Terraform destroys the invocation: nothing to undo (the database goes with the environment). */
   | { readonly kind: "delete" };
 
@@ -146,7 +150,26 @@ export function parseSetupEvent(event: unknown): SetupAction {
       }
     }
   }
+  const removedUsers = isObject(tf) && tf.action === "update" ? usersRemovedSince(tf.prev_input, users, problems) : [];
   if (problems.length > 0) throw new SetupEventError(`invalid setup event: ${problems.join("; ")}`);
   const input = event as unknown as SetupInput;
-  return { kind: "apply", input: { ...input, users: input.users.map((u) => ({ ...u })) }, ...(rotateUsers ? { rotateUsers } : {}) };
+  return {
+    kind: "apply", input: { ...input, users: input.users.map((u) => ({ ...u })) }, ...(rotateUsers ? { rotateUsers } : {}),
+    ...(removedUsers.length > 0 ? { removedUsers } : {}),
+  };
+}
+
+/**
+ * The users Terraform's previous input (`tf.prev_input` on update: what the last successful apply sent)
+ * had and this input does not. Only its user names are read: an older stack's input may have other fields.
+ */
+function usersRemovedSince(previous: unknown, users: readonly unknown[], problems: string[]): string[] {
+  if (previous === undefined || previous === null) return [];
+  const before = isObject(previous) ? previous.users : undefined;
+  if (!Array.isArray(before) || !before.every((u) => isObject(u) && typeof u.name === "string" && u.name.length > 0)) {
+    problems.push("tf.prev_input.users: must be the previous input's list of users, each with a name");
+    return [];
+  }
+  const now = new Set(users.filter(isObject).map((u) => u.name));
+  return [...new Set((before as { name: string }[]).map((u) => u.name))].filter((name) => !now.has(name));
 }
