@@ -14,6 +14,7 @@ import { EXIT, EXIT_CODE_HELP, ScriptError, parseFlags, runScript } from "./lib/
 import { assumeRole, iamAuthToken, type AssumedCredentials } from "./lib/connection/iam-token.ts";
 import { formatProblems, type InputProblem } from "./lib/database/input-problems.ts";
 import { readOutputs } from "./lib/deploy/stack-outputs.ts";
+import { SECRETS_MANAGER_TIMEOUTS } from "./lib/database/secret-versions.ts";
 import { isProxyEndpoint, tlsSettings, type CaSet, type TlsMode } from "./lib/connection/tls.ts";
 
 const HELP = `usage: bootstrap-database --outputs <file> --stack <env> [options]
@@ -110,7 +111,7 @@ async function main(): Promise<number> {
 
   const json = values.output === "json";
   const log = json ? (line: string) => console.error(line) : (line: string) => console.log(line);
-  const result = await runBootstrap(request, { secrets: new SecretsManagerClient({ region }), log });
+  const result = await runBootstrap(request, { secrets: new SecretsManagerClient({ region, requestHandler: SECRETS_MANAGER_TIMEOUTS }), log });
   if (json) {
     console.log(JSON.stringify(result, null, 2));
   } else if (result.dryRun) {

@@ -372,6 +372,24 @@ describe("setup function against a real PostgreSQL over TLS", () => {
     );
     expect(untouched.mock.calls()).toHaveLength(0);
   });
+
+  it("stops with 'out of time' at the step that waits, before the invocation's end minus the margin, and a rerun converges", async () => {
+    // Another session holds app's role row: the rotation's ALTER ROLE waits for it.
+    const holder = new pg.Client({ host: server.host, port: server.port, user: server.adminUser, password: server.adminPassword, database: "postgres", ssl: { ca, servername: "localhost" } });
+    await holder.connect();
+    await holder.query("BEGIN");
+    await holder.query('ALTER ROLE "app" CONNECTION LIMIT 50');
+    const started = Date.now();
+    const error = await runSetup({ ...input, rotate: { users: ["app"] } }, lambdaContext(TIME_MARGIN_MS + 4_000), deps()).catch((e: unknown) => e);
+    const took = Date.now() - started;
+    await holder.query("ROLLBACK");
+    await holder.end();
+    expect((error as Error).message).toMatch(/^setup failed at sql: out of time at statement \d+ \(ALTER ROLE "app" WITH LOGIN PASSWORD '\*{8}'\); what was done is safe to keep: rerun to finish/);
+    expect(took).toBeLessThan(4_000 + 1_500);
+    const summary = await runSetup({ ...input, tf: { action: "update", prev_input: input } }, lambdaContext(), deps());
+    expect(summary).toMatchObject({ warnings: ["app: finishing a password change a previous run left in AWSPENDING"] });
+    await logIn("app", current("app").password as string);
+  }, 60_000);
 });
 
 describe("the setup deadline", () => {

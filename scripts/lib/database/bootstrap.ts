@@ -86,6 +86,23 @@ export interface BootstrapDeps {
   readonly log: (line: string) => void;
   readonly sleep?: (ms: number) => Promise<void>;
   readonly now?: () => number;
+  /**
+   * When the run must have stopped (epoch ms, on `now`), e.g. the Lambda invocation's end minus a margin:
+   * every statement and lock wait is bounded by what is left of it (PostgreSQL statement_timeout,
+   * lock_timeout; MySQL lock_wait_timeout and a client-side query timeout), and a step that would start
+   * after it, or is cut off by it, fails as OutOfTime naming the step. A rerun converges.
+   * @default none: bounded only by the wait and the drivers' connect timeouts
+   */
+  readonly deadline?: number;
+}
+
+/** The run reached `BootstrapDeps.deadline`; its exit code names the step it was at (5 secrets, 3 wait, 6 sql). */
+export class OutOfTime extends ScriptError {
+  constructor(readonly step: "secrets" | "wait" | "sql", what: string) {
+    super(step === "secrets" ? EXIT.aws : step === "wait" ? EXIT.databaseUnreachable : EXIT.sqlFailed,
+      `out of time ${what}; what was done is safe to keep: rerun to finish (new passwords wait in AWSPENDING)`);
+    this.name = "OutOfTime";
+  }
 }
 
 export interface BootstrapResult {
@@ -210,7 +227,8 @@ interface Decided {
 export async function runBootstrap(request: BootstrapRequest, deps: BootstrapDeps): Promise<BootstrapResult> {
   checkRequest(request);
   const master = await masterLogin(request, deps.secrets);
-  const run: RunContext = { request, deps, master, knownSecrets: [master.password], sessions: [], deadline: (deps.now ?? Date.now)() + request.waitTimeoutMs };
+  const waitUntil = (deps.now ?? Date.now)() + request.waitTimeoutMs;
+  const run: RunContext = { request, deps, master, knownSecrets: [master.password], sessions: [], deadline: Math.min(waitUntil, deps.deadline ?? waitUntil) };
   const server = await waitForDatabase(run);
   let locked = false;
   try {
@@ -246,12 +264,18 @@ function checkRequest(request: BootstrapRequest): void {
   if (problems.length > 0) refuse(problems);
 }
 
-/** Opens a session as `user`; `token` says the password is an IAM token (MySQL sends it in clear text, over TLS). */
-async function openSession(request: BootstrapRequest, user: string, password: string, database: string | undefined, token: boolean): Promise<DatabaseSession> {
+/**
+ * Opens a session as `user`; `token` says the password is an IAM token (MySQL sends it in clear text, over
+ * TLS). With `budgetMs`, no statement, lock wait or query of the session outlives it.
+ */
+async function openSession(request: BootstrapRequest, user: string, password: string, database: string | undefined, token: boolean, budgetMs?: number): Promise<DatabaseSession> {
+  const limit = budgetMs === undefined ? undefined : Math.max(1_000, Math.floor(budgetMs));
+  const connectTimeout = Math.min(10_000, limit ?? 10_000);
   if (request.dialect === "postgresql") {
     const client = new pg.Client({
       host: request.host, port: request.port, user, password, database: database ?? "postgres",
-      ssl: request.tls, connectionTimeoutMillis: 10_000, application_name: "dbstack-bootstrap",
+      ssl: request.tls, connectionTimeoutMillis: connectTimeout, application_name: "dbstack-bootstrap",
+      ...(limit !== undefined ? { statement_timeout: limit, lock_timeout: limit, query_timeout: limit + 1_000 } : {}),
     });
     client.on("error", () => undefined);
     await client.connect();
@@ -259,11 +283,14 @@ async function openSession(request: BootstrapRequest, user: string, password: st
   }
   const connection = await mysql.createConnection({
     host: request.host, port: request.port, user, password, ...(database ? { database } : {}),
-    ssl: request.tls as mysql.SslOptions, connectTimeout: 10_000,
+    ssl: request.tls as mysql.SslOptions, connectTimeout,
     ...(token ? { authPlugins: cleartextPasswordPlugin(password) } : {}),
   });
   connection.on("error", () => undefined);
-  return { raw: connection, query: async (sql) => void (await connection.query(sql)), close: () => connection.end() };
+  // Metadata locks (DDL, GRANT) wait lock_wait_timeout seconds; the query timeout bounds the rest from the client.
+  if (limit !== undefined) await connection.query(`SET SESSION lock_wait_timeout = ${Math.ceil(limit / 1000)}`);
+  const timeout = limit === undefined ? {} : { timeout: limit };
+  return { raw: connection, query: async (sql) => void (await connection.query({ sql, ...timeout })), close: () => connection.end() };
 }
 
 /** A session as the master; an authentication refusal or a non-retryable failure becomes its exit code, the rest is retried by the caller. */
@@ -272,7 +299,7 @@ async function connectAsMaster(run: RunContext, database: string | undefined): P
   const password = master.password || (await master.token!());
   if (!knownSecrets.includes(password)) knownSecrets.push(password);
   try {
-    return await openSession(request, master.user, password, database, master.token !== undefined);
+    return await openSession(request, master.user, password, database, master.token !== undefined, remainingMs(run));
   } catch (error) {
     const err = error as Error;
     if (AUTH_CODES.has(errorCode(err) ?? "")) {
@@ -283,6 +310,17 @@ async function connectAsMaster(run: RunContext, database: string | undefined): P
     }
     throw err;
   }
+}
+
+/** What is left until `deps.deadline`, or undefined without one. */
+function remainingMs(run: RunContext): number | undefined {
+  return run.deps.deadline === undefined ? undefined : run.deps.deadline - (run.deps.now ?? Date.now)();
+}
+
+/** Refuses to start `what` past the deadline. */
+function checkTime(run: RunContext, step: OutOfTime["step"], what: string): void {
+  const left = remainingMs(run);
+  if (left !== undefined && left <= 0) throw new OutOfTime(step, what);
 }
 
 /** The application database's session (PostgreSQL), opened on first use and closed with the others. */
@@ -373,7 +411,10 @@ async function observe(run: RunContext, server: DatabaseSession): Promise<Observ
       })()
     : await readMysqlCatalog(server.raw as mysql.Connection, state);
   const versions = new Map<string, SecretVersions>();
-  for (const user of request.users) versions.set(user.name, await readSecretVersions(deps.secrets, user.secretArn));
+  for (const user of request.users) {
+    checkTime(run, "secrets", `before reading the secret of ${user.name}`);
+    versions.set(user.name, await readSecretVersions(deps.secrets, user.secretArn));
+  }
   for (const v of versions.values()) knownSecrets.push(v.current?.value?.password ?? "", v.pending?.value?.password ?? "");
   return { state, catalog, versions };
 }
@@ -422,7 +463,7 @@ async function decidePasswords(run: RunContext, { catalog, versions }: Observed)
  */
 async function postgresPasswordLogsIn(run: RunContext, user: string, password: string): Promise<boolean | undefined> {
   try {
-    await (await openSession(run.request, user, password, undefined, false)).close();
+    await (await openSession(run.request, user, password, undefined, false, remainingMs(run))).close();
     return true;
   } catch (error) {
     const err = error as Error;
@@ -462,6 +503,7 @@ async function storePendingPasswords(run: RunContext, changes: readonly SecretCh
       pendingVersions.set(change.user.name, change.reuseVersionId);
       continue;
     }
+    checkTime(run, "secrets", `before storing the new password of ${change.user.name}`);
     run.deps.log(`  storing the new password of ${change.user.name} as AWSPENDING`);
     pendingVersions.set(change.user.name, await writePending(run.deps.secrets, change.user.secretArn, change.user.name, change.secret));
   }
@@ -471,11 +513,15 @@ async function storePendingPasswords(run: RunContext, changes: readonly SecretCh
 /** Apply, second: the statements, in plan order, each logged before it runs. */
 async function applyStatements(run: RunContext, server: DatabaseSession, steps: readonly PlannedStep[]): Promise<void> {
   for (const [i, step] of steps.entries()) {
+    checkTime(run, "sql", `before statement ${i + 1} (${step.display})`);
     const session = step.target === "server" ? server : await appDatabaseSession(run);
     run.deps.log(`  ${step.display}`);
     try {
       await session.query(step.sql);
     } catch (error) {
+      // A statement cut off by the session's timeouts, which the deadline set.
+      const left = remainingMs(run);
+      if (left !== undefined && left <= 1_000) throw new OutOfTime("sql", `at statement ${i + 1} (${step.display})`);
       throw new ScriptError(EXIT.sqlFailed, `statement ${i + 1} failed (${step.display}): ${redact((error as Error).message, run.knownSecrets)}; fix the cause and rerun: new passwords wait in AWSPENDING, so the rerun finishes them`);
     }
   }
@@ -489,6 +535,7 @@ async function applyStatements(run: RunContext, server: DatabaseSession, steps: 
 async function finishSecrets(run: RunContext, changes: readonly SecretChange[], pendingVersions: ReadonlyMap<string, string>, observed: ReadonlyMap<string, SecretVersions>): Promise<void> {
   const { deps } = run;
   for (const change of changes) {
+    checkTime(run, "secrets", `before finishing the secret of ${change.user.name}`);
     const read = observed.get(change.user.name)!;
     const pendingId = change.kind === "pending" ? pendingVersions.get(change.user.name)! : change.kind === "unlabel" ? change.versionId : read.pending?.versionId;
     // A first write is labelled AWSCURRENT by Secrets Manager itself.

@@ -10,6 +10,13 @@ import {
 import { EXIT, ScriptError } from "../cli.ts";
 import { parseUserSecret, unreadableSecretProblem, type UserSecret } from "./user-secret.ts";
 
+/**
+ * The Secrets Manager client's per-request bounds (its `requestHandler` settings): 3 s to connect (an
+ * endpoint in the VPC or a NAT path answers in milliseconds), 10 s for the answer, so an endpoint that
+ * does not answer fails a step instead of hanging until Lambda's limit.
+ */
+export const SECRETS_MANAGER_TIMEOUTS = { connectionTimeout: 3_000, requestTimeout: 10_000 } as const;
+
 const CURRENT = "AWSCURRENT";
 const PENDING = "AWSPENDING";
 

@@ -239,7 +239,9 @@ export async function runSetup(event: unknown, context: LambdaContext, deps: Set
   };
   let result: BootstrapResult;
   try {
-    result = await runBootstrap(request, { secrets: deps.secrets, log: deps.log, ...(deps.sleep ? { sleep: deps.sleep } : {}), now });
+    // The whole apply, not only the wait, stops before the invocation's end: the margin is for the report.
+    const hardDeadline = startedAt + context.getRemainingTimeInMillis() - TIME_MARGIN_MS;
+    result = await runBootstrap(request, { secrets: deps.secrets, log: deps.log, ...(deps.sleep ? { sleep: deps.sleep } : {}), now, deadline: hardDeadline });
   } catch (error) {
     throw asSetupError(error, "sql", []);
   }
