@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import mysql from "mysql2/promise";
 import pg from "pg";
 import { runBootstrap, type BootstrapRequest, type BootstrapUser } from "../../../scripts/lib/database/bootstrap.ts";
-import { GetSecretValueCommand } from "@aws-sdk/client-secrets-manager";
+import { GetSecretValueCommand, type SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { ScriptError } from "../../../scripts/lib/cli.ts";
 import { fakeSecrets } from "../../support/fake-secrets.ts";
 import { mariadbAvailable, startMariadb, startPostgres, type ServerInfo } from "../../support/servers.ts";
@@ -19,6 +19,24 @@ const user = (name: string, privileges: BootstrapUser["privileges"]): BootstrapU
 
 const missingMariadb = mariadbAvailable() === undefined;
 if (missingMariadb) console.warn("\n!!! SKIPPED: day-two bootstrap against MariaDB — MariaDB is not installed (.ci/run installs mariadb-server)\n");
+
+/**
+ * Two rotations of the same database that overlap for certain: the second starts while the first is
+ * storing new passwords, after it has read every secret. Each settles with its log.
+ */
+async function overlappingRotations(request: BootstrapRequest, secrets: SecretsManagerClient): Promise<{ status: string; lines: string[] }[]> {
+  const lines: [string[], string[]] = [[], []];
+  let second: Promise<unknown> | undefined;
+  const first = runBootstrap({ ...request, rotate: true }, {
+    secrets, log: (line: string) => {
+      lines[0].push(line);
+      if (!second && line.startsWith("  storing the new password")) second = runBootstrap({ ...request, rotate: true }, { secrets, log: (l: string) => lines[1].push(l) });
+    },
+  });
+  const [one] = await Promise.allSettled([first]);
+  const [two] = await Promise.allSettled([second ?? Promise.reject(new Error("the second run never started"))]);
+  return [one!, two!].map((r, i) => ({ status: r.status, lines: lines[i]! }));
+}
 
 describe("PostgreSQL: users added, and levels changed, after the application created tables", () => {
   let server: ServerInfo;
@@ -103,11 +121,9 @@ describe("PostgreSQL: users added, and levels changed, after the application cre
 
   it("serializes two overlapping runs: both rotate, the second waits for the first, and every password in a secret logs in", async () => {
     const users = [user("migrator", "owner"), user("app", "readwrite")];
-    const logs: string[][] = [[], []];
-    const runs = logs.map((lines) => runBootstrap({ ...request(users), rotate: true }, { secrets: secrets.client, log: (line: string) => lines.push(line) }));
-    const results = await Promise.allSettled(runs);
+    const results = await overlappingRotations(request(users), secrets.client);
     expect(results.map((r) => r.status)).toEqual(["fulfilled", "fulfilled"]);
-    expect(logs.flat().filter((line) => line.includes("another bootstrap run holds the lock on shop"))).toHaveLength(1);
+    expect(results[1]!.lines).toContain("  another bootstrap run holds the lock on shop; waiting up to 30 s");
     for (const name of ["migrator", "app"]) await as(name, (c) => c.query("SELECT 1"));
     expect(secrets.labels(arn("app")).filter((labels) => labels.includes("AWSPENDING"))).toEqual([]);
   }, 60_000);
@@ -245,10 +261,9 @@ describe.skipIf(missingMariadb)("MariaDB: users added, and levels changed, after
   }, 60_000);
   it("serializes two overlapping runs: both rotate, the second waits for the first, and every password in a secret logs in", async () => {
     const users = [user("migrator", "readwrite"), user("app", "readonly")];
-    const logs: string[][] = [[], []];
-    const results = await Promise.allSettled(logs.map((lines) => runBootstrap({ ...request(users), rotate: true }, { secrets: secrets.client, log: (line: string) => lines.push(line) })));
+    const results = await overlappingRotations(request(users), secrets.client);
     expect(results.map((r) => r.status)).toEqual(["fulfilled", "fulfilled"]);
-    expect(logs.flat().filter((line) => line.includes("another bootstrap run holds the lock on shop"))).toHaveLength(1);
+    expect(results[1]!.lines).toContain("  another bootstrap run holds the lock on shop; waiting up to 30 s");
     for (const name of ["migrator", "app"]) await as(name, (c) => c.query("SELECT 1"));
   }, 60_000);
   it("locks a removed user and revokes its privileges, keeps it, and plans nothing the next time", async () => {
