@@ -80,6 +80,15 @@ describe("defaults", () => {
     const [micro] = resolveEnvironments([withDatabase(rdsMysql)], { now: NOW });
     expect(micro!.database.performanceInsights.enabled).toBe(false);
   });
+
+  it("follow each engine's Performance Insights classes: on for RDS PostgreSQL micro, off for Aurora MySQL on db.t3", () => {
+    const [postgresMicro, auroraMysqlT3, auroraMysqlR6g] = resolveEnvironments([
+      withDatabase({ engine: "postgres", engineVersion: "16", instanceClass: "db.t3.micro" }),
+      withDatabase({ engine: "aurora-mysql", engineVersion: "8.0.mysql_aurora.3.10.0", instanceClass: "db.t3.medium" }, { name: "t3" }),
+      withDatabase({ engine: "aurora-mysql", engineVersion: "8.0.mysql_aurora.3.10.0", instanceClass: "db.r6g.large" }, { name: "r6g" }),
+    ], { now: NOW });
+    expect([postgresMicro, auroraMysqlT3, auroraMysqlR6g].map((e) => e!.database.performanceInsights.enabled)).toEqual([true, false, true]);
+  });
 });
 
 describe("validation reports every problem at once", () => {
@@ -197,7 +206,9 @@ const cases: [string, EnvironmentInput | EnvironmentInput[], string][] = [
   ["mysql audit on rds", withDatabase({ ...rdsMysql, instanceClass: "db.t3.medium", logExports: ["audit"] }), 'test.database.logExports[0]: "audit" — must be one of "error", "general", "slowquery"'],
   ["log retention", withDatabase({ logRetentionDays: 10 }), "test.database.logRetentionDays: 10 — must be one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653"],
   ["performance insights retention", withDatabase({ performanceInsights: { retentionDays: 30 } }), "test.database.performanceInsights.retentionDays: 30 — must be 7, 731, or a multiple of 31 up to 713 (months)"],
-  ["performance insights on a micro class", withDatabase({ ...rdsMysql, performanceInsights: { enabled: true } }), "test.database.performanceInsights.enabled: true — is not available on db.t3.micro; use a medium or larger class, or turn it off"],
+  ["performance insights on a micro class", withDatabase({ ...rdsMysql, performanceInsights: { enabled: true } }), "test.database.performanceInsights.enabled: true — is not available on db.t3.micro with mysql (not on db.t2.micro, db.t2.small, db.t3.micro, db.t3.small, db.t4g.micro, db.t4g.small); use another class, or turn it off"],
+  ["performance insights on Aurora MySQL's db.t3", withDatabase({ engine: "aurora-mysql", engineVersion: "8.0.mysql_aurora.3.10.0", instanceClass: "db.t3.medium", performanceInsights: { enabled: true } }),
+    "test.database.performanceInsights.enabled: true — is not available on db.t3.medium with aurora-mysql (not on db.t2.*, db.t3.*, db.t4g.micro, db.t4g.small); use another class, or turn it off"],
   ["monitoring interval", withDatabase({ monitoringIntervalSeconds: 20 }), "test.database.monitoringIntervalSeconds: 20 — must be one of 0, 1, 5, 10, 15, 30, 60"],
   // Users
   ["user name", environment({ users: { App: { privileges: "readwrite" } } }), 'test.users.App: "App" — user name must be 1..63 lowercase letters, digits or underscores, starting with a letter or underscore'],

@@ -5,12 +5,14 @@
  */
 import { ENGINE_VERSIONS_CATALOG } from "./engine-versions.ts";
 import type { CatalogPart } from "./lifecycle.ts";
+import { PERFORMANCE_INSIGHTS_CATALOG } from "./performance-insights.ts";
 import { REGIONS_CATALOG } from "./regions.ts";
 import { RUNTIMES_CATALOG } from "./runtimes.ts";
 
 export * from "./engine-versions.ts";
 export * from "./lifecycle.ts";
+export * from "./performance-insights.ts";
 export * from "./regions.ts";
 export * from "./runtimes.ts";
 
-export const CATALOG_PARTS: readonly CatalogPart[] = [REGIONS_CATALOG, ENGINE_VERSIONS_CATALOG, RUNTIMES_CATALOG];
+export const CATALOG_PARTS: readonly CatalogPart[] = [REGIONS_CATALOG, ENGINE_VERSIONS_CATALOG, RUNTIMES_CATALOG, PERFORMANCE_INSIGHTS_CATALOG];
