@@ -31,12 +31,17 @@ export interface PipelineSettings {
   readonly connectionArn: string;
   /** "owner/name". */
   readonly repository: string;
+  /** A branch name git accepts (`git check-ref-format --branch`). */
   readonly branch: string;
   readonly ecsCluster: string;
   readonly ecsService: string;
   /** The application image repository; the Build stage points the service at "<repository>:<commit>". */
   readonly imageRepository: string;
-  /** The container to update in the service's task definition. @default "app" */
+  /**
+   * The container to update in the service's task definition: the service's own container
+   * (clients.ecs.container.name), an ECS container name. Reaches the render project as a variable.
+   * @default "app"
+   */
   readonly containerName?: string;
 }
 
