@@ -14,6 +14,7 @@ import mysql from "mysql2/promise";
 import pg from "pg";
 import { mockClient } from "aws-sdk-client-mock";
 import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
+import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { invokeSetup, setupInvocation } from "../../../scripts/lib/deploy/invoke-setup.ts";
 import {
   DELETE_SUMMARY, proxyRetryable, runSetup, selectOneThrough, setupDeadline, SetupError, TIME_MARGIN_MS, type LambdaContext, type ProxyCheckTarget, type SetupDeps,
@@ -389,6 +390,25 @@ describe("setup function against a real PostgreSQL over TLS", () => {
     const summary = await runSetup({ ...input, tf: { action: "update", prev_input: input } }, lambdaContext(), deps());
     expect(summary).toMatchObject({ warnings: ["app: finishing a password change a previous run left in AWSPENDING"] });
     await logIn("app", current("app").password as string);
+  }, 60_000);
+
+  it("stops with 'out of time' at secrets when Secrets Manager accepts the connection and never answers", async () => {
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const port = (silent.address() as { port: number }).port;
+    const unanswered = new SecretsManagerClient({
+      region: "eu-west-1", endpoint: `http://127.0.0.1:${port}`, maxAttempts: 1,
+      credentials: { accessKeyId: "AKIAEXAMPLEEXAMPLE00", secretAccessKey: "example-secret-not-real" },
+    });
+    const started = Date.now();
+    try {
+      const error = await runSetup({ ...input }, lambdaContext(TIME_MARGIN_MS + 2_000), deps({ secrets: unanswered })).catch((e: unknown) => e);
+      expect((error as Error).message).toMatch(/^setup failed at secrets: out of time \(cannot read secret arn:aws:secretsmanager:.* \(AWSCURRENT\): \w+\)/);
+      expect(Date.now() - started).toBeLessThan(2_000 + 1_500);
+    } finally {
+      unanswered.destroy();
+      silent.close();
+    }
   }, 60_000);
 });
 

@@ -226,6 +226,15 @@ interface Decided {
 
 export async function runBootstrap(request: BootstrapRequest, deps: BootstrapDeps): Promise<BootstrapResult> {
   checkRequest(request);
+  try {
+    return await bootstrapPhases(request, { ...deps, secrets: secretsWithDeadline(deps) });
+  } catch (error) {
+    throw outOfTimeOr(error, deps);
+  }
+}
+
+/** The phases in order, after the request is checked. */
+async function bootstrapPhases(request: BootstrapRequest, deps: BootstrapDeps): Promise<BootstrapResult> {
   const master = await masterLogin(request, deps.secrets);
   const waitUntil = (deps.now ?? Date.now)() + request.waitTimeoutMs;
   const run: RunContext = { request, deps, master, knownSecrets: [master.password], sessions: [], deadline: Math.min(waitUntil, deps.deadline ?? waitUntil) };
@@ -256,6 +265,31 @@ export async function runBootstrap(request: BootstrapRequest, deps: BootstrapDep
     if (locked) await unlockDatabase(run, server).catch(() => undefined);
     await Promise.allSettled(run.sessions.map((s) => s.close()));
   }
+}
+
+/** With a deadline, every Secrets Manager call is aborted when it comes (on top of the client's own timeouts). */
+function secretsWithDeadline(deps: BootstrapDeps): SecretsManagerClient {
+  const { deadline } = deps;
+  if (deadline === undefined) return deps.secrets;
+  const now = deps.now ?? Date.now;
+  return new Proxy(deps.secrets, {
+    get(target, property, receiver) {
+      if (property !== "send") return Reflect.get(target, property, receiver);
+      return (command: Parameters<SecretsManagerClient["send"]>[0], options?: { abortSignal?: AbortSignal }) =>
+        target.send(command, { ...options, abortSignal: AbortSignal.timeout(Math.max(1, deadline - now())) });
+    },
+  });
+}
+
+/**
+ * A Secrets Manager or SQL failure at or past the deadline is the deadline's (an aborted call, a cancelled
+ * statement): OutOfTime at that step. The wait says what ran out in its own words already.
+ */
+function outOfTimeOr(error: unknown, deps: BootstrapDeps): unknown {
+  if (deps.deadline === undefined || error instanceof OutOfTime || !(error instanceof ScriptError)) return error;
+  if ((deps.now ?? Date.now)() < deps.deadline) return error;
+  const step = error.exitCode === EXIT.aws ? "secrets" : error.exitCode === EXIT.sqlFailed ? "sql" : undefined;
+  return step ? new OutOfTime(step, `(${error.message.split("\n")[0]})`) : error;
 }
 
 /** Input is checked before any call: a bad request costs nothing. */
