@@ -1,9 +1,10 @@
 /**
- * The bootstrap run: check the request, read credentials, wait for the database, read its catalog and the
- * users' secrets, decide each password, plan, then apply in the order that keeps every step safe to
- * interrupt — new passwords into AWSPENDING, the SQL, AWSPENDING made current, other secret changes — so a
- * rerun after a stop anywhere converges. Inputs are plain data and clients are passed in: the CLI and a
- * Lambda handler share this core, and tests drive it against real servers.
+ * The bootstrap run: check the request, read credentials, wait for the database, take the database's
+ * lock (one run at a time), read its catalog and the users' secrets, decide each password, plan, then
+ * apply in the order that keeps every step safe to interrupt — new passwords into AWSPENDING, the SQL,
+ * AWSPENDING made current (only if the secret is still what was read), other secret changes — so a rerun
+ * after a stop anywhere, a deadline included, converges. Inputs are plain data and clients are passed in:
+ * the CLI and a Lambda handler share this core, and tests drive it against real servers.
  */
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { createHash } from "node:crypto";
