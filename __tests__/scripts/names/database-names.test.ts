@@ -79,6 +79,9 @@ describe("master user names", () => {
     expect(masterUserNameProblem("root", "MYSQL")).toMatch(/^must not be one RDS reserves \(root, /);
     expect(masterUserNameProblem("Admin", "POSTGRESQL")).toMatch(/^must not be one RDS reserves \(.*, admin, or starting with pg_ or rds_\)$/);
     expect(masterUserNameProblem("admin", "MYSQL")).toBeUndefined();
+    expect(masterUserNameProblem("user", "MYSQL")).toBeUndefined();
+    expect(masterUserNameProblem("Rank", "MYSQL")).toBe("must not be a key word MySQL reserves (such as key, table or select): RDS refuses it as the master user name");
+    expect(masterUserNameProblem("usage", "MYSQL")).toBe("must not be a key word MySQL reserves (such as key, table or select): RDS refuses it as the master user name");
     expect(masterUserNameProblem("User", "POSTGRESQL")).toBe("must not be a key word PostgreSQL reserves (such as user, table or select): RDS refuses it as the master user name");
     expect(masterUserNameProblem("table", "POSTGRESQL")).toBe("must not be a key word PostgreSQL reserves (such as user, table or select): RDS refuses it as the master user name");
     expect(masterUserNameProblem("_admin", "POSTGRESQL")).toBe("must be ASCII letters, digits or underscores, starting with a letter");
