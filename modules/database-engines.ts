@@ -3,7 +3,7 @@
  * types, TLS parameters. Kept as data so config validation, the database construct and the connection
  * budget agree.
  */
-import { ENGINE_CATALOG, ENGINE_VERSIONS_CATALOG, creationBlockedFrom, lifecycleOn, type Minimums } from "./catalog/index.ts";
+import { ENGINE_CATALOG, ENGINE_VERSIONS_CATALOG, PERFORMANCE_INSIGHTS_UNSUPPORTED, creationBlockedFrom, lifecycleOn, type Minimums } from "./catalog/index.ts";
 
 export const DATABASE_ENGINES = ["aurora-postgresql", "aurora-mysql", "postgres", "mysql"] as const;
 export type DatabaseEngine = (typeof DATABASE_ENGINES)[number];
@@ -220,9 +220,10 @@ export const RDS_INSTANCE_CLASSES: Readonly<Record<string, number>> = {
   ...classes(["r6g", "r7g"], LARGE_TO_16X, 2),
 };
 
-/** Classes too small for Performance Insights. */
-export function supportsPerformanceInsights(instanceClass: string): boolean {
-  return !/\.(micro|small)$/.test(instanceClass);
+/** Whether Performance Insights runs on `instanceClass` with `engine` (modules/catalog/performance-insights.ts). */
+export function supportsPerformanceInsights(engine: DatabaseEngine, instanceClass: string): boolean {
+  const unsupported = PERFORMANCE_INSIGHTS_UNSUPPORTED[engine];
+  return !unsupported.classes.includes(instanceClass) && !unsupported.families.some((family) => instanceClass.startsWith(`${family}.`));
 }
 
 export const SERVERLESS_INSTANCE_CLASS = "db.serverless";

@@ -4,7 +4,7 @@ import {
   compareVersions, defaultAutoMinorVersionUpgrade, engineVersionFacts, featureMinimums, isAurora, isVersionShaped, majorVersionOf, parameterGroupFamilyOf,
   supportsPerformanceInsights, type DatabaseEngine, type EngineVersionFacts,
 } from "./database-engines.ts";
-import { BLUE_GREEN_LIMITATIONS, MAJOR_UPGRADE_PATHS, creationBlockedFrom, lifecycleOn } from "./catalog/index.ts";
+import { BLUE_GREEN_LIMITATIONS, MAJOR_UPGRADE_PATHS, creationBlockedFrom, lifecycleOn, PERFORMANCE_INSIGHTS_UNSUPPORTED } from "./catalog/index.ts";
 import { LOG_RETENTION_DAYS } from "./aws-regions.ts";
 import { databaseNameProblem, masterUserNameProblem } from "../scripts/lib/names/database-names.ts";
 import { isRecord, Problems } from "./validation.ts";
@@ -205,6 +205,12 @@ function defaultMaxAllocatedGiB(allocatedGiB: number): number {
   return Math.min(MAX_STORAGE_GIB, Math.max(100, allocatedGiB * 2));
 }
 
+/** The classes an engine refuses Performance Insights on, as a sentence. */
+function performanceInsightsClasses(engine: DatabaseEngine): string {
+  const { families, classes } = PERFORMANCE_INSIGHTS_UNSUPPORTED[engine];
+  return `not on ${[...families.map((family) => `${family}.*`), ...classes].join(", ")}`;
+}
+
 /** Fills the defaults; call `validateDatabaseSettings` on the input first. */
 export function resolveDatabaseSettings(input: DatabaseSettingsInput, production: boolean): DatabaseSettings {
   const facts = engineVersionFacts(input.engine, input.engineVersion);
@@ -250,7 +256,7 @@ export function resolveDatabaseSettings(input: DatabaseSettingsInput, production
     logExports: [...(Array.isArray(input.logExports) ? input.logExports : DEFAULT_LOG_EXPORTS[input.engine])],
     logRetentionDays: input.logRetentionDays ?? (production ? 365 : 30),
     performanceInsights: {
-      enabled: input.performanceInsights?.enabled ?? supportsPerformanceInsights(instanceClass),
+      enabled: input.performanceInsights?.enabled ?? supportsPerformanceInsights(input.engine, instanceClass),
       retentionDays: input.performanceInsights?.retentionDays ?? 7,
     },
     monitoringIntervalSeconds: input.monitoringIntervalSeconds ?? 60,
@@ -354,8 +360,9 @@ export function validateDatabaseSettings(input: DatabaseSettingsInput, productio
     problems.check(PERFORMANCE_INSIGHTS_RETENTION.includes(pi.retentionDays), "performanceInsights.retentionDays", pi.retentionDays,
       "must be 7, 731, or a multiple of 31 up to 713 (months)");
   }
-  if (pi?.enabled === true && input.instanceClass !== undefined && !input.serverless && !supportsPerformanceInsights(input.instanceClass)) {
-    problems.add("performanceInsights.enabled", true, `is not available on ${input.instanceClass}; use a medium or larger class, or turn it off`);
+  if (pi?.enabled === true && typeof input.instanceClass === "string" && !input.serverless && DATABASE_ENGINES.includes(input.engine)
+    && !supportsPerformanceInsights(input.engine, input.instanceClass)) {
+    problems.add("performanceInsights.enabled", true, `is not available on ${input.instanceClass} with ${input.engine} (${performanceInsightsClasses(input.engine)}); use another class, or turn it off`);
   }
   if (input.monitoringIntervalSeconds !== undefined) problems.oneOf("monitoringIntervalSeconds", input.monitoringIntervalSeconds, MONITORING_INTERVALS);
   if (input.caCertificate !== undefined) problems.oneOf("caCertificate", input.caCertificate, CA_CERTIFICATES);

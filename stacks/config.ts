@@ -399,8 +399,15 @@ function validateClients(input: EnvironmentInput, problems: Problems, environmen
     validateMigrationSettings(clients.migrations, Object.fromEntries(proxied.map(([name, u]) => [name, u.privileges])), problems.at("migrations"), environment);
     problems.check(!clients.migrations.pipeline || clients.ecs !== undefined, "migrations.pipeline", "(set)",
       "needs clients.ecs: the Deploy stage updates that service and passes its task roles");
+    const pipeline = clients.migrations.pipeline;
+    const serviceContainer = clients.ecs?.container?.name ?? "app";
+    if (pipeline && clients.ecs) problems.check((pipeline.containerName ?? "app") === serviceContainer, "migrations.pipeline.containerName", pipeline.containerName ?? "app",
+      `must be the service's container, clients.ecs.container.name (${serviceContainer}): the Deploy stage points that container at the new image`);
   }
 }
+
+/** Tag prefixes AWS keeps for itself, in any case: aws: everywhere, rds: on RDS resources. */
+const RESERVED_TAG_PREFIXES = ["aws:", "rds:"];
 
 function validateTags(tags: Readonly<Record<string, string>>, problems: Problems): void {
   const entries = Object.entries(tags);
@@ -410,11 +417,13 @@ function validateTags(tags: Readonly<Record<string, string>>, problems: Problems
   problems.check(onBusiestResource <= MAX_TAGS_PER_RESOURCE, "tags", `${entries.length} tags`,
     `must leave room for dbstack's own: AWS allows ${MAX_TAGS_PER_RESOURCE} tags per resource, and dbstack adds ${DBSTACK_TAGS.join(", ")} to every resource ` +
     `and ${MODULE_TAGS.join(", ")} to subnets, so at most ${room} other tags (a fixed limit)`);
+  // Every resource gets these tags, the database too: RDS refuses aws: and rds: at the start of a key or a value (RDS API Tag).
+  const reserved = (text: string) => RESERVED_TAG_PREFIXES.some((prefix) => text.toLowerCase().startsWith(prefix));
   for (const [key, value] of entries) {
-    problems.check(key.length >= 1 && key.length <= 128 && TAG_TEXT.test(key) && !key.toLowerCase().startsWith("aws:"), `tags.${key}`, key,
-      "key must be 1..128 letters, digits, spaces or _.:/=+-@ and must not start with aws:");
-    problems.check(typeof value === "string" && value.length <= 256 && TAG_TEXT.test(value), `tags.${key}`, value,
-      "value must be at most 256 letters, digits, spaces or _.:/=+-@");
+    problems.check(key.length >= 1 && key.length <= 128 && TAG_TEXT.test(key) && !reserved(key), `tags.${key}`, key,
+      `key must be 1..128 letters, digits, spaces or _.:/=+-@ and must not start with ${RESERVED_TAG_PREFIXES.join(" or ")}`);
+    problems.check(typeof value === "string" && value.length <= 256 && TAG_TEXT.test(value) && !reserved(value), `tags.${key}`, value,
+      `value must be at most 256 letters, digits, spaces or _.:/=+-@ and must not start with ${RESERVED_TAG_PREFIXES.join(" or ")}`);
   }
 }
 

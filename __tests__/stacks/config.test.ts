@@ -80,6 +80,15 @@ describe("defaults", () => {
     const [micro] = resolveEnvironments([withDatabase(rdsMysql)], { now: NOW });
     expect(micro!.database.performanceInsights.enabled).toBe(false);
   });
+
+  it("follow each engine's Performance Insights classes: on for RDS PostgreSQL micro, off for Aurora MySQL on db.t3", () => {
+    const [postgresMicro, auroraMysqlT3, auroraMysqlR6g] = resolveEnvironments([
+      withDatabase({ engine: "postgres", engineVersion: "16", instanceClass: "db.t3.micro" }),
+      withDatabase({ engine: "aurora-mysql", engineVersion: "8.0.mysql_aurora.3.10.0", instanceClass: "db.t3.medium" }, { name: "t3" }),
+      withDatabase({ engine: "aurora-mysql", engineVersion: "8.0.mysql_aurora.3.10.0", instanceClass: "db.r6g.large" }, { name: "r6g" }),
+    ], { now: NOW });
+    expect([postgresMicro, auroraMysqlT3, auroraMysqlR6g].map((e) => e!.database.performanceInsights.enabled)).toEqual([true, false, true]);
+  });
 });
 
 describe("validation reports every problem at once", () => {
@@ -115,8 +124,11 @@ const cases: [string, EnvironmentInput | EnvironmentInput[], string][] = [
   ["zone count", environment({ availabilityZones: ["eu-west-1a"] }), 'test.availabilityZones: ["eu-west-1a"] — must list 2..6 zones (RDS subnet groups and RDS Proxy need at least two)'],
   ["zone of another region", environment({ availabilityZones: ["eu-west-1a", "us-east-1b"] }), 'test.availabilityZones[1]: "us-east-1b" — must be a zone of eu-west-1, e.g. "eu-west-1a"'],
   ["repeated zone", environment({ availabilityZones: ["eu-west-1a", "eu-west-1a"] }), 'test.availabilityZones: ["eu-west-1a","eu-west-1a"] — must not repeat a zone'],
-  ["tag key prefix", environment({ tags: { "aws:owner": "x" } }), 'test.tags.aws:owner: "aws:owner" — key must be 1..128 letters, digits, spaces or _.:/=+-@ and must not start with aws:'],
-  ["tag value characters", environment({ tags: { Owner: "a;b" } }), 'test.tags.Owner: "a;b" — value must be at most 256 letters, digits, spaces or _.:/=+-@'],
+  ["tag key prefix", environment({ tags: { "aws:owner": "x" } }), 'test.tags.aws:owner: "aws:owner" — key must be 1..128 letters, digits, spaces or _.:/=+-@ and must not start with aws: or rds:'],
+  ["tag key prefix RDS keeps", environment({ tags: { "RDS:team": "x" } }), 'test.tags.RDS:team: "RDS:team" — key must be 1..128 letters, digits, spaces or _.:/=+-@ and must not start with aws: or rds:'],
+  ["tag value prefix", environment({ tags: { Owner: "aws:shop" } }), 'test.tags.Owner: "aws:shop" — value must be at most 256 letters, digits, spaces or _.:/=+-@ and must not start with aws: or rds:'],
+  ["tag value prefix RDS keeps", environment({ tags: { Owner: "rds:shop" } }), 'test.tags.Owner: "rds:shop" — value must be at most 256 letters, digits, spaces or _.:/=+-@ and must not start with aws: or rds:'],
+  ["tag value characters", environment({ tags: { Owner: "a;b" } }), 'test.tags.Owner: "a;b" — value must be at most 256 letters, digits, spaces or _.:/=+-@ and must not start with aws: or rds:'],
   ["state bucket", environment({ stateBackend: { type: "s3", bucket: "My_Bucket", keyPrefix: "dbstack", region: "eu-west-1" } }), 'test.stateBackend.bucket: "My_Bucket" — must be an S3 bucket name: 3..63 lowercase letters, digits, dots and hyphens'],
   ["state key prefix", environment({ stateBackend: { type: "s3", bucket: "state", keyPrefix: "/dbstack/", region: "eu-west-1" } }), 'test.stateBackend.keyPrefix: "/dbstack/" — must be an S3 key prefix without leading or trailing "/", e.g. "dbstack/orders"'],
   ["state region", environment({ stateBackend: { type: "s3", bucket: "state", keyPrefix: "dbstack", region: "nowhere" } }), `test.stateBackend.region: "nowhere" — must be ${REGION_TEXT}`],
@@ -194,7 +206,9 @@ const cases: [string, EnvironmentInput | EnvironmentInput[], string][] = [
   ["a client that is not an object", environment({ clients: { ecs: "yes" as never } }), 'test.clients.ecs: "yes" — must be an object of settings'],
   ["serverless that is not an object", withDatabase({ serverless: null as never, instanceClass: undefined }), "test.database.serverless: null — must be { minCapacity, maxCapacity }"],
   ["suppressions that are not a list", environment({ policySuppressions: { rule: "PRX2" } as never }), 'test.policySuppressions: {"rule":"PRX2"} — must be a list of { rule, construct, reason }'],
-  ["reserved master username", withDatabase({ masterUsername: "rdsadmin" }), 'test.database.masterUsername: "rdsadmin" — must not be one RDS reserves (public, none, current_user, current_role, session_user, information_schema, rdsadmin, rdsrepladmin, rdsproxyadmin, rdstopmgr, or starting with pg_ or rds_)'],
+  ["reserved master username", withDatabase({ masterUsername: "rdsadmin" }), 'test.database.masterUsername: "rdsadmin" — must not be one RDS reserves (public, none, current_user, current_role, session_user, information_schema, rdsadmin, rdsrepladmin, rdsproxyadmin, rdstopmgr, admin, or starting with pg_ or rds_)'],
+  ["master username PostgreSQL engines refuse", withDatabase({ masterUsername: "admin" }), 'test.database.masterUsername: "admin" — must not be one RDS reserves (public, none, current_user, current_role, session_user, information_schema, rdsadmin, rdsrepladmin, rdsproxyadmin, rdstopmgr, admin, or starting with pg_ or rds_)'],
+  ["master username a reserved key word", withDatabase({ masterUsername: "user" }), 'test.database.masterUsername: "user" — must not be a key word PostgreSQL reserves (such as user, table or select): RDS refuses it as the master user name'],
   ["port", withDatabase({ port: 80 }), "test.database.port: 80 — must be a whole number from 1150 to 65535"],
   ["backup retention", withDatabase({ backupRetentionDays: 0 }), "test.database.backupRetentionDays: 0 — must be a whole number from 1 to 35"],
   ["production backups", withDatabase({ backupRetentionDays: 3 }, { production: true }), "test.database.backupRetentionDays: 3 — must be at least 7 in production"],
@@ -212,7 +226,9 @@ const cases: [string, EnvironmentInput | EnvironmentInput[], string][] = [
   ["mysql audit on rds", withDatabase({ ...rdsMysql, instanceClass: "db.t3.medium", logExports: ["audit"] }), 'test.database.logExports[0]: "audit" — must be one of "error", "general", "slowquery"'],
   ["log retention", withDatabase({ logRetentionDays: 10 }), "test.database.logRetentionDays: 10 — must be one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653"],
   ["performance insights retention", withDatabase({ performanceInsights: { retentionDays: 30 } }), "test.database.performanceInsights.retentionDays: 30 — must be 7, 731, or a multiple of 31 up to 713 (months)"],
-  ["performance insights on a micro class", withDatabase({ ...rdsMysql, performanceInsights: { enabled: true } }), "test.database.performanceInsights.enabled: true — is not available on db.t3.micro; use a medium or larger class, or turn it off"],
+  ["performance insights on a micro class", withDatabase({ ...rdsMysql, performanceInsights: { enabled: true } }), "test.database.performanceInsights.enabled: true — is not available on db.t3.micro with mysql (not on db.t2.micro, db.t2.small, db.t3.micro, db.t3.small, db.t4g.micro, db.t4g.small); use another class, or turn it off"],
+  ["performance insights on Aurora MySQL's db.t3", withDatabase({ engine: "aurora-mysql", engineVersion: "8.0.mysql_aurora.3.10.0", instanceClass: "db.t3.medium", performanceInsights: { enabled: true } }),
+    "test.database.performanceInsights.enabled: true — is not available on db.t3.medium with aurora-mysql (not on db.t2.*, db.t3.*, db.t4g.micro, db.t4g.small); use another class, or turn it off"],
   ["monitoring interval", withDatabase({ monitoringIntervalSeconds: 20 }), "test.database.monitoringIntervalSeconds: 20 — must be one of 0, 1, 5, 10, 15, 30, 60"],
   // Users
   ["user name", environment({ users: { App: { privileges: "readwrite" } } }), 'test.users.App: "App" — user name must be 1..63 lowercase letters, digits or underscores, starting with a letter or underscore'],
