@@ -19,7 +19,7 @@ import { cliConfigPath, withProviderLockFlag } from "./lib/terraform/provider-lo
 
 const HELP = `usage: npm run <deploy|diff|destroy|output> -- <env> [--print] [cdktf flags]
 
-  deploy <env>    apply every layer of <env> in dependency order (network, database, proxy, iam, ecs-taskdef, clients)
+  deploy <env>    apply every layer of <env> in dependency order (network, database, proxy, iam, ecs-taskdef, clients, monitoring)
   diff <env>      plan each layer in that order; a layer's plan reads the outputs of the layers before it, so
                   before a first deploy only the network layer can be planned (npm run validate plans all offline)
   destroy <env>   destroy every layer, last layer first

@@ -27,10 +27,30 @@ if (missingMariadb) console.warn("\n!!! SKIPPED: day-two bootstrap against Maria
 async function overlappingRotations(request: BootstrapRequest, secrets: SecretsManagerClient): Promise<{ status: string; lines: string[] }[]> {
   const lines: [string[], string[]] = [[], []];
   let second: Promise<unknown> | undefined;
+  // The first run, holding the lock, waits (up to 15 s) before its next secret write until the second run
+  // says it is waiting for that lock: the overlap does not depend on how fast either run is.
+  let secondWaits: () => void = () => undefined;
+  const waiting = new Promise<void>((resolve) => {
+    secondWaits = resolve;
+    setTimeout(resolve, 15_000).unref();
+  });
+  const held = new Proxy(secrets, {
+    get: (target, key, receiver) => (key === "send" ? async (...args: Parameters<SecretsManagerClient["send"]>) => {
+      if (second) await waiting;
+      return target.send(...args);
+    } : Reflect.get(target, key, receiver)),
+  });
   const first = runBootstrap({ ...request, rotate: true }, {
-    secrets, log: (line: string) => {
+    secrets: held, log: (line: string) => {
       lines[0].push(line);
-      if (!second && line.startsWith("  storing the new password")) second = runBootstrap({ ...request, rotate: true }, { secrets, log: (l: string) => lines[1].push(l) });
+      if (!second && line.startsWith("  storing the new password")) {
+        second = runBootstrap({ ...request, rotate: true }, {
+          secrets, log: (l: string) => {
+            lines[1].push(l);
+            if (/holds the lock/.test(l)) secondWaits();
+          },
+        });
+      }
     },
   });
   const [one] = await Promise.allSettled([first]);
