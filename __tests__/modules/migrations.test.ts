@@ -95,7 +95,7 @@ describe("migration settings validation", () => {
     [{ timeoutMinutes: 3 }, {}, "test.clients.migrations.timeoutMinutes: 3 — must be a whole number from 5 to 2160"],
     [{ computeType: "BUILD_GENERAL1_XL" as never }, {}, 'test.clients.migrations.computeType: "BUILD_GENERAL1_XL" — must be one of "BUILD_GENERAL1_SMALL", "BUILD_GENERAL1_MEDIUM", "BUILD_GENERAL1_LARGE"'],
     [{ pipeline: { connectionArn: "arn:aws:codeconnections:eu-west-1:123456789012:connection/0f5e8a52-3b1d-4c8e-9a77-2f0d6c1b9e10", repository: "o/r", branch: "main", ecsCluster: "c", ecsService: "s", imageRepository: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop" } }, {},
-      'test.clients.migrations.pipeline: "(set)" — needs clients.ecs: the Deploy stage updates that service and passes its task roles'],
+      'test.clients.migrations.pipeline: "(set)" — needs a service in clients.services: the Deploy stage updates that service and passes its task roles'],
     [{ pipeline: { connectionArn: "conn", repository: "repo", branch: "main", ecsCluster: "c", ecsService: "s", imageRepository: "shop" } }, {},
       'test.clients.migrations.pipeline.connectionArn: "conn" — must be a CodeConnections connection ARN (arn:aws:codeconnections:<region>:<account>:connection/<id>)'],
   ])("fails on %j", (migrations, clients, expected) => {

@@ -13,11 +13,17 @@ export const IDENTITY_ATTRIBUTES = [
 
 export type Addresses = Record<string, Record<string, Record<string, string>>>;
 
+type StackJson = { readonly resource?: Readonly<Record<string, Readonly<Record<string, Readonly<Record<string, unknown>>>>>> };
+
+/** The synthesized stacks of a cdktf output directory (`<outdir>/stacks`), by name. */
+export function readStacks(stacksDir: string): Record<string, StackJson> {
+  return Object.fromEntries(readdirSync(stacksDir).sort().map((stack) => [stack, JSON.parse(readFileSync(join(stacksDir, stack, "cdk.tf.json"), "utf8")) as StackJson]));
+}
+
 /** stack -> "type.name" -> identity attributes (those that are strings). */
-export function addressesOf(stacksDir: string): Addresses {
+export function addressesOf(stacks: Readonly<Record<string, StackJson>>): Addresses {
   const result: Addresses = {};
-  for (const stack of readdirSync(stacksDir).sort()) {
-    const json = JSON.parse(readFileSync(join(stacksDir, stack, "cdk.tf.json"), "utf8")) as { resource?: Record<string, Record<string, Record<string, unknown>>> };
+  for (const [stack, json] of Object.entries(stacks).sort(([a], [b]) => a.localeCompare(b))) {
     const addresses: Record<string, Record<string, string>> = {};
     for (const [type, byName] of Object.entries(json.resource ?? {})) {
       for (const [name, body] of Object.entries(byName)) {

@@ -56,7 +56,7 @@ describe("the review page", () => {
     expect(page).toContain("| PRX2 | suppressed | dev-proxy | `aws_db_proxy.proxy_5B0EBCF1` | [PRX2] Every proxy user requires IAM authentication. iam_auth is not REQUIRED for reporting (readonly) — suppressed: the reporting tool in dev cannot sign IAM tokens and uses its password |");
     expect(page.match(/No findings\./g)).toHaveLength(2);
     expect(page).toContain("**OK** — demand 66 of 1527 (4 %), headroom 1461.");
-    expect(page).toContain("| ecs service | 60 | pool 10 × 6 tasks |");
+    expect(page).toContain("| service api | 60 | pool 10 × 6 tasks, as app |");
   });
 
   it("counts resources by type over every stack, and lists each stack with its own count", () => {
@@ -85,6 +85,11 @@ describe("the review page", () => {
     // The example client, not the setup function, is the Lambda among the clients.
     expect(dev).toContain('lambda["Lambda orders-dev-db-check"]');
     expect(dev).toContain('setup[/"setup on deploy: orders-dev-db-setup"/]');
+    // Every client is drawn: staging's two services, each connecting through the proxy.
+    const staging = buildReview(head).environments.find((e) => e.summary.name === "staging")!.diagram;
+    expect(staging).toContain('ecs["ECS service orders-staging"]');
+    expect(staging).toContain('ecs2["ECS service orders-staging-worker"]');
+    expect(staging).toContain('ecs2 -->|"TLS :5432"| proxy');
     await expect(mermaid.parse("flowchart LR\n  a[broken -->")).rejects.toThrow(/Parse error/);
   }, 60_000);
 });

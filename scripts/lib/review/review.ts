@@ -158,14 +158,14 @@ export function dataPathDiagram(env: SynthesizedEnvironment): string {
   const outputs = Object.assign({}, ...Object.values(env.stacks).map((s) => s.output ?? {})) as Record<string, { value?: unknown }>;
   const port = String(outputs.database_port?.value ?? "");
   const clients: string[] = [];
-  // A template-mode service has no task definition resource, only its roles.
-  const ecs = first(stack, "aws_ecs_task_definition") !== undefined || all(stack, "aws_iam_role").some((r) => String(r.name).endsWith("-ecs-task"));
-  if (ecs) clients.push(`    ecs["ECS service ${label(String(first(stack, "aws_ecs_task_definition")?.family ?? summary.database.identifier))}"]`);
+  // Every service has a task role "<family>-ecs-task"; a template-mode one has no task definition resource.
+  const families = all(stack, "aws_iam_role").map((r) => String(r.name)).filter((name) => name.endsWith("-ecs-task")).map((name) => name.slice(0, -"-ecs-task".length)).sort();
+  const nodeId = (kind: string, i: number) => (i === 0 ? kind : `${kind}${i + 1}`);
+  families.forEach((family, i) => clients.push(`    ${nodeId("ecs", i)}["ECS service ${label(family)}"]`));
   // The setup function is not a client: it reaches the writer directly, through its own group.
   const functions = all(stack, "aws_lambda_function");
   const setup = functions.find((f) => String(f.function_name).endsWith("-db-setup"));
-  const lambda = functions.find((f) => f !== setup);
-  if (lambda) clients.push(`    lambda["Lambda ${label(String(lambda.function_name))}"]`);
+  functions.filter((f) => f !== setup).forEach((f, i) => clients.push(`    ${nodeId("lambda", i)}["Lambda ${label(String(f.function_name))}"]`));
   const migrate = all(stack, "aws_codebuild_project").find((p) => String(p.name).endsWith("-migrate"));
   if (migrate) clients.push(`    migrate["CodeBuild ${label(String(migrate.name))}"]`);
   if (clients.length === 0) clients.push('    clients["database clients"]');
