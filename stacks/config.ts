@@ -1,6 +1,7 @@
 import { arnPlacementProblem, isKnownRegion, knownRegionsText, partitionOf, zonesOf } from "../modules/aws-regions.ts";
 import { DEFAULT_MASTER_USERNAME, resolveDatabaseSettings, validateDatabaseSettings, type DatabaseSettings, type DatabaseSettingsInput } from "../modules/database-settings.ts";
 import { engineFamilyOf, isAurora, DATABASE_ENGINES, LOG_EXPORTS } from "../modules/database-engines.ts";
+import { validateReaderZones } from "../modules/reader-scaling.ts";
 import { validateNetworkSettings, type NetworkSettings } from "../modules/network.ts";
 import { resolveProxySettings, validateProxySettings, type ProxySettings, type ProxySettingsInput } from "../modules/proxy.ts";
 import { validateUsers, type DatabaseUserSettings, type UserAuth, type UserPrivileges } from "../modules/users.ts";
@@ -247,7 +248,10 @@ function validateEnvironment(input: EnvironmentInput, problems: Problems, now: D
   if (input.network === undefined || input.network === null) problems.add("network", input.network, "must be set");
   else if (Array.isArray(zones)) validateNetworkSettings(input.network, zones, problems.at("network"));
   if (input.database === undefined || input.database === null) problems.add("database", input.database, "must be set");
-  else validateDatabaseSettings(input.database, input.production === true, problems.at("database"), now);
+  else {
+    validateDatabaseSettings(input.database, input.production === true, problems.at("database"), now);
+    if (Array.isArray(zones)) validateReaderZones(input.database.readers, zones, problems.at("database"));
+  }
 
   // Users and the proxy depend on the engine; without a valid one their checks would only add noise.
   const engine = input.database?.engine;

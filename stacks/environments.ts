@@ -155,7 +155,9 @@ export const environments: EnvironmentInput[] = [
       engine: "aurora-postgresql",
       engineVersion,
       instanceClass: "db.r6g.large",
-      readers: 2,
+      // Two readers Terraform creates, up to five when their CPU stays above 60 % (Aurora Auto Scaling);
+      // npm run destroy removes the ones Auto Scaling added before the cluster goes.
+      readers: { min: 2, max: 5, target: { metric: "cpu", value: 60 }, scaleInCooldownSeconds: 900 },
       databaseName: "orders",
       backupRetentionDays: 35,
       monitoringIntervalSeconds: 15,

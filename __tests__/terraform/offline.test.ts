@@ -133,11 +133,11 @@ describe.skipIf(unavailable !== undefined)("real terraform, offline: every stack
     const counts = (env: string) => Object.fromEntries([...results.values()].filter((r) => r.stack.startsWith(`${env}-`)).map((r) => [r.stack.slice(env.length + 1), r.plannedResources]));
     // dev: NAT (1) over 2 zones, 3 users, ECS template, Lambda, migrations;
     // staging: 7 endpoints, read-only proxy endpoint, two managed task definitions (api, worker on its own user), migrations;
-    // prod: NAT per AZ over 3 zones, 3 instances, 3 users, read-only proxy endpoint, ECS template, pipeline.
+    // prod: NAT per AZ over 3 zones, 3 instances and reader auto scaling (target, policy), 3 users, read-only proxy endpoint, ECS template, pipeline.
     // Each: the setup function's group and rules (network), its function, role, policies, log group and invocation (proxy).
     expect(counts("dev")).toEqual({ network: 34, database: 11, proxy: 20, iam: 11, "ecs-taskdef": 1, clients: 4 });
     expect(counts("staging")).toEqual({ network: 38, database: 12, proxy: 22, iam: 13, "ecs-taskdef": 4, clients: 2 });
-    expect(counts("prod")).toEqual({ network: 48, database: 13, proxy: 22, iam: 8, "ecs-taskdef": 1, clients: 14 });
+    expect(counts("prod")).toEqual({ network: 48, database: 15, proxy: 22, iam: 8, "ecs-taskdef": 1, clients: 14 });
   });
 
   it("validates an adopt-mode network that reads its ids from SSM, says why it was not planned, and leaves its downstream unplanned", () => {
