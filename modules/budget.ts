@@ -57,6 +57,16 @@ export interface ClientDemand {
   readonly basis: string;
 }
 
+/** What the readers add behind the proxy's read-only endpoint, for as many readers as there can be. */
+export interface ReaderSupply {
+  /** The most readers the cluster can have (a scaling range's `max`). */
+  readonly readers: number;
+  /** Connections the proxy may open to them together. */
+  readonly supply: number;
+  /** How the number came about, e.g. "5 × 1527 (db.r6g.large)". */
+  readonly basis: string;
+}
+
 export interface Budget {
   readonly maxConnections: MaxConnections;
   readonly maxConnectionsPercent: number;
@@ -67,9 +77,14 @@ export interface Budget {
   /** Demand as a share of supply. */
   readonly utilisation: number;
   readonly status: "ok" | "warning" | "error";
+  /**
+   * Extra supply for reads through the read-only endpoint. Not counted against demand: a client may send
+   * everything to the read/write endpoint, so demand is held against the writer alone.
+   */
+  readonly readers?: ReaderSupply;
 }
 
-export function computeBudget(max: MaxConnections, maxConnectionsPercent: number, clients: readonly ClientDemand[]): Budget {
+export function computeBudget(max: MaxConnections, maxConnectionsPercent: number, clients: readonly ClientDemand[], readers?: ReaderSupply): Budget {
   const supply = Math.floor((max.value * maxConnectionsPercent) / 100);
   const demand = [...clients, { client: "admin reserve", connections: ADMIN_RESERVE, basis: "bootstrap and an administrator's session" }];
   const totalDemand = demand.reduce((sum, d) => sum + d.connections, 0);
@@ -77,6 +92,7 @@ export function computeBudget(max: MaxConnections, maxConnectionsPercent: number
   return {
     maxConnections: max, maxConnectionsPercent, supply, demand, totalDemand, headroom: supply - totalDemand, utilisation,
     status: totalDemand > supply ? "error" : utilisation > 0.8 ? "warning" : "ok",
+    ...(readers && readers.readers > 0 ? { readers } : {}),
   };
 }
 
@@ -86,6 +102,7 @@ export function formatBudget(name: string, budget: Budget): string {
     `connection budget ${name}: ${budget.status.toUpperCase()} — demand ${budget.totalDemand} of ${budget.supply} (${Math.round(budget.utilisation * 100)} %), headroom ${budget.headroom}`,
     `  supply: max_connections ${budget.maxConnections.value} (${budget.maxConnections.source}) × ${budget.maxConnectionsPercent} % = ${budget.supply}`,
     ...budget.demand.map((d) => `  ${d.client.padEnd(width)} ${String(d.connections).padStart(6)}  ${d.basis}`),
+    ...(budget.readers ? [`  readers: up to ${budget.readers.readers}, ${budget.readers.supply} more for reads through the read-only endpoint (${budget.readers.basis}); not counted above`] : []),
   ];
   return lines.join("\n");
 }

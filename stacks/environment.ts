@@ -1,6 +1,6 @@
 import type { Construct, IConstruct } from "constructs";
 import { Annotations, Aspects } from "cdktf";
-import { computeBudget, maxConnections, UNRESERVED_LAMBDA_CONCURRENCY, type Budget, type ClientDemand } from "../modules/budget.ts";
+import { computeBudget, maxConnections, UNRESERVED_LAMBDA_CONCURRENCY, type Budget, type ClientDemand, type ReaderSupply } from "../modules/budget.ts";
 import { PolicyAspect } from "../modules/policy/aspect.ts";
 import { suppressRule } from "../modules/policy/suppressions.ts";
 import { ClientsStack } from "./clients-stack.ts";
@@ -67,6 +67,23 @@ export class Environment {
     this.budget = this.connectionBudget(config);
   }
 
+  /**
+   * What the proxy may open to the readers, for the most readers there can be: Terraform's (each with its
+   * own class) and those Auto Scaling may add (the writer's class, which AWS gives them).
+   */
+  private readerSupply(config: EnvironmentConfig): ReaderSupply | undefined {
+    const d = config.database;
+    if (d.readers === 0 || d.serverless) return undefined;
+    const percent = config.proxy.pool.maxConnectionsPercent;
+    const each = (instanceClass: string) => Math.floor((maxConnections(d.engine, instanceClass, undefined, d.maxConnections).value * percent) / 100);
+    const classes = [
+      ...Array.from({ length: d.readers }, (_, i) => d.readerInstances[i]?.instanceClass ?? d.instanceClass),
+      ...Array.from({ length: (d.readerScaling?.max ?? d.readers) - d.readers }, () => d.instanceClass),
+    ];
+    const byClass = [...new Set(classes)].map((c) => `${classes.filter((x) => x === c).length} × ${each(c)} (${c})`);
+    return { readers: classes.length, supply: classes.reduce((sum, c) => sum + each(c), 0), basis: byClass.join(" + ") };
+  }
+
   /** Supply of the proxy against what the configured clients may open at once; errors fail the synth. */
   private connectionBudget(config: EnvironmentConfig): Budget {
     const { services = {}, functions = {}, migrations } = config.clients;
@@ -83,7 +100,7 @@ export class Environment {
     }
     if (migrations) demand.push({ client: "migrations", connections: 1, basis: `one job, pool of 1, as ${migrations.user}` });
     const max = maxConnections(config.database.engine, config.database.instanceClass, config.database.serverless?.maxCapacity, config.database.maxConnections);
-    const budget = computeBudget(max, config.proxy.pool.maxConnectionsPercent, demand);
+    const budget = computeBudget(max, config.proxy.pool.maxConnectionsPercent, demand, this.readerSupply(config));
     const summary = `connection budget: demand ${budget.totalDemand} of ${budget.supply} connections (${Math.round(budget.utilisation * 100)} %; max_connections ${max.value} × ${budget.maxConnectionsPercent} %)`;
     const proxy = this.proxy.proxy;
     // One client that alone could take every connection is named, whatever the others ask for.

@@ -71,6 +71,15 @@ describe("the budget in a stack", () => {
     ]);
   });
 
+  it("adds the readers' supply for the most readers there can be: Terraform's with their classes, and Auto Scaling's at the writer's", () => {
+    const { budget } = synthBudget({ database: { engine: "aurora-postgresql", engineVersion: "16.8", instanceClass: "db.r6g.large", databaseName: "shop",
+      readers: { min: 1, max: 3, target: { metric: "cpu", value: 60 }, instances: [{ instanceClass: "db.t4g.medium" }] } } });
+    expect(budget.readers).toEqual({ readers: 3, supply: 399 + 2 * 1697, basis: "1 × 399 (db.t4g.medium) + 2 × 1697 (db.r6g.large)" });
+    expect(budget.supply).toBe(1697);
+    expect(formatBudget("test", budget)).toContain("  readers: up to 3, 3793 more for reads through the read-only endpoint (1 × 399 (db.t4g.medium) + 2 × 1697 (db.r6g.large)); not counted above");
+    expect(synthBudget({}).budget.readers).toBeUndefined();
+  });
+
   it("warns above 80 % and follows the proxy's max connections percent", () => {
     const { budget, annotations } = synthBudget({ clients: ecs(4), proxy: { pool: { maxConnectionsPercent: 25, maxIdleConnectionsPercent: 10 } } });
     expect(budget.supply).toBe(Math.floor(399 * 0.25));

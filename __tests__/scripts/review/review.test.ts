@@ -57,6 +57,7 @@ describe("the review page", () => {
     expect(page.match(/No findings\./g)).toHaveLength(2);
     expect(page).toContain("**OK** — demand 66 of 1527 (4 %), headroom 1461.");
     expect(page).toContain("| service api | 60 | pool 10 × 6 tasks, as app |");
+    expect(page).toContain("Readers: up to 5, 7635 more connections for reads through the read-only endpoint (5 × 1527 (db.r6g.large)), not counted against the demand above.");
   });
 
   it("counts resources by type over every stack, and lists each stack with its own count", () => {
@@ -79,6 +80,9 @@ describe("the review page", () => {
     expect(prod).toContain('db0[("writer orders-prod-1")]');
     expect(prod).toContain('db2[("reader orders-prod-3")]');
     expect(prod).toContain("proxyRo --> db2");
+    // The readers Auto Scaling may add, which Terraform does not create, behind the same endpoint.
+    expect(prod).toContain('dbScaled[("up to 3 more readers added by Aurora Auto Scaling")]');
+    expect(prod).toContain("proxyRo -.-> dbScaled");
     expect(prod).toContain('ecs -->|"TLS :5432"| proxy');
     expect(prod).toContain('setup -->|"TLS :5432, master secret"| db0');
     const dev = buildReview(head).environments.find((e) => e.summary.name === "dev")!.diagram;

@@ -37,6 +37,8 @@ export interface BudgetReport {
   readonly headroom: number;
   readonly utilisation: number;
   readonly status: string;
+  /** Extra supply behind the read-only endpoint, for the most readers there can be. */
+  readonly readers?: { readonly readers: number; readonly supply: number; readonly basis: string };
 }
 
 const resourcesOf = (stack: Json): Resources => (stack.resource ?? {}) as Resources;
@@ -180,8 +182,10 @@ export function dataPathDiagram(env: SynthesizedEnvironment): string {
   }
   lines.push('  subgraph databaseSg["SG database"]');
   const members = all(stack, "aws_rds_cluster_instance");
+  const scaling = all(stack, "aws_appautoscaling_target").find((t) => t.scalable_dimension === "rds:cluster:ReadReplicaCount" && Number(t.max_capacity) > members.length - 1);
   if (summary.database.kind === "Aurora cluster") {
     members.forEach((m, i) => lines.push(`    db${i}[("${i === 0 ? "writer" : "reader"} ${label(String(m.identifier))}")]`));
+    if (scaling) lines.push(`    dbScaled[("up to ${Number(scaling.max_capacity) - (members.length - 1)} more readers added by Aurora Auto Scaling")]`);
   } else {
     lines.push(`    db0[("${label(summary.database.identifier)}${summary.database.capacity.includes("Multi-AZ") ? " + standby" : ""}")]`);
   }
@@ -196,6 +200,7 @@ export function dataPathDiagram(env: SynthesizedEnvironment): string {
   if (summary.proxy) {
     lines.push(`  proxy -->|":${port}"| db0`);
     if (summary.proxy.readOnlyEndpoint) members.slice(1).forEach((_, i) => lines.push(`  proxyRo --> db${i + 1}`));
+    if (summary.proxy.readOnlyEndpoint && scaling) lines.push("  proxyRo -.-> dbScaled");
     lines.push('  proxy -. "proxy role reads" .-> secrets');
   }
   if (setup) {
@@ -367,6 +372,7 @@ export function renderMarkdown(review: Review): string {
       out.push("| client | connections | basis |", "| --- | ---: | --- |");
       for (const d of b.demand) out.push(`| ${cell(d.client)} | ${d.connections} | ${cell(d.basis)} |`);
       out.push("");
+      if (b.readers) out.push(`Readers: up to ${b.readers.readers}, ${b.readers.supply} more connections for reads through the read-only endpoint (${cell(b.readers.basis)}), not counted against the demand above.`, "");
     }
     out.push("### Data path", "", "```mermaid", env.diagram, "```", "");
     out.push("**Stacks** (applied in dependency order, each with its own state): " + s.stacks.map((st) => `\`${st.name}\` ${st.resources}`).join(", "), "");
