@@ -16,6 +16,8 @@ const MIB = 1024 ** 2;
 
 /** Connections held back for the bootstrap script and an administrator's session. */
 export const ADMIN_RESERVE = 5;
+/** The demand line of the admin reserve: always there, whatever clients the environment configures. */
+export const ADMIN_RESERVE_CLIENT = "admin reserve";
 /** What an unreserved Lambda function may scale to: the account's default concurrency. */
 export const UNRESERVED_LAMBDA_CONCURRENCY = 1000;
 
@@ -82,11 +84,16 @@ export interface Budget {
    * everything to the read/write endpoint, so demand is held against the writer alone.
    */
   readonly readers?: ReaderSupply;
+  /**
+   * The alarms that watch the budget live (modules/monitoring/alarms.ts): pool use at the warning and the
+   * error level, and client connections against the total demand. Set once the environment's alarms exist.
+   */
+  readonly watchedBy?: { readonly warning: string; readonly error: string; readonly demand?: string };
 }
 
 export function computeBudget(max: MaxConnections, maxConnectionsPercent: number, clients: readonly ClientDemand[], readers?: ReaderSupply): Budget {
   const supply = Math.floor((max.value * maxConnectionsPercent) / 100);
-  const demand = [...clients, { client: "admin reserve", connections: ADMIN_RESERVE, basis: "bootstrap and an administrator's session" }];
+  const demand = [...clients, { client: ADMIN_RESERVE_CLIENT, connections: ADMIN_RESERVE, basis: "bootstrap and an administrator's session" }];
   const totalDemand = demand.reduce((sum, d) => sum + d.connections, 0);
   const utilisation = supply === 0 ? Infinity : totalDemand / supply;
   return {
@@ -103,6 +110,9 @@ export function formatBudget(name: string, budget: Budget): string {
     `  supply: max_connections ${budget.maxConnections.value} (${budget.maxConnections.source}) × ${budget.maxConnectionsPercent} % = ${budget.supply}`,
     ...budget.demand.map((d) => `  ${d.client.padEnd(width)} ${String(d.connections).padStart(6)}  ${d.basis}`),
     ...(budget.readers ? [`  readers: up to ${budget.readers.readers}, ${budget.readers.supply} more for reads through the read-only endpoint (${budget.readers.basis}); not counted above`] : []),
+    ...(budget.watchedBy ? [
+      `  watched by: ${budget.watchedBy.warning} (warning level), ${budget.watchedBy.error} (error level)${budget.watchedBy.demand ? `, ${budget.watchedBy.demand} (total demand)` : ""}`,
+    ] : []),
   ];
   return lines.join("\n");
 }

@@ -3,7 +3,7 @@
  * types, TLS parameters. Kept as data so config validation, the database construct and the connection
  * budget agree.
  */
-import { ENGINE_CATALOG, ENGINE_VERSIONS_CATALOG, creationBlockedFrom, lifecycleOn, type Minimums } from "./catalog/index.ts";
+import { ENGINE_CATALOG, ENGINE_VERSIONS_CATALOG, PERFORMANCE_INSIGHTS_UNSUPPORTED, creationBlockedFrom, lifecycleOn, type Minimums } from "./catalog/index.ts";
 
 export const DATABASE_ENGINES = ["aurora-postgresql", "aurora-mysql", "postgres", "mysql"] as const;
 export type DatabaseEngine = (typeof DATABASE_ENGINES)[number];
@@ -40,6 +40,36 @@ function majorOf(engine: DatabaseEngine, version: string): string {
   if (engine === "aurora-mysql") return version.replace(/^8\.0\.mysql_aurora\./, "").split(".")[0]!;
   if (engine === "mysql") return version.split(".").slice(0, 2).join(".");
   return version.split(".")[0]!;
+}
+
+/** The major of a version as config writes it: "16" (PostgreSQL), "8.4" (RDS MySQL), "3" (Aurora MySQL version 3). */
+export function majorVersionOf(engine: DatabaseEngine, version: string): string {
+  return majorOf(engine, version);
+}
+
+/** The parameter group family of a major (`majorVersionOf`), e.g. "aurora-postgresql17", "mysql8.4". */
+export function parameterGroupFamilyOf(engine: DatabaseEngine, major: string): string {
+  return VERSION_SHAPES[engine].family(major);
+}
+
+/**
+ * Whether RDS should apply minor upgrades by itself. On by default, as RDS has it: minors carry security
+ * fixes, and dbstack reads `engineVersion` as a least version, so the plan never fights an upgrade AWS
+ * applied. Off on the long-term support minors whose guide asks for it (Aurora MySQL 3.04, 3.10): an
+ * automatic upgrade would move the cluster off the release chosen to stay on.
+ */
+export function defaultAutoMinorVersionUpgrade(engine: DatabaseEngine, version: string): boolean {
+  return !(ENGINE_CATALOG[engine].longTermSupportWithoutAutoMinor ?? []).some((lts) => version === lts || version.startsWith(`${lts}.`));
+}
+
+/** Whether `version` is written the way `engine` writes versions (known to the catalog or not). */
+export function isVersionShaped(engine: DatabaseEngine, version: unknown): version is string {
+  return typeof version === "string" && VERSION_SHAPES[engine].pattern.test(version);
+}
+
+/** Orders two versions of one engine: negative when `a` is older. */
+export function compareVersions(engine: DatabaseEngine, a: string, b: string): number {
+  return compareParts(versionParts(engine, a), versionParts(engine, b));
 }
 
 /** Numeric parts for ordering: "16.10" -> [16, 10]; "8.0.mysql_aurora.3.10.0" -> [3, 10, 0]. */
@@ -190,9 +220,10 @@ export const RDS_INSTANCE_CLASSES: Readonly<Record<string, number>> = {
   ...classes(["r6g", "r7g"], LARGE_TO_16X, 2),
 };
 
-/** Classes too small for Performance Insights. */
-export function supportsPerformanceInsights(instanceClass: string): boolean {
-  return !/\.(micro|small)$/.test(instanceClass);
+/** Whether Performance Insights runs on `instanceClass` with `engine` (modules/catalog/performance-insights.ts). */
+export function supportsPerformanceInsights(engine: DatabaseEngine, instanceClass: string): boolean {
+  const unsupported = PERFORMANCE_INSIGHTS_UNSUPPORTED[engine];
+  return !unsupported.classes.includes(instanceClass) && !unsupported.families.some((family) => instanceClass.startsWith(`${family}.`));
 }
 
 export const SERVERLESS_INSTANCE_CLASS = "db.serverless";

@@ -1,9 +1,10 @@
 import {
   AURORA_INSTANCE_CLASSES, CA_CERTIFICATES, DATABASE_ENGINES, DEFAULT_LOG_EXPORTS, LOG_EXPORTS, MONITORING_INTERVALS,
   RDS_INSTANCE_CLASSES, SERVERLESS_INSTANCE_CLASS, classNeedsVersion, currentVersions, defaultPortOf, engineFamilyOf,
-  engineVersionFacts, featureMinimums, isAurora, supportsPerformanceInsights, type DatabaseEngine, type EngineVersionFacts,
+  compareVersions, defaultAutoMinorVersionUpgrade, engineVersionFacts, featureMinimums, isAurora, isVersionShaped, majorVersionOf, parameterGroupFamilyOf,
+  supportsPerformanceInsights, type DatabaseEngine, type EngineVersionFacts,
 } from "./database-engines.ts";
-import { creationBlockedFrom, lifecycleOn } from "./catalog/index.ts";
+import { BLUE_GREEN_LIMITATIONS, MAJOR_UPGRADE_PATHS, creationBlockedFrom, lifecycleOn, PERFORMANCE_INSIGHTS_UNSUPPORTED } from "./catalog/index.ts";
 import { LOG_RETENTION_DAYS } from "./aws-regions.ts";
 import { databaseNameProblem, masterUserNameProblem } from "../scripts/lib/names/database-names.ts";
 import { isRecord, Problems } from "./validation.ts";
@@ -17,8 +18,36 @@ import { readerCount, readerInstances, resolveReaderScaling, validateReaders, ty
 export interface DatabaseSettingsInput {
   /** `aurora-postgresql` / `aurora-mysql` make an Aurora cluster; `postgres` / `mysql` an RDS instance. */
   readonly engine: DatabaseEngine;
-  /** Exact engine version; Aurora needs "<major>.<minor>", RDS also accepts a major alone ("16"). */
+  /**
+   * The engine version, read as "at least": Aurora needs "<major>.<minor>", RDS also accepts a major alone
+   * ("16"). Once the database exists, a newer minor AWS applied (automatic minor upgrades) is left alone
+   * rather than planned as a downgrade, and changing this setting alone plans nothing (the review page says
+   * so): a change of version is planned only together with `upgrade`.
+   */
   readonly engineVersion: string;
+  /**
+   * Moves the database from the version it runs now to `engineVersion` (minor or major) in the next apply.
+   * A major upgrade must be a path AWS performs in place (the catalog's upgrade table); its new parameter
+   * groups are created before the database moves to them, and `allow_major_version_upgrade` is set for it
+   * alone. Remove this once the apply has run.
+   * @default no version change is planned
+   */
+  readonly upgrade?: DatabaseUpgradeInput;
+  /**
+   * The major whose parameter groups keep dbstack's original names (`<id>-cluster`, `<id>-instance`, `<id>`):
+   * the major the database was created on. Groups of any other major carry their family
+   * (`<id>-cluster-aurora-postgresql17`), so a major upgrade can create them beside the groups in use. Required
+   * with a major `upgrade`, and kept afterwards: changing it renames, i.e. replaces, the parameter groups.
+   * @default the major of `engineVersion`
+   */
+  readonly originalMajorVersion?: string;
+  /**
+   * RDS instance only: apply changes that replace or upgrade the instance (engine version, parameter group,
+   * class) through an RDS blue/green deployment (`blue_green_update`), switching over when the green
+   * instance is in sync. Refused while AWS's limitations exclude dbstack's databases (see the catalog).
+   * @default false
+   */
+  readonly blueGreenUpdate?: boolean;
   /**
    * Aurora engine mode. Only `provisioned` (which includes Serverless v2) is accepted: Serverless v1
    * (`serverless`) cannot be fronted by RDS Proxy.
@@ -83,7 +112,11 @@ export interface DatabaseSettingsInput {
   readonly performanceInsights?: { readonly enabled?: boolean; readonly retentionDays?: number };
   /** Enhanced Monitoring interval in seconds (0, 1, 5, 10, 15, 30, 60); 0 turns it off. @default 60 */
   readonly monitoringIntervalSeconds?: number;
-  /** @default true */
+  /**
+   * RDS applies new minor versions in the maintenance window; `engineVersion` is a least version, so such an
+   * upgrade never shows as a change to undo.
+   * @default true, except on Aurora MySQL's long-term support minors (3.04, 3.10), where AWS recommends off
+   */
   readonly autoMinorVersionUpgrade?: boolean;
   /** Certificate authority of the server certificate. @default "rds-ca-rsa2048-g1" */
   readonly caCertificate?: CaCertificate;
@@ -96,11 +129,31 @@ export interface DatabaseSettingsInput {
   readonly maxConnections?: number;
 }
 
+/** A planned version change, from what runs now to `engineVersion`. */
+export interface DatabaseUpgradeInput {
+  /** The version the database runs now, as `aws rds describe-db-clusters` / `describe-db-instances` report it. */
+  readonly from: string;
+  /**
+   * The acknowledgement of a major upgrade, "<from major>-><target major>" (e.g. "16->17"); required in
+   * production, checked wherever it is given.
+   */
+  readonly allowMajor?: string;
+}
+
 /** Settings with every default filled in. */
 export interface DatabaseSettings {
   readonly engine: DatabaseEngine;
   readonly engineVersion: string;
   readonly parameterGroupFamily: string;
+  /** The planned version change; undefined: `engineVersion` is a least version and drift upward is left alone. */
+  readonly upgrade?: { readonly from: string; readonly major: boolean; readonly fromParameterGroupFamily: string };
+  /**
+   * Appended to the parameter groups' names: "" for the original major's family, "-<family>" (dots as
+   * hyphens) for any other, so two families' groups never share a name.
+   */
+  readonly parameterGroupNameSuffix: string;
+  readonly originalMajorVersion: string;
+  readonly blueGreenUpdate: boolean;
   /** The class of every instance: a provisioned class or `db.serverless`. */
   readonly instanceClass: string;
   readonly serverless?: { readonly minCapacity: number; readonly maxCapacity: number };
@@ -160,15 +213,32 @@ function defaultMaxAllocatedGiB(allocatedGiB: number): number {
   return Math.min(MAX_STORAGE_GIB, Math.max(100, allocatedGiB * 2));
 }
 
+/** The classes an engine refuses Performance Insights on, as a sentence. */
+function performanceInsightsClasses(engine: DatabaseEngine): string {
+  const { families, classes } = PERFORMANCE_INSIGHTS_UNSUPPORTED[engine];
+  return `not on ${[...families.map((family) => `${family}.*`), ...classes].join(", ")}`;
+}
+
 /** Fills the defaults; call `validateDatabaseSettings` on the input first. */
 export function resolveDatabaseSettings(input: DatabaseSettingsInput, production: boolean): DatabaseSettings {
   const facts = engineVersionFacts(input.engine, input.engineVersion);
   const instanceClass = input.serverless ? SERVERLESS_INSTANCE_CLASS : (input.instanceClass ?? "");
   const allocatedGiB = input.storage?.allocatedGiB ?? 20;
+  const family = "parameterGroupFamily" in facts ? facts.parameterGroupFamily : "";
+  const originalMajor = input.originalMajorVersion ?? majorVersionOf(input.engine, input.engineVersion);
+  const upgrade = input.upgrade === undefined ? undefined : (() => {
+    const fromParameterGroupFamily = parameterGroupFamilyOf(input.engine, majorVersionOf(input.engine, input.upgrade.from));
+    return { from: input.upgrade.from, major: fromParameterGroupFamily !== family, fromParameterGroupFamily };
+  })();
   return {
     engine: input.engine,
     engineVersion: input.engineVersion,
-    parameterGroupFamily: "parameterGroupFamily" in facts ? facts.parameterGroupFamily : "",
+    parameterGroupFamily: family,
+    ...(upgrade ? { upgrade } : {}),
+    // An unknown version has no family (it is reported at engineVersion): no suffix rather than a stray "-".
+    parameterGroupNameSuffix: family === "" || family === parameterGroupFamilyOf(input.engine, originalMajor) ? "" : `-${family.replace(/\./g, "-")}`,
+    originalMajorVersion: originalMajor,
+    blueGreenUpdate: input.blueGreenUpdate ?? false,
     instanceClass,
     ...(input.serverless ? { serverless: { ...input.serverless } } : {}),
     readers: readerCount(input.readers),
@@ -196,11 +266,11 @@ export function resolveDatabaseSettings(input: DatabaseSettingsInput, production
     logExports: [...(Array.isArray(input.logExports) ? input.logExports : DEFAULT_LOG_EXPORTS[input.engine])],
     logRetentionDays: input.logRetentionDays ?? (production ? 365 : 30),
     performanceInsights: {
-      enabled: input.performanceInsights?.enabled ?? supportsPerformanceInsights(instanceClass),
+      enabled: input.performanceInsights?.enabled ?? supportsPerformanceInsights(input.engine, instanceClass),
       retentionDays: input.performanceInsights?.retentionDays ?? 7,
     },
     monitoringIntervalSeconds: input.monitoringIntervalSeconds ?? 60,
-    autoMinorVersionUpgrade: input.autoMinorVersionUpgrade ?? true,
+    autoMinorVersionUpgrade: input.autoMinorVersionUpgrade ?? defaultAutoMinorVersionUpgrade(input.engine, input.engineVersion),
     caCertificate: input.caCertificate ?? "rds-ca-rsa2048-g1",
     applyImmediately: input.applyImmediately ?? !production,
     ...(input.maxConnections !== undefined ? { maxConnections: input.maxConnections } : {}),
@@ -231,6 +301,8 @@ export function validateDatabaseSettings(input: DatabaseSettingsInput, productio
       problems.add("ioOptimized", true, `Aurora I/O-Optimized needs ${facts.label} ${featureMinimums(engine, "ioOptimized")} or later; engineVersion is ${input.engineVersion}`);
     }
   }
+
+  if (!("allowed" in facts)) validateVersionChange(input, production, problems);
 
   if (input.engineMode !== undefined && input.engineMode !== "provisioned") {
     problems.add("engineMode", input.engineMode, input.engineMode === "serverless"
@@ -266,8 +338,15 @@ export function validateDatabaseSettings(input: DatabaseSettingsInput, productio
   problems.booleans({
     multiAz: input.multiAz, ioOptimized: input.ioOptimized, iamAuthentication: input.iamAuthentication, deletionProtection: input.deletionProtection,
     skipFinalSnapshot: input.skipFinalSnapshot, copyTagsToSnapshot: input.copyTagsToSnapshot, autoMinorVersionUpgrade: input.autoMinorVersionUpgrade,
-    applyImmediately: input.applyImmediately, "performanceInsights.enabled": input.performanceInsights?.enabled,
+    applyImmediately: input.applyImmediately, "performanceInsights.enabled": input.performanceInsights?.enabled, blueGreenUpdate: input.blueGreenUpdate,
   });
+  if (input.blueGreenUpdate === true) {
+    if (aurora) problems.add("blueGreenUpdate", true, "applies to RDS instances only; for Aurora run `npm run blue-green -- <env> --to <version>`");
+    else {
+      const refusal = blueGreenRefusal();
+      if (refusal) problems.add("blueGreenUpdate", true, refusal);
+    }
+  }
   if (production) {
     const mustBe = (path: keyof DatabaseSettingsInput, value: unknown, expected: boolean) =>
       problems.check(value === undefined || value === expected, path, value, `must be ${expected} in production`);
@@ -291,12 +370,71 @@ export function validateDatabaseSettings(input: DatabaseSettingsInput, productio
     problems.check(PERFORMANCE_INSIGHTS_RETENTION.includes(pi.retentionDays), "performanceInsights.retentionDays", pi.retentionDays,
       "must be 7, 731, or a multiple of 31 up to 713 (months)");
   }
-  if (pi?.enabled === true && input.instanceClass !== undefined && !input.serverless && !supportsPerformanceInsights(input.instanceClass)) {
-    problems.add("performanceInsights.enabled", true, `is not available on ${input.instanceClass}; use a medium or larger class, or turn it off`);
+  if (pi?.enabled === true && typeof input.instanceClass === "string" && !input.serverless && DATABASE_ENGINES.includes(input.engine)
+    && !supportsPerformanceInsights(input.engine, input.instanceClass)) {
+    problems.add("performanceInsights.enabled", true, `is not available on ${input.instanceClass} with ${input.engine} (${performanceInsightsClasses(input.engine)}); use another class, or turn it off`);
   }
   if (input.monitoringIntervalSeconds !== undefined) problems.oneOf("monitoringIntervalSeconds", input.monitoringIntervalSeconds, MONITORING_INTERVALS);
   if (input.caCertificate !== undefined) problems.oneOf("caCertificate", input.caCertificate, CA_CERTIFICATES);
   if (input.maxConnections !== undefined) problems.integer("maxConnections", input.maxConnections, 10, 16000);
+}
+
+/**
+ * A version change (`upgrade`) and the parameter group names (`originalMajorVersion`): the target must be
+ * newer than what runs; a major upgrade must be a path in the catalog's upgrade table, name the major the
+ * groups were first named for, and be acknowledged in production.
+ */
+function validateVersionChange(input: DatabaseSettingsInput, production: boolean, problems: Problems): void {
+  const engine = input.engine;
+  const target = input.engineVersion;
+  const targetMajor = majorVersionOf(engine, target);
+  const familyOf = (version: string) => parameterGroupFamilyOf(engine, majorVersionOf(engine, version));
+  const original = input.originalMajorVersion;
+  if (original !== undefined) {
+    const shaped = typeof original === "string" && /^\d+(\.\d+)?$/.test(original) && majorVersionOf(engine, original) === original;
+    if (problems.check(shaped, "originalMajorVersion", original, `must be a major version of ${engine} written as engineVersion's major is ("${targetMajor}")`)) {
+      problems.check(compareVersions(engine, original, targetMajor) <= 0 || engine === "aurora-mysql", "originalMajorVersion", original,
+        `must not be newer than engineVersion's major (${targetMajor}): it is the major the database was created on`);
+    }
+  }
+  const upgrade = input.upgrade;
+  if (upgrade === undefined) return;
+  if (!problems.check(isRecord(upgrade), "upgrade", upgrade, 'must be { from, allowMajor? }')) return;
+  if (!problems.check(isVersionShaped(engine, upgrade.from), "upgrade.from", upgrade.from,
+    `must be the version the database runs now, written as ${engine} versions are (e.g. what describe-db-clusters / describe-db-instances report)`)) return;
+  const from = upgrade.from;
+  const fromMajor = majorVersionOf(engine, from);
+  if (!problems.check(compareVersions(engine, target, from) > 0, "engineVersion", target,
+    `must be newer than upgrade.from (${from}): RDS does not downgrade an engine; remove upgrade to leave the version alone`)) return;
+  if (familyOf(from) === familyOf(target)) {
+    problems.check(upgrade.allowMajor === undefined, "upgrade.allowMajor", upgrade.allowMajor, `acknowledges a major upgrade; ${from} -> ${target} is a minor one`);
+    return;
+  }
+  const paths = MAJOR_UPGRADE_PATHS[engine] ?? {};
+  const targets = paths[from] ?? paths[fromMajor] ?? [];
+  problems.check(targets.includes(target), "engineVersion", target, targets.length > 0
+    ? `is not a major upgrade target of ${from} AWS performs in place: ${targets.join(", ")} (catalog of upgrade paths; refresh with npm run catalog -- --check)`
+    : `is not a major upgrade target of ${from} in the catalog of upgrade paths (none recorded for ${from}${Object.keys(paths).length ? `; recorded sources: ${Object.keys(paths).join(", ")}` : ` on ${engine}`}); ` +
+      "check AWS's targets with npm run catalog -- --check");
+  const acknowledgement = `${fromMajor}->${targetMajor}`;
+  if (upgrade.allowMajor !== undefined || production) {
+    problems.check(upgrade.allowMajor === acknowledgement, "upgrade.allowMajor", upgrade.allowMajor, production && upgrade.allowMajor === undefined
+      ? `must be "${acknowledgement}" in production: a major upgrade takes the database down and cannot be undone in place`
+      : `must be "${acknowledgement}", the major upgrade this config plans`);
+  }
+  // The new family's groups replace the old ones in the same apply; deferred to the maintenance window, the
+  // database would still use the old groups when Terraform deletes them, which RDS refuses.
+  problems.check(input.applyImmediately ?? !production, "applyImmediately", input.applyImmediately ?? false,
+    "must be true with a major upgrade: the parameter groups of the old family are deleted in the same apply, so the upgrade must happen then, not in the maintenance window; " +
+    "run the apply when you mean the upgrade to happen");
+  problems.check(original !== undefined, "originalMajorVersion", original,
+    `must be set with a major upgrade: the major the database was created on (likely "${fromMajor}"), whose parameter groups keep their names; keep it after the upgrade`);
+}
+
+/** Why RDS would refuse a blue/green deployment of any dbstack database, or undefined. */
+export function blueGreenRefusal(): string | undefined {
+  const limitation = BLUE_GREEN_LIMITATIONS.find((l) => l.appliesToDbstack);
+  return limitation ? `${limitation.limitation} (${limitation.source}); ${limitation.why}` : undefined;
 }
 
 /**

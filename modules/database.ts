@@ -14,6 +14,7 @@ import { engineFamilyOf, forceTlsParameterOf, isAurora, type EngineFamily } from
 import { validateDatabaseSettings, type DatabaseSettings } from "./database-settings.ts";
 import { attachGrant, dbUserArn, serviceTrustPolicy, type Grantee } from "./iam.ts";
 import { ReaderScaling } from "./reader-scaling.ts";
+import { DatabaseMetrics } from "./monitoring/metrics.ts";
 import { Problems } from "./validation.ts";
 
 export interface DatabaseProps {
@@ -101,10 +102,18 @@ export class Database extends Construct {
 
     if (this.isCluster) {
       const parameterGroup = new RdsClusterParameterGroup(this, "cluster-parameters", {
-        name: `${props.identifier}-cluster`,
+        name: `${props.identifier}-cluster${s.parameterGroupNameSuffix}`,
         family: s.parameterGroupFamily,
         description: `${props.identifier}: TLS required${s.logExports.length ? ", logs for export" : ""}`,
         parameter: parameters,
+        lifecycle: { createBeforeDestroy: true },
+      });
+      // max_connections is an instance-level parameter in Aurora: it needs an instance parameter group.
+      const instanceParameters = s.maxConnections === undefined ? undefined : new DbParameterGroup(this, "instance-parameters", {
+        name: `${props.identifier}-instance${s.parameterGroupNameSuffix}`,
+        family: s.parameterGroupFamily,
+        description: `${props.identifier}: instance parameters`,
+        parameter: [maxConnectionsParameter(s)!],
         lifecycle: { createBeforeDestroy: true },
       });
       const cluster = new RdsCluster(this, "cluster", {
@@ -132,17 +141,13 @@ export class Database extends Construct {
         copyTagsToSnapshot: s.copyTagsToSnapshot,
         enabledCloudwatchLogsExports: [...s.logExports],
         serverlessv2ScalingConfiguration: s.serverless,
-        allowMajorVersionUpgrade: false,
+        allowMajorVersionUpgrade: s.upgrade?.major ?? false,
+        // A major upgrade of a cluster whose instances have a custom parameter group must name the new family's
+        // group, or RDS refuses it (terraform-provider-aws#17357); RDS accepts it only with a major upgrade.
+        dbInstanceParameterGroupName: s.upgrade?.major ? instanceParameters?.name : undefined,
         applyImmediately: s.applyImmediately,
         dependsOn: logGroups,
-      });
-      // max_connections is an instance-level parameter in Aurora: it needs an instance parameter group.
-      const instanceParameters = s.maxConnections === undefined ? undefined : new DbParameterGroup(this, "instance-parameters", {
-        name: `${props.identifier}-instance`,
-        family: s.parameterGroupFamily,
-        description: `${props.identifier}: instance parameters`,
-        parameter: [maxConnectionsParameter(s)!],
-        lifecycle: { createBeforeDestroy: true },
+        lifecycle: versionLifecycle(s),
       });
       // The writer is whichever instance RDS promotes; names are ordinal so a failover does not make them lie.
       for (let i = 0; i <= s.readers; i++) {
@@ -159,6 +164,9 @@ export class Database extends Construct {
           dbSubnetGroupName: props.subnetGroupName,
           dbParameterGroupName: instanceParameters?.name,
           ...instanceSettings,
+          // The cluster's version is the instances' version: RDS upgrades every member with the cluster (minor
+          // or major), so a version planned on an instance would only race the cluster's or undo AWS's minor upgrade.
+          lifecycle: { ignoreChanges: ["engine_version"] },
         }));
       }
       if (s.readerScaling) new ReaderScaling(this, "reader-scaling", { clusterIdentifier: props.identifier, settings: s.readerScaling, dependsOn: [cluster, ...this.instances] });
@@ -169,7 +177,7 @@ export class Database extends Construct {
       this.masterSecretArn = cluster.masterUserSecret.get(0).secretArn;
     } else {
       const parameterGroup = new DbParameterGroup(this, "parameters", {
-        name: props.identifier,
+        name: `${props.identifier}${s.parameterGroupNameSuffix}`,
         family: s.parameterGroupFamily,
         description: `${props.identifier}: TLS required${s.logExports.length ? ", logs for export" : ""}`,
         parameter: [...parameters, ...(s.maxConnections === undefined ? [] : [maxConnectionsParameter(s)!])],
@@ -204,9 +212,11 @@ export class Database extends Construct {
         backupWindow: s.backupWindow,
         maintenanceWindow: s.maintenanceWindow,
         enabledCloudwatchLogsExports: [...s.logExports],
-        allowMajorVersionUpgrade: false,
+        allowMajorVersionUpgrade: s.upgrade?.major ?? false,
+        blueGreenUpdate: s.blueGreenUpdate ? { enabled: true } : undefined,
         ...instanceSettings,
         dependsOn: logGroups,
+        lifecycle: versionLifecycle(s),
       });
       this.instances.push(instance);
       this.arn = instance.arn;
@@ -235,6 +245,11 @@ export class Database extends Construct {
     ]);
   }
 
+  /** CloudWatch metrics of the database: by role for an Aurora cluster, by instance for RDS (modules/monitoring/metrics.ts). */
+  metrics(): DatabaseMetrics {
+    return new DatabaseMetrics(this.identifier, this.isCluster);
+  }
+
   private monitoringRole(props: DatabaseProps): IamRole {
     const role = new IamRole(this, "monitoring-role", {
       name: `${props.identifier}-monitoring`,
@@ -247,6 +262,16 @@ export class Database extends Construct {
     });
     return role;
   }
+}
+
+/**
+ * Without a planned upgrade the configured version is a least version: a newer one AWS applied (automatic
+ * minor upgrades, or a forced one at the end of support) is left alone rather than planned as a downgrade,
+ * which RDS refuses (terraform-provider-aws 5.100 plans it: the configured "16.8" is not a prefix of "16.9").
+ * With `upgrade` the version is planned like any other change.
+ */
+function versionLifecycle(s: DatabaseSettings): { ignoreChanges?: string[] } | undefined {
+  return s.upgrade ? undefined : { ignoreChanges: ["engine_version"] };
 }
 
 function maxConnectionsParameter(s: DatabaseSettings): DbParameterGroupParameter | undefined {

@@ -4,6 +4,9 @@ import { KmsKey } from "@cdktf/provider-aws/lib/kms-key/index.js";
 import { dnsSuffixOf, partitionOf } from "./aws-regions.ts";
 import { renderPolicy } from "./iam.ts";
 
+/** The services that publish to an SNS topic encrypted with the key (modules/monitoring/topic.ts). */
+export const TOPIC_PUBLISHERS = ["cloudwatch.amazonaws.com", "events.rds.amazonaws.com"] as const;
+
 export interface EnvironmentKeyProps {
   /** Alias without the "alias/" prefix, e.g. "orders-prod". */
   readonly alias: string;
@@ -23,7 +26,9 @@ export interface EnvironmentKeyProps {
  *
  * The key policy delegates to IAM (RDS and Secrets Manager use the key on behalf of a caller whose IAM
  * policy allows it, so each role gets exactly what its grant gives it) and lets CloudWatch Logs use it for
- * this account's log groups in this region only.
+ * this account's log groups in this region only, and lets CloudWatch alarms and RDS event subscriptions
+ * (which publish to the environment's encrypted alarm topic) create and read the topic's data keys: SNS
+ * calls the key on the publisher's behalf, so the publishing services need it in the key policy.
  */
 export class EnvironmentKey extends Construct {
   readonly arn: string;
@@ -56,6 +61,12 @@ export class EnvironmentKey extends Construct {
           resources: ["*"],
           principals: { service: [`logs.${props.region}.${dnsSuffixOf(props.region)}`] },
           conditions: { ArnLike: { "kms:EncryptionContext:aws:logs:arn": [logsArnPattern] } },
+        },
+        {
+          sid: "AlarmsAndRdsEventsPublishToTheEncryptedTopic",
+          actions: ["kms:Decrypt", "kms:GenerateDataKey*"],
+          resources: ["*"],
+          principals: { service: [...TOPIC_PUBLISHERS] },
         },
       ]),
     });

@@ -31,12 +31,17 @@ export interface PipelineSettings {
   readonly connectionArn: string;
   /** "owner/name". */
   readonly repository: string;
+  /** A branch name git accepts (`git check-ref-format --branch`). */
   readonly branch: string;
   readonly ecsCluster: string;
   readonly ecsService: string;
   /** The application image repository; the Build stage points the service at "<repository>:<commit>". */
   readonly imageRepository: string;
-  /** The container to update in the service's task definition. @default "app" */
+  /**
+   * The container to update in the service's task definition: the service's own container
+   * (the deployed service's container.name), an ECS container name. Reaches the render project as a variable.
+   * @default "app"
+   */
   readonly containerName?: string;
 }
 
@@ -90,7 +95,9 @@ export function validateMigrationSettings(input: MigrationSettingsInput, users: 
     if (placement) problems.add("pipeline.connectionArn", p.connectionArn, placement);
   }
   problems.matches("pipeline.repository", p.repository, /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, 'must be "owner/name"');
-  problems.matches("pipeline.branch", p.branch, /^[^\s~^:?*[\\]+$/, "must be a branch name");
+  const branch = gitBranchNameProblem(p.branch);
+  if (branch) problems.add("pipeline.branch", p.branch, `must be a branch name git accepts (git check-ref-format --branch): ${branch}`);
+  if (p.containerName !== undefined) problems.matches("pipeline.containerName", p.containerName, CONTAINER_NAME, "must be an ECS container name: 1..255 letters, digits, hyphens or underscores");
   problems.matches("pipeline.ecsCluster", p.ecsCluster, /^[A-Za-z0-9_-]{1,255}$/, "must be an ECS cluster name");
   problems.matches("pipeline.ecsService", p.ecsService, /^[A-Za-z0-9_-]{1,255}$/, "must be an ECS service name");
   if (problems.matches("pipeline.imageRepository", p.imageRepository, /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?\/[a-z0-9._/-]+$/, "must be an ECR repository URI without a tag")
@@ -98,6 +105,27 @@ export function validateMigrationSettings(input: MigrationSettingsInput, users: 
     const ecrProblem = ecrRepositoryProblem(p.imageRepository, environment.region);
     if (ecrProblem) problems.add("pipeline.imageRepository", p.imageRepository, ecrProblem);
   }
+}
+
+/** What ECS allows in a container name; also what keeps the name inert in the JSON the render project writes. */
+const CONTAINER_NAME = /^[A-Za-z0-9_-]{1,255}$/;
+
+/**
+ * Why git would refuse `name` as a branch (git-check-ref-format(1), the rules for refs/heads/<name>, and
+ * --branch's refusal of a leading "-"), or undefined. CodeConnections passes the name to the repository
+ * host as it is, so a name git refuses is a pipeline that never starts.
+ */
+export function gitBranchNameProblem(name: unknown): string | undefined {
+  if (typeof name !== "string" || name === "") return "must not be empty";
+  if (name === "@") return 'must not be "@"';
+  if (name.startsWith("-")) return 'must not start with "-"';
+  if (/[\u0000-\u0020\u007f~^:?*[\\]/.test(name)) return "must not contain spaces, control characters or any of ~ ^ : ? * [ \\";
+  if (name.includes("..")) return 'must not contain ".."';
+  if (name.includes("@{")) return 'must not contain "@{"';
+  if (name.startsWith("/") || name.endsWith("/") || name.includes("//")) return 'must not start or end with "/" or contain "//"';
+  if (name.endsWith(".")) return 'must not end with "."';
+  if (name.split("/").some((part) => part.startsWith(".") || part.endsWith(".lock"))) return 'no "/"-separated part may start with "." or end with ".lock"';
+  return undefined;
 }
 
 /** The image must offer the buildspec's Node.js, and that Node.js must not be past its end of life. */
@@ -137,20 +165,23 @@ export const MIGRATION_BUILDSPEC = [
   "",
 ].join("\n");
 
-/** Writes imagedefinitions.json so the ECS deploy action runs the image built for this commit. */
-function renderBuildspec(containerName: string, imageRepository: string): string {
-  return [
-    "version: 0.2",
-    "phases:",
-    "  build:",
-    "    commands:",
-    `      - printf '[{"name":"%s","imageUri":"%s:%s"}]' '${containerName}' '${imageRepository}' "$CODEBUILD_RESOLVED_SOURCE_VERSION" > imagedefinitions.json`,
-    "artifacts:",
-    "  files:",
-    "    - imagedefinitions.json",
-    "",
-  ].join("\n");
-}
+/**
+ * Writes imagedefinitions.json so the ECS deploy action runs the image built for this commit. Fixed text:
+ * the container and repository arrive as the project's environment variables (CONTAINER_NAME,
+ * IMAGE_REPOSITORY), quoted where the shell expands them, so no configuration value is ever part of a
+ * command. Both are validated to alphabets that need no JSON escaping.
+ */
+export const RENDER_BUILDSPEC = [
+  "version: 0.2",
+  "phases:",
+  "  build:",
+  "    commands:",
+  `      - printf '[{"name":"%s","imageUri":"%s:%s"}]' "$CONTAINER_NAME" "$IMAGE_REPOSITORY" "$CODEBUILD_RESOLVED_SOURCE_VERSION" > imagedefinitions.json`,
+  "artifacts:",
+  "  files:",
+  "    - imagedefinitions.json",
+  "",
+].join("\n");
 
 // ---------------------------------------------------------------------------------------------------------
 // Construct
@@ -355,10 +386,10 @@ export class Migrations extends Construct {
     const render = {
       name: this.project("render", {
         description: `Writes imagedefinitions.json for ${props.name}: the image tagged with the pipeline's commit`,
-        buildspec: renderBuildspec(p.containerName ?? "app", p.imageRepository),
+        buildspec: RENDER_BUILDSPEC,
         roleArn: renderRole.arn,
         inVpc: false,
-        environment: {},
+        environment: { CONTAINER_NAME: p.containerName ?? "app", IMAGE_REPOSITORY: p.imageRepository },
         secretEnvironment: {},
         // CodeBuild checks the role can write the log group when the project is created.
         dependsOn: [renderPolicyResource],

@@ -21,6 +21,8 @@ export interface NameInputs {
     readonly readers: number;
     readonly logExports: readonly string[];
     readonly instanceParameterGroup: boolean;
+    /** Appended to parameter group names for a family other than the original major's ("-aurora-postgresql17"). */
+    readonly parameterGroupNameSuffix: string;
     readonly finalSnapshot: boolean;
     readonly monitoring: boolean;
   };
@@ -128,6 +130,16 @@ export interface EnvironmentNames {
       readonly artifactsBucket: string;
     };
   };
+  readonly monitoring: {
+    /** `NotificationTopic.name`: "<prefix>-alarms" (not created when an existing topic ARN is configured). */
+    readonly topic: string;
+    /** `DataPathDashboard.name`: "<prefix>-data-path". */
+    readonly dashboard: string;
+    /** `PathAlarms.namePrefix`: each alarm is "<prefix>-<alarm key>". */
+    readonly alarmPrefix: string;
+    /** RDS event subscriptions: "<prefix>-{cluster,instance,proxy}-events". */
+    readonly eventSubscriptions: readonly string[];
+  };
 }
 
 /** The names, built exactly as the constructs build them today. */
@@ -159,7 +171,8 @@ export function deriveNames(i: NameInputs): EnvironmentNames {
     database: {
       identifier: id,
       instances: i.database.cluster ? Array.from({ length: i.database.readers + 1 }, (_, n) => `${id}-${n + 1}`) : [id],
-      parameterGroups: i.database.cluster ? [`${id}-cluster`, ...(i.database.instanceParameterGroup ? [`${id}-instance`] : [])] : [id],
+      parameterGroups: (i.database.cluster ? [`${id}-cluster`, ...(i.database.instanceParameterGroup ? [`${id}-instance`] : [])] : [id])
+        .map((name) => `${name}${i.database.parameterGroupNameSuffix}`),
       ...(i.database.finalSnapshot ? { finalSnapshot: `${id}-final` } : {}),
       ...(i.database.monitoring ? { monitoringRole: `${id}-monitoring` } : {}),
       logGroups: i.database.logExports.map((type) => `/aws/rds/${kind}/${id}/${type}`),
@@ -193,6 +206,12 @@ export function deriveNames(i: NameInputs): EnvironmentNames {
         } : {}),
       },
     } : {}),
+    monitoring: {
+      topic: `${prefix}-alarms`,
+      dashboard: `${prefix}-data-path`,
+      alarmPrefix: prefix,
+      eventSubscriptions: [...(i.database.cluster ? ["cluster"] : []), "instance", "proxy"].map((source) => `${prefix}-${source}-events`),
+    },
   };
 }
 
@@ -234,6 +253,14 @@ export const s3BucketName: NameRule = (v) => {
   return undefined;
 };
 
+/** CloudWatch alarm names: 1..255 characters, no control characters (PutMetricAlarm AlarmName). */
+export function cloudwatchAlarmName(v: string): string | undefined {
+  return lengthAndPattern(255, /^[\x20-\x7e]+$/, "printable ASCII characters (Amazon CloudWatch API Reference, PutMetricAlarm AlarmName)")(v);
+}
+
+/** The longest alarm key dbstack appends to `monitoring.alarmPrefix` (modules/monitoring/alarms.ts). */
+export const LONGEST_ALARM_KEY = "proxy-target-unavailable-read-write";
+
 const RULES = {
   kmsAlias: ((v) => v.startsWith("alias/aws/") ? 'must not start with "alias/aws/", which AWS reserves (AWS KMS API Reference, CreateAlias)'
     : lengthAndPattern(256, /^alias\/[a-zA-Z0-9/_-]+$/, '"alias/" then letters, digits, /, _ and - (AWS KMS API Reference, CreateAlias)')(v)) as NameRule,
@@ -254,6 +281,10 @@ const RULES = {
   codebuildProject: lengthAndPattern(255, /^[A-Za-z0-9][A-Za-z0-9_-]+$/, "a letter or digit, then letters, digits, _ and - (AWS CodeBuild API Reference, CreateProject name)", 2),
   pipeline: lengthAndPattern(100, /^[A-Za-z0-9.@_-]+$/, "letters, digits and .@_- (AWS CodePipeline User Guide, Quotas: pipeline names)"),
   s3Bucket: s3BucketName,
+  snsTopic: lengthAndPattern(256, /^[A-Za-z0-9_-]+$/, "letters, digits, hyphens and underscores (Amazon SNS API Reference, CreateTopic Name)"),
+  dashboard: lengthAndPattern(255, /^[A-Za-z0-9_-]+$/, "letters, digits, hyphens and underscores (Amazon CloudWatch API Reference, PutDashboard DashboardName)"),
+  eventSubscription: lengthAndPattern(254, /^[A-Za-z][A-Za-z0-9-]*$/, "a letter, then letters, digits and hyphens, under 255 characters (Amazon RDS API Reference, CreateEventSubscription SubscriptionName)"),
+  alarm: cloudwatchAlarmName,
 } satisfies Record<string, NameRule>;
 
 /**
@@ -387,6 +418,10 @@ export function validateNames(names: EnvironmentNames, context: { partition: str
       if (paths.length > 1) problems.add(`names.${paths[1]}`, value, `must be unique, but names.${paths[0]} is the same ${kind}: rename one of the clients`);
     }
   }
+  check("monitoring.topic", names.monitoring.topic, RULES.snsTopic);
+  check("monitoring.dashboard", names.monitoring.dashboard, RULES.dashboard);
+  check("monitoring.alarmPrefix", `${names.monitoring.alarmPrefix}-${LONGEST_ALARM_KEY}`, RULES.alarm);
+  names.monitoring.eventSubscriptions.forEach((n, i) => check(`monitoring.eventSubscriptions[${i}]`, n, RULES.eventSubscription));
 
   // SSM: dbstack's own parameters depend on app, name and the user names; extra ones are their own setting.
   const arnPrefix = ssmArnPrefix(context.partition, context.region, context.account);

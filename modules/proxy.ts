@@ -13,6 +13,7 @@ import type { EngineFamily } from "./database-engines.ts";
 import { attachGrant, decryptViaSecretsManager, dbUserArn, renderPolicy, serviceTrustPolicy, type Grantee } from "./iam.ts";
 import type { Network } from "./network.ts";
 import { servedByProxy, type DatabaseUser, type DatabaseUsers, type UserAuth } from "./users.ts";
+import { ProxyMetrics } from "./monitoring/metrics.ts";
 import { Problems, isRecord } from "./validation.ts";
 
 // ---------------------------------------------------------------------------------------------------------
@@ -309,6 +310,15 @@ export class DatabaseProxy extends Construct {
     this.arn = proxy.arn;
     this.endpoint = proxy.endpoint;
     this.resourceId = Fn.element(Fn.split(":", proxy.arn), 6);
+  }
+
+  /**
+   * The proxy's CloudWatch metrics (`metricDatabaseConnections()`, `metricAvailabilityPercentage(role)`…).
+   * Inside this stack the name is the proxy's own attribute; the monitoring layer builds the same metrics
+   * from the derived name instead (modules/monitoring/metrics.ts).
+   */
+  metrics(): ProxyMetrics {
+    return new ProxyMetrics(this.name);
   }
 
   /**

@@ -14,6 +14,7 @@ import { EXIT, EXIT_CODE_HELP, ScriptError, parseFlags, runScript } from "./lib/
 import { assumeRole, iamAuthToken, type AssumedCredentials } from "./lib/connection/iam-token.ts";
 import { formatProblems, type InputProblem } from "./lib/database/input-problems.ts";
 import { readOutputs } from "./lib/deploy/stack-outputs.ts";
+import { SECRETS_MANAGER_TIMEOUTS } from "./lib/database/secret-versions.ts";
 import { isProxyEndpoint, tlsSettings, type CaSet, type TlsMode } from "./lib/connection/tls.ts";
 
 const HELP = `usage: bootstrap-database --outputs <file> --stack <env> [options]
@@ -36,6 +37,9 @@ its secret.
   --wait-seconds <n>      wait up to n seconds for the database (default 600)
   --rotate                new passwords for every password user
   --rotate-user <name>    a new password for this user (repeat for more)
+  --removed-user <name>   a user the configuration no longer has (repeat for more): its login is disabled,
+                          its groups and privileges revoked, its sessions ended (PostgreSQL); the user and
+                          what it owns are kept. The outputs only list today's users, so say which went
   --dry-run               print the SQL (passwords redacted) and the secrets to write; change nothing
   --output <format>       text (default) or json
   -h, --help
@@ -45,6 +49,7 @@ ${EXIT_CODE_HELP}`;
 /** Request fields as the outputs and flags they come from, so an input error names what to fix. */
 const FIELD_SOURCES: readonly [string, string][] = [
   ["users.", "database_users."], ["database", "database_name"], ["master.user", "master_username"], ["rotateUsers", "--rotate-user"],
+  ["removedUsers.", "--removed-user "],
 ];
 
 function named(problems: readonly InputProblem[]): InputProblem[] {
@@ -60,6 +65,7 @@ async function main(): Promise<number> {
     region: { type: "string" }, "master-auth": { type: "string" }, "assume-role": { type: "string" },
     tls: { type: "string", default: "verify-full" }, "ca-file": { type: "string" }, "wait-seconds": { type: "string", default: "600" },
     rotate: { type: "boolean", default: false }, "rotate-user": { type: "string", multiple: true, default: [] },
+    "removed-user": { type: "string", multiple: true, default: [] },
     "dry-run": { type: "boolean", default: false }, output: { type: "string", default: "text" },
   }, HELP);
   if (!values) return EXIT.ok;
@@ -96,6 +102,7 @@ async function main(): Promise<number> {
     tls: tlsSettings(host, { mode: values.tls as TlsMode, caSet, ...(values["ca-file"] ? { caFile: values["ca-file"] } : {}) }),
     rotate: values.rotate,
     rotateUsers: values["rotate-user"],
+    ...(values["removed-user"].length > 0 ? { removedUsers: [...new Set(values["removed-user"])] } : {}),
     dryRun: values["dry-run"],
     waitTimeoutMs: waitSeconds * 1000,
   };
@@ -104,7 +111,7 @@ async function main(): Promise<number> {
 
   const json = values.output === "json";
   const log = json ? (line: string) => console.error(line) : (line: string) => console.log(line);
-  const result = await runBootstrap(request, { secrets: new SecretsManagerClient({ region }), log });
+  const result = await runBootstrap(request, { secrets: new SecretsManagerClient({ region, requestHandler: SECRETS_MANAGER_TIMEOUTS }), log });
   if (json) {
     console.log(JSON.stringify(result, null, 2));
   } else if (result.dryRun) {

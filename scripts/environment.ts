@@ -9,15 +9,17 @@
  *   diff <env>      one synth, then cdktf diff of each stack in apply order (cdktf diff takes one stack)
  *
  * Flags after the environment go to cdktf unchanged (e.g. --auto-approve). --print shows the commands
- * instead of running them.
+ * instead of running them. Where the Terraform CLI config installs providers from a mirror only,
+ * --skip-provider-lock is added (scripts/lib/terraform/provider-lock.ts says why).
  */
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { RDSClient } from "@aws-sdk/client-rds";
 import { EXIT, ScriptError, runScript } from "./lib/cli.ts";
 import { removeAutoscaledReplicas, scaledClusterOf } from "./lib/deploy/autoscaled-readers.ts";
 import { applyOrder, stackName, type StackManifest } from "./lib/names/stack-names.ts";
+import { cliConfigPath, withProviderLockFlag } from "./lib/terraform/provider-lock.ts";
 
 const HELP = `usage: npm run <deploy|diff|destroy|output> -- <env> [--print] [cdktf flags]
 
@@ -27,7 +29,10 @@ const HELP = `usage: npm run <deploy|diff|destroy|output> -- <env> [--print] [cd
   destroy <env>   destroy every layer, last layer first; first deletes the reader replicas Aurora Auto Scaling
                   added to the cluster (Terraform does not own them, and RDS keeps a cluster that has instances)
   output <env>    write the outputs of every layer to <env>-outputs.json, keyed by stack, for the scripts
-  --print         print the cdktf commands instead of running them`;
+  --print         print the cdktf commands instead of running them
+
+With a Terraform CLI config that installs providers from a mirror only (TF_CLI_CONFIG_FILE or
+~/.terraformrc), --skip-provider-lock is passed: cdktf's \`terraform providers lock\` asks the registry.`;
 
 const COMMANDS = ["deploy", "diff", "destroy", "output"] as const;
 const ENVIRONMENT_NAME = /^[a-z][a-z0-9-]{1,30}$/;
@@ -47,7 +52,9 @@ async function main(): Promise<number> {
   if (!COMMANDS.includes(command as never)) throw new ScriptError(EXIT.usage, `the command must be one of ${COMMANDS.join(", ")}, not ${command ?? "(none)"}\n\n${HELP}`);
   if (!environment || !ENVIRONMENT_NAME.test(environment)) throw new ScriptError(EXIT.usage, `name the environment, e.g. npm run ${command} -- staging\n\n${HELP}`);
   const print = rest.includes("--print");
-  const extra = rest.filter((flag) => flag !== "--print");
+  const configPath = cliConfigPath(process.env);
+  const { flags: extra, reason } = withProviderLockFlag(rest.filter((flag) => flag !== "--print"), existsSync(configPath) ? readFileSync(configPath, "utf8") : undefined);
+  if (reason) console.log(`(adding --skip-provider-lock: ${reason}; ${configPath})`);
   const outdir = process.env.CDKTF_OUTDIR ?? "cdktf.out";
   const order = () => {
     let manifest: StackManifest;

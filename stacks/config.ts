@@ -12,16 +12,42 @@ import { resolveSetupSettings, validateSetupSettings, type SetupSettings, type S
 import { PARAMETER_NAME, validateAdditionalParameters } from "../modules/parameters.ts";
 import { decryptViaSecretsManager, renderPolicy } from "../modules/iam.ts";
 import { deriveNames, s3BucketName, validateNames, type EnvironmentNames } from "../modules/names.ts";
+import { resolveMonitoringSettings, validateMonitoringSettings, type MonitoringSettings, type MonitoringSettingsInput } from "../modules/monitoring/settings.ts";
 import { levelOf } from "../modules/policy/aspect.ts";
 import { packRule } from "../modules/policy/pack.ts";
 import { isRecord, Problems, ValidationError, formatProblem } from "../modules/validation.ts";
 
 /** Where Terraform keeps an environment's state. */
 export type StateBackend =
-  /** S3 with server-side encryption and S3-native locking (`use_lockfile`); each layered stack's key is "<keyPrefix>/<environment>/<layer>.tfstate". */
-  | { readonly type: "s3"; readonly bucket: string; readonly keyPrefix: string; readonly region: string; readonly kmsKeyArn?: string }
+  /**
+   * S3 with server-side encryption and S3-native locking (`use_lockfile`); each layered stack's key is
+   * "<keyPrefix>/<environment>/<layer>.tfstate". Two layouts: a bucket in the environment's own account
+   * (no `assumeRole`: the deploying credentials reach it), or one central bucket in a state account that
+   * every run reaches by assuming `assumeRole.roleArn` (the backend and every `terraform_remote_state`
+   * read assume it). `npm run bootstrap-state -- <env>` creates the bucket.
+   */
+  | {
+      readonly type: "s3";
+      readonly bucket: string;
+      readonly keyPrefix: string;
+      readonly region: string;
+      /** @default SSE-S3 (the bucket's default encryption) */
+      readonly kmsKeyArn?: string;
+      /** @default none: the deploying credentials reach the bucket themselves */
+      readonly assumeRole?: StateBackendRole;
+    }
   /** A local file "terraform.<environment>-<layer>.tfstate" per stack at the project root — for trying dbstack out; refused in production. */
   | { readonly type: "local" };
+
+/** The role a run assumes to reach a central state bucket (the S3 backend's `assume_role` block). */
+export interface StateBackendRole {
+  /** The IAM role in the state account, in the state bucket's partition. */
+  readonly roleArn: string;
+  /** What the role's trust policy requires in `sts:ExternalId`. @default none */
+  readonly externalId?: string;
+  /** Names the session in CloudTrail. @default chosen by Terraform */
+  readonly sessionName?: string;
+}
 
 /** One environment as written in `environments.ts`. */
 export interface EnvironmentInput {
@@ -73,9 +99,15 @@ export interface EnvironmentInput {
    * it applies to (and everything under it). @default none
    */
   readonly policySuppressions?: readonly PolicySuppression[];
+  /**
+   * Where alarms and RDS events notify, and threshold overrides (modules/monitoring/settings.ts). Production
+   * must notify someone: an existing topic or at least one subscription.
+   * @default a new encrypted topic without subscriptions; thresholds from the connection budget and the engine
+   */
+  readonly monitoring?: MonitoringSettingsInput;
 }
 
-export const SUPPRESSIBLE_CONSTRUCTS = ["key", "network", "database", "users", "proxy", "parameters", "setup", "service", "lambda", "migrations"] as const;
+export const SUPPRESSIBLE_CONSTRUCTS = ["key", "network", "database", "users", "proxy", "parameters", "setup", "service", "lambda", "migrations", "notifications", "alarms", "events", "dashboard"] as const;
 
 export interface PolicySuppression {
   readonly rule: string;
@@ -133,6 +165,7 @@ export interface EnvironmentConfig {
   readonly setup: SetupSettings;
   readonly parameters: Readonly<Record<string, string>>;
   readonly policySuppressions: readonly PolicySuppression[];
+  readonly monitoring: MonitoringSettings;
   /** Retention of client log groups that do not set their own: 365 in production, 30 elsewhere. */
   readonly defaultLogRetentionDays: number;
   /** "<app>-<name>": prefix of AWS names, the KMS alias and the database identifier. */
@@ -166,6 +199,12 @@ const TAG_TEXT = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
 const KMS_KEY_ARN = /^arn:aws(?:-cn|-us-gov)?:kms:[a-z0-9-]+:\d{12}:key\/(?:mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
 const BUCKET_NAME = /^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const STATE_KEY_PREFIX = /^[A-Za-z0-9!_.*'()-]+(?:\/[A-Za-z0-9!_.*'()-]+)*$/;
+/** IAM role ARN: no region, a 12-digit account, an optional path, a name of 1..64 of [\w+=,.@-] (IAM User Guide, IAM identifiers). */
+const IAM_ROLE_ARN = /^arn:(aws|aws-cn|aws-us-gov):iam::\d{12}:role\/(?:[\x21-\x7e]{1,510}\/)?[\w+=,.@-]{1,64}$/;
+/** STS AssumeRole ExternalId: 2..1224 of [\w+=,.@:/-] (STS API Reference, AssumeRole). */
+const EXTERNAL_ID = /^[\w+=,.@:/-]{2,1224}$/;
+/** STS AssumeRole RoleSessionName: 2..64 of [\w+=,.@-] (STS API Reference, AssumeRole). */
+const ROLE_SESSION_NAME = /^[\w+=,.@-]{2,64}$/;
 /** AWS allows 50 tags per resource (user-defined; aws: tags do not count). */
 const MAX_TAGS_PER_RESOURCE = 50;
 /** Tags the provider puts on every resource (default_tags). */
@@ -266,6 +305,7 @@ function validateEnvironment(input: EnvironmentInput, problems: Problems, now: D
   validateClients(input, problems.at("clients"), regionOk ? { region: input.region, now } : { now });
   validateSetupSettings(input.setup === undefined ? {} : input.setup, secretsManagerPath(input.network), problems.at("setup"));
   validateAdditionalParameters(input.parameters ?? {}, problems.at("parameters"));
+  validateMonitoringSettings(input.monitoring === undefined ? {} : input.monitoring, { production: input.production === true, region: input.region }, problems.at("monitoring"));
   const suppressions = input.policySuppressions ?? [];
   if (!problems.check(Array.isArray(suppressions), "policySuppressions", suppressions, "must be a list of { rule, construct, reason }")) return;
   suppressions.forEach((s, i) => {
@@ -349,6 +389,7 @@ function namesOf(input: EnvironmentInput): EnvironmentNames {
       // Only valid log types and user names: the others are reported at their own settings.
       logExports: Array.isArray(database.logExports) ? database.logExports.filter((type) => LOG_EXPORTS[database.engine].includes(type)) : [],
       instanceParameterGroup: isAurora(database.engine) && database.maxConnections !== undefined,
+      parameterGroupNameSuffix: database.parameterGroupNameSuffix,
       finalSnapshot: !database.skipFinalSnapshot,
       monitoring: database.monitoringIntervalSeconds > 0,
     },
@@ -437,6 +478,13 @@ function validateClients(input: EnvironmentInput, problems: Problems, environmen
         problems.check(deployed.length === 1, "migrations.pipeline", deployed.length === 0 ? "(no service)" : deployed,
           "needs exactly one service with deployedByPipeline: true when there are several: the Deploy stage updates that one and passes its roles");
       }
+      const [deployedName] = deployed;
+      const service = deployed.length === 1 ? services.find(([name]) => name === deployedName)?.[1] : undefined;
+      if (service) {
+        const serviceContainer = service.container?.name ?? "app";
+        problems.check((migrations.pipeline.containerName ?? "app") === serviceContainer, "migrations.pipeline.containerName", migrations.pipeline.containerName ?? "app",
+          `must be the service's container, clients.services.${deployedName}.container.name (${serviceContainer}): the Deploy stage points that container at the new image`);
+      }
     }
   }
 }
@@ -461,6 +509,9 @@ export function listClients(clients: ClientsInput, names: EnvironmentNames): Cli
   ];
 }
 
+/** Tag prefixes AWS keeps for itself, in any case: aws: everywhere, rds: on RDS resources. */
+const RESERVED_TAG_PREFIXES = ["aws:", "rds:"];
+
 function validateTags(tags: Readonly<Record<string, string>>, problems: Problems): void {
   const entries = Object.entries(tags);
   // AWS counts the tags on the resource: the user's, the provider's default tags and what the module adds.
@@ -469,11 +520,13 @@ function validateTags(tags: Readonly<Record<string, string>>, problems: Problems
   problems.check(onBusiestResource <= MAX_TAGS_PER_RESOURCE, "tags", `${entries.length} tags`,
     `must leave room for dbstack's own: AWS allows ${MAX_TAGS_PER_RESOURCE} tags per resource, and dbstack adds ${DBSTACK_TAGS.join(", ")} to every resource ` +
     `and ${MODULE_TAGS.join(", ")} to subnets, so at most ${room} other tags (a fixed limit)`);
+  // Every resource gets these tags, the database too: RDS refuses aws: and rds: at the start of a key or a value (RDS API Tag).
+  const reserved = (text: string) => RESERVED_TAG_PREFIXES.some((prefix) => text.toLowerCase().startsWith(prefix));
   for (const [key, value] of entries) {
-    problems.check(key.length >= 1 && key.length <= 128 && TAG_TEXT.test(key) && !key.toLowerCase().startsWith("aws:"), `tags.${key}`, key,
-      "key must be 1..128 letters, digits, spaces or _.:/=+-@ and must not start with aws:");
-    problems.check(typeof value === "string" && value.length <= 256 && TAG_TEXT.test(value), `tags.${key}`, value,
-      "value must be at most 256 letters, digits, spaces or _.:/=+-@");
+    problems.check(key.length >= 1 && key.length <= 128 && TAG_TEXT.test(key) && !reserved(key), `tags.${key}`, key,
+      `key must be 1..128 letters, digits, spaces or _.:/=+-@ and must not start with ${RESERVED_TAG_PREFIXES.join(" or ")}`);
+    problems.check(typeof value === "string" && value.length <= 256 && TAG_TEXT.test(value) && !reserved(value), `tags.${key}`, value,
+      `value must be at most 256 letters, digits, spaces or _.:/=+-@ and must not start with ${RESERVED_TAG_PREFIXES.join(" or ")}`);
   }
 }
 
@@ -494,6 +547,18 @@ function validateBackend(backend: StateBackend, production: boolean, problems: P
     const placement = arnPlacementProblem(backend.kmsKeyArn, backend.region, true);
     if (placement) problems.add("kmsKeyArn", backend.kmsKeyArn, `${placement} (the state bucket's region)`);
   }
+  if (backend.assumeRole !== undefined) validateStateRole(backend.assumeRole, regionOk ? backend.region : undefined, problems.at("assumeRole"));
+}
+
+function validateStateRole(role: StateBackendRole, bucketRegion: string | undefined, problems: Problems): void {
+  if (!problems.check(isRecord(role), "", role, "must be { roleArn, externalId?, sessionName? }")) return;
+  if (problems.matches("roleArn", role.roleArn, IAM_ROLE_ARN, "must be an IAM role ARN: arn:<partition>:iam::<12-digit account>:role/[<path>/]<name>") && bucketRegion) {
+    const partition = partitionOf(bucketRegion);
+    const rolePartition = role.roleArn.split(":")[1];
+    problems.check(rolePartition === partition, "roleArn", role.roleArn, `must be in the ${partition} partition of the state bucket's region ${bucketRegion} (arn:${partition}:iam::…), not ${rolePartition}`);
+  }
+  if (role.externalId !== undefined) problems.matches("externalId", role.externalId, EXTERNAL_ID, "must be 2..1224 letters, digits and _+=,.@:/- (STS AssumeRole ExternalId)");
+  if (role.sessionName !== undefined) problems.matches("sessionName", role.sessionName, ROLE_SESSION_NAME, "must be 2..64 letters, digits and _+=,.@- (STS AssumeRole RoleSessionName)");
 }
 
 function resolveEnvironment(input: EnvironmentInput): Omit<EnvironmentConfig, "warnings"> {
@@ -522,6 +587,7 @@ function resolveEnvironment(input: EnvironmentInput): Omit<EnvironmentConfig, "w
     setup: resolveSetupSettings(input.setup),
     parameters: input.parameters ?? {},
     policySuppressions: input.policySuppressions ?? [],
+    monitoring: resolveMonitoringSettings(input.monitoring),
     defaultLogRetentionDays: input.production ? 365 : 30,
     namePrefix,
     clientList: listClients(input.clients ?? {}, names),

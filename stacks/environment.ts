@@ -9,12 +9,13 @@ import { DatabaseStack } from "./database-stack.ts";
 import { EcsTaskdefStack } from "./ecs-taskdef-stack.ts";
 import { IamStack } from "./iam-stack.ts";
 import type { LayerStack } from "./layer-stack.ts";
+import { MonitoringStack } from "./monitoring-stack.ts";
 import { NetworkStack } from "./network-stack.ts";
 import { ProxyStack } from "./proxy-stack.ts";
 
 /**
  * One environment: its layered stacks, built in dependency order (network -> database -> proxy -> iam ->
- * ecs-taskdef / clients; references only ever point upstream), and what spans the layers: the policy
+ * ecs-taskdef / clients -> monitoring; references only ever point upstream), and what spans the layers: the policy
  * findings, the suppressions and the connection budget.
  */
 export class Environment {
@@ -26,6 +27,7 @@ export class Environment {
   readonly iam?: IamStack;
   readonly ecsTaskdef?: EcsTaskdefStack;
   readonly clients?: ClientsStack;
+  readonly monitoring: MonitoringStack;
   /** Every stack of the environment, in the order they are applied. */
   readonly stacks: readonly LayerStack[];
   /** Findings of the policy pack over every stack, filled in during synth. */
@@ -54,6 +56,11 @@ export class Environment {
         stacks.push(this.clients);
       }
     }
+    const budget = this.connectionBudget(config);
+    this.monitoring = new MonitoringStack(scope, config, { database: this.database, proxy: this.proxy, ...(this.clients ? { clients: this.clients } : {}) }, budget);
+    stacks.push(this.monitoring);
+    const alarms = this.monitoring.alarms.names;
+    this.budget = { ...budget, watchedBy: { warning: alarms["proxy-pool-use-warning"]!, error: alarms["proxy-pool-use-error"]!, ...(alarms["proxy-client-connections"] ? { demand: alarms["proxy-client-connections"] } : {}) } };
     this.stacks = stacks;
 
     this.policy = new PolicyAspect(config.production);
@@ -64,7 +71,6 @@ export class Environment {
         if (target) suppressRule(target as IConstruct, suppression.rule, suppression.reason);
       }
     }
-    this.budget = this.connectionBudget(config);
   }
 
   /**

@@ -8,7 +8,17 @@ import type { EnvironmentInput } from "./config.ts";
  */
 const app = "orders";
 const region = "eu-west-1";
-const stateBackend = { type: "s3", bucket: "orders-terraform-state", keyPrefix: "dbstack", region } as const;
+/**
+ * Two state layouts, both in use: dev and staging keep state in a bucket of their own account (the
+ * deploying credentials reach it; bucket names are global, so each carries its account id); prod keeps
+ * it in the central bucket of the state account, reached by assuming a role there.
+ * `npm run bootstrap-state -- <env>` creates each bucket.
+ */
+const accountStateBucket = (account: string) => ({ type: "s3", bucket: `orders-terraform-state-${account}`, keyPrefix: "dbstack", region }) as const;
+const centralStateBucket = {
+  type: "s3", bucket: "orders-terraform-state", keyPrefix: "dbstack", region,
+  assumeRole: { roleArn: "arn:aws:iam::444444444444:role/orders-terraform-state", sessionName: "dbstack-prod" },
+} as const;
 /** Aurora PostgreSQL 16.8 is a long-term support release: standard support to 2029-02-28 (release calendar). */
 const engineVersion = "16.8";
 
@@ -21,7 +31,7 @@ export const environments: EnvironmentInput[] = [
     region,
     availabilityZones: ["eu-west-1a", "eu-west-1b"],
     tags: { CostCenter: "engineering" },
-    stateBackend,
+    stateBackend: accountStateBucket("111111111111"),
     network: {
       mode: "create",
       vpcCidr: "10.10.0.0/16",
@@ -84,7 +94,7 @@ export const environments: EnvironmentInput[] = [
     region,
     availabilityZones: ["eu-west-1a", "eu-west-1b"],
     tags: { CostCenter: "engineering" },
-    stateBackend,
+    stateBackend: accountStateBucket("222222222222"),
     network: {
       mode: "create",
       vpcCidr: "10.20.0.0/16",
@@ -143,7 +153,7 @@ export const environments: EnvironmentInput[] = [
     region,
     availabilityZones: ["eu-west-1a", "eu-west-1b", "eu-west-1c"],
     tags: { CostCenter: "orders", DataClassification: "confidential" },
-    stateBackend,
+    stateBackend: centralStateBucket,
     network: {
       mode: "create",
       vpcCidr: "10.30.0.0/16",
@@ -169,6 +179,8 @@ export const environments: EnvironmentInput[] = [
       analytics: { auth: "iam", privileges: "readonly" },
     },
     proxy: { idleClientTimeoutSeconds: 900, pool: { maxConnectionsPercent: 90, maxIdleConnectionsPercent: 30, borrowTimeoutSeconds: 30 } },
+    // Production must notify someone; replace the address with your on-call list (or set topicArn).
+    monitoring: { notifications: { email: ["database-oncall@example.com"] } },
     clients: {
       services: {
         // Seed 000: the task definition stays out of Terraform state; CI registers revisions per commit.

@@ -38,12 +38,20 @@ export class LayerStack extends TerraformStack {
       new LocalBackend(this, { path: `../../../terraform.${this.node.id}.tfstate` });
       return;
     }
+    // cdktf gives every terraform_remote_state read of this stack the same settings, assume_role included,
+    // so a downstream layer reaches the central bucket the way this layer writes it.
     new S3Backend(this, {
       bucket: backend.bucket,
       key: `${backend.keyPrefix}/${config.name}/${this.layer}.tfstate`,
       region: backend.region,
       encrypt: true,
       kmsKeyId: backend.kmsKeyArn,
+      // The nested block (Terraform >= 1.6); the top-level role_arn/external_id/session_name are deprecated.
+      assumeRole: backend.assumeRole && {
+        roleArn: backend.assumeRole.roleArn,
+        externalId: backend.assumeRole.externalId,
+        sessionName: backend.assumeRole.sessionName,
+      },
     });
     // S3-native state locking (Terraform >= 1.10); cdktf 0.21's S3Backend has no property for it.
     this.addOverride("terraform.backend.s3.use_lockfile", true);

@@ -42,6 +42,11 @@ describe("the budget", () => {
       "  admin reserve      5  bootstrap and an administrator's session",
     ]);
   });
+
+  it("names the alarms that watch its levels, once the environment has them", () => {
+    const budget = { ...computeBudget(max, 100, []), watchedBy: { warning: "shop-test-proxy-pool-use-warning", error: "shop-test-proxy-pool-use-error" } };
+    expect(formatBudget("test", budget).split("\n").at(-1)).toBe("  watched by: shop-test-proxy-pool-use-warning (warning level), shop-test-proxy-pool-use-error (error level)");
+  });
 });
 
 describe("the budget in a stack", () => {

@@ -21,7 +21,7 @@ describe("EnvironmentKey", () => {
     expect(json).toHaveResourceWithProperties(KmsAlias, { name: "alias/shop-test" });
   });
 
-  it("delegates to IAM and lets CloudWatch Logs use it for this account's log groups only", () => {
+  it("delegates to IAM, lets CloudWatch Logs use it for this account's log groups only, and lets alarms and RDS events publish to the topic it encrypts", () => {
     const { policy } = synthKey();
     expect(policy.Statement).toEqual([
       { Sid: "AccountAdministersKeyThroughIam", Effect: "Allow", Principal: { AWS: "arn:aws:iam::123456789012:root" }, Action: "kms:*", Resource: "*" },
@@ -29,6 +29,10 @@ describe("EnvironmentKey", () => {
         Sid: "CloudWatchLogsEncryptsThisAccountsLogGroups", Effect: "Allow", Principal: { Service: "logs.eu-west-1.amazonaws.com" },
         Action: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"], Resource: "*",
         Condition: { ArnLike: { "kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:eu-west-1:123456789012:log-group:*" } },
+      },
+      {
+        Sid: "AlarmsAndRdsEventsPublishToTheEncryptedTopic", Effect: "Allow", Principal: { Service: ["cloudwatch.amazonaws.com", "events.rds.amazonaws.com"] },
+        Action: ["kms:Decrypt", "kms:GenerateDataKey*"], Resource: "*",
       },
     ]);
   });

@@ -3,7 +3,7 @@ import { CodebuildProject } from "@cdktf/provider-aws/lib/codebuild-project/inde
 import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-public-access-block/index.js";
 import { resolveEnvironments, type ClientsInput } from "../../stacks/config.ts";
 import { environments } from "../../stacks/environments.ts";
-import { MIGRATION_BUILDSPEC, type MigrationSettingsInput } from "../../modules/migrations.ts";
+import { gitBranchNameProblem, MIGRATION_BUILDSPEC, RENDER_BUILDSPEC, type MigrationSettingsInput, type PipelineSettings } from "../../modules/migrations.ts";
 import { environment, resourcesOf, synthEnvironment } from "../helpers.ts";
 
 const owners = { app: { auth: "iam", privileges: "readwrite" }, migrator: { auth: "password", privileges: "owner" }, ddl: { auth: "iam", privileges: "owner" } } as const;
@@ -81,6 +81,17 @@ describe("Migrations with a pipeline (prod)", () => {
     }
   });
 
+  it("pastes no configuration value into a buildspec: the container and repository reach the render project as variables", () => {
+    const projects = Object.values(resourcesOf(parsed, "aws_codebuild_project"));
+    expect(projects.map((p) => (p.source as { buildspec: string }).buildspec).sort()).toEqual([MIGRATION_BUILDSPEC, RENDER_BUILDSPEC].sort());
+    const render = projects.find((p) => p.name === "orders-prod-render")!;
+    expect((render.environment as { environment_variable: unknown[] }).environment_variable).toEqual([
+      { name: "CONTAINER_NAME", value: "app", type: "PLAINTEXT" },
+      { name: "IMAGE_REPOSITORY", value: "333333333333.dkr.ecr.eu-west-1.amazonaws.com/orders", type: "PLAINTEXT" },
+    ]);
+    expect(RENDER_BUILDSPEC).toContain(`'[{"name":"%s","imageUri":"%s:%s"}]' "$CONTAINER_NAME" "$IMAGE_REPOSITORY" "$CODEBUILD_RESOLVED_SOURCE_VERSION"`);
+  });
+
   it("may pass exactly the service's task roles, to ECS only", () => {
     const policy = Object.values(resourcesOf(parsed, "aws_iam_role_policy")).find((p) => p.name === "run-pipeline")!;
     const pass = statementsOf(policy).find((s) => s.Sid === "PassTaskRoles")!;
@@ -100,5 +111,33 @@ describe("migration settings validation", () => {
       'test.clients.migrations.pipeline.connectionArn: "conn" — must be a CodeConnections connection ARN (arn:aws:codeconnections:<region>:<account>:connection/<id>)'],
   ])("fails on %j", (migrations, clients, expected) => {
     expect(() => resolveEnvironments([withMigrations(migrations, clients)])).toThrow(expected);
+  });
+
+  const services = environments.find((e) => e.name === "prod")!.clients!.services!;
+  const pipeline = (overrides: Partial<PipelineSettings>): Partial<MigrationSettingsInput> => ({ pipeline: {
+    connectionArn: "arn:aws:codeconnections:eu-west-1:123456789012:connection/0f5e8a52-3b1d-4c8e-9a77-2f0d6c1b9e10", repository: "o/r", branch: "main",
+    ecsCluster: "c", ecsService: "s", imageRepository: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop", ...overrides,
+  } });
+  it.each([
+    ["feature/../x", 'must not contain ".."'], ["-main", 'must not start with "-"'], ["release/.hidden", 'no "/"-separated part may start with "." or end with ".lock"'],
+    ["main.lock", 'no "/"-separated part may start with "." or end with ".lock"'], ["a@{1}", 'must not contain "@{"'], ["@", 'must not be "@"'],
+    ["a//b", 'must not start or end with "/" or contain "//"'], ["main.", 'must not end with "."'], ["a\tb", "must not contain spaces, control characters or any of ~ ^ : ? * [ \\"],
+  ])("fails on the branch %j, which git refuses", (branch, why) => {
+    expect(() => resolveEnvironments([withMigrations(pipeline({ branch }), { services })])).toThrow(
+      `test.clients.migrations.pipeline.branch: ${JSON.stringify(branch)} — must be a branch name git accepts (git check-ref-format --branch): ${why}`);
+  });
+
+  it("accepts the branch names git accepts", () => {
+    for (const branch of ["main", "release/2026.12", "feature/ü-names", "v1.0-rc1"]) expect(gitBranchNameProblem(branch)).toBeUndefined();
+  });
+
+  it("fails on a container name outside ECS's alphabet, which would otherwise reach a shell", () => {
+    expect(() => resolveEnvironments([withMigrations(pipeline({ containerName: "app' ; curl evil ; '" }), { services })])).toThrow(
+      'test.clients.migrations.pipeline.containerName: "app\' ; curl evil ; \'" — must be an ECS container name: 1..255 letters, digits, hyphens or underscores');
+  });
+
+  it("fails when the pipeline would deploy a container that is not the service's", () => {
+    expect(() => resolveEnvironments([withMigrations(pipeline({ containerName: "web" }), { services })])).toThrow(
+      'test.clients.migrations.pipeline.containerName: "web" — must be the service\'s container, clients.services.api.container.name (app): the Deploy stage points that container at the new image');
   });
 });

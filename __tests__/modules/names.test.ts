@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Testing } from "cdktf";
-import { deriveNames, s3BucketName, ssmArnPrefix, ssmParameterNameProblem, validateNames, type NameInputs } from "../../modules/names.ts";
+import { cloudwatchAlarmName, deriveNames, LONGEST_ALARM_KEY, s3BucketName, ssmArnPrefix, ssmParameterNameProblem, validateNames, type NameInputs } from "../../modules/names.ts";
 import { Network } from "../../modules/network.ts";
 import { artifactBucketName, migrationProjectName } from "../../modules/migrations.ts";
 import { functionLogGroupName } from "../../modules/clients.ts";
@@ -10,7 +10,7 @@ import { Problems } from "../../modules/validation.ts";
 
 const inputs = (changes: Partial<NameInputs> = {}): NameInputs => ({
   app: "orders", name: "prod", account: "333333333333", region: "eu-west-1", partition: "aws",
-  database: { cluster: true, readers: 2, logExports: ["postgresql"], instanceParameterGroup: true, finalSnapshot: true, monitoring: true },
+  database: { cluster: true, readers: 2, logExports: ["postgresql"], instanceParameterGroup: true, parameterGroupNameSuffix: "", finalSnapshot: true, monitoring: true },
   users: ["app", "migrator"],
   network: { sharedProxyAndDatabaseGroup: false, endpoints: true },
   readOnlyEndpoint: true,
@@ -39,12 +39,26 @@ describe("derived names", () => {
     expect(names.proxy.readOnlyEndpoint).toBe("orders-prod-ro");
   });
 
+  it("name the parameter groups of a major other than the original one with their family", () => {
+    const names = deriveNames(inputs({ database: { cluster: true, readers: 0, logExports: [], instanceParameterGroup: true, parameterGroupNameSuffix: "-aurora-postgresql17", finalSnapshot: false, monitoring: false } }));
+    expect(names.database.parameterGroups).toEqual(["orders-prod-cluster-aurora-postgresql17", "orders-prod-instance-aurora-postgresql17"]);
+  });
+
   it("name an RDS instance by its identifier alone", () => {
-    const names = deriveNames(inputs({ database: { cluster: false, readers: 0, logExports: ["postgresql", "upgrade"], instanceParameterGroup: false, finalSnapshot: false, monitoring: false } }));
+    const names = deriveNames(inputs({ database: { cluster: false, readers: 0, logExports: ["postgresql", "upgrade"], instanceParameterGroup: false, parameterGroupNameSuffix: "", finalSnapshot: false, monitoring: false } }));
     expect(names.database).toEqual({
       identifier: "orders-prod", instances: ["orders-prod"], parameterGroups: ["orders-prod"],
       logGroups: ["/aws/rds/instance/orders-prod/postgresql", "/aws/rds/instance/orders-prod/upgrade"],
     });
+  });
+
+  it("name the monitoring topic, dashboard, alarms and event subscriptions (a cluster has one for itself)", () => {
+    expect(deriveNames(inputs()).monitoring).toEqual({
+      topic: "orders-prod-alarms", dashboard: "orders-prod-data-path", alarmPrefix: "orders-prod",
+      eventSubscriptions: ["orders-prod-cluster-events", "orders-prod-instance-events", "orders-prod-proxy-events"],
+    });
+    const instance = deriveNames(inputs({ database: { cluster: false, readers: 0, logExports: [], instanceParameterGroup: false, parameterGroupNameSuffix: "", finalSnapshot: false, monitoring: false } }));
+    expect(instance.monitoring.eventSubscriptions).toEqual(["orders-prod-instance-events", "orders-prod-proxy-events"]);
   });
 
   it("pass every rule for the longest app and name in every region", () => {
@@ -58,6 +72,14 @@ describe("derived names", () => {
 });
 
 describe("name rules", () => {
+  it("fails when an alarm name is empty, too long or holds a control character", () => {
+    expect(cloudwatchAlarmName("")).toBe("must be 1..255 characters (it is 0) printable ASCII characters (Amazon CloudWatch API Reference, PutMetricAlarm AlarmName)");
+    expect(cloudwatchAlarmName("a".repeat(256))).toBe("must be 1..255 characters (it is 256) printable ASCII characters (Amazon CloudWatch API Reference, PutMetricAlarm AlarmName)");
+    expect(cloudwatchAlarmName("orders\tprod")).toBe("must be printable ASCII characters (Amazon CloudWatch API Reference, PutMetricAlarm AlarmName)");
+    expect(cloudwatchAlarmName(`orders-prod-${LONGEST_ALARM_KEY}`)).toBeUndefined();
+  });
+
+
   it.each([
     ["ab", "must be 3..63 characters (it is 2) (Amazon S3 User Guide, General purpose bucket naming rules)"],
     ["192.168.5.4", "must not look like an IP address (Amazon S3 User Guide, General purpose bucket naming rules)"],

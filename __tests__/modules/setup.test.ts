@@ -56,7 +56,8 @@ describe("the setup function", () => {
     // With the references replaced by values of their shape, the handler's contract accepts it.
     const resolved = JSON.parse(text
       .replace(/\$\{[^}]*endpoint[^}]*\}/g, "orders-staging.cluster-abc.eu-west-1.rds.amazonaws.com")
-      .replace(/\$\{[^}]*\}/g, "arn:aws:secretsmanager:eu-west-1:222222222222:secret:orders/staging/database/x-AbCdEf"));
+      // Each secret its own: the contract refuses a secret shared by two users or with the master.
+      .replace(/\$\{([^}]*)\}/g, (_, reference: string) => `arn:aws:secretsmanager:eu-west-1:222222222222:secret:orders/staging/database/${reference.replace(/[^A-Za-z0-9]/g, "")}-AbCdEf`));
     expect(parseSetupEvent({ ...resolved, tf: { action: "create" } })).toMatchObject({ kind: "apply" });
   });
 

@@ -100,4 +100,10 @@ describe.skipIf(missing)("bootstrap-database through a tunnel, with Secrets Mana
     await logsIn("app", fresh);
     await expect(logsIn("app", old)).rejects.toThrow(/password authentication failed/);
   }, 120_000);
+
+  it("takes removed users from --removed-user, refusing one the outputs still list before any call", async () => {
+    const { code, stderr } = await bootstrap("--removed-user", "app");
+    expect(code).toBe(2);
+    expect(stderr).toContain('--removed-user app: "app" — is still a configured user: a removed user is one the configuration no longer lists');
+  }, 120_000);
 });

@@ -5,6 +5,8 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { applyOrder, parseStackName, stackName } from "../../scripts/lib/names/stack-names.ts";
 import { readOutputs, stackOutputs } from "../../scripts/lib/deploy/stack-outputs.ts";
+import { cliConfigPath, offlineMirrorReason, withProviderLockFlag } from "../../scripts/lib/terraform/provider-lock.ts";
+import { mirrorCliConfig } from "../../scripts/lib/terraform/terraform-offline.ts";
 import { thrownMessage } from "../helpers.ts";
 
 describe("stack names", () => {
@@ -62,9 +64,42 @@ describe("outputs of an environment's stacks", () => {
   });
 });
 
+describe("cdktf's provider lock on a machine with only a filesystem mirror", () => {
+  const REASON = "the Terraform CLI config installs providers from a filesystem mirror only, and `terraform providers lock` would ask the registry";
+
+  it("is skipped where the aws provider can come from the mirror only: no direct block, or one that excludes it", () => {
+    expect(offlineMirrorReason(mirrorCliConfig("/opt/tf-plugins"))).toBe(REASON);
+    expect(offlineMirrorReason('provider_installation {\n  filesystem_mirror {\n    path = "/opt/tf-plugins"\n  }\n}\n')).toBe(REASON);
+    expect(offlineMirrorReason('provider_installation {\n  network_mirror { url = "https://mirror.example/" }\n}\n')).toMatch(/from a network mirror only/);
+  });
+
+  it("is kept where the registry is still reachable, or there is no mirror or no config at all", () => {
+    expect(offlineMirrorReason('provider_installation {\n  filesystem_mirror { path = "/m" include = ["example.com/*/*"] }\n  direct { exclude = ["example.com/*/*"] }\n}\n')).toBeUndefined();
+    expect(offlineMirrorReason('plugin_cache_dir = "$HOME/.terraform.d/plugin-cache"\n# filesystem_mirror { path = "/m" }\n')).toBeUndefined();
+    expect(offlineMirrorReason(undefined)).toBeUndefined();
+  });
+
+  it("adds the flag once, after the caller's flags, and never twice", () => {
+    expect(withProviderLockFlag(["--auto-approve"], mirrorCliConfig())).toEqual({ flags: ["--auto-approve", "--skip-provider-lock"], reason: REASON });
+    expect(withProviderLockFlag(["--skip-provider-lock"], mirrorCliConfig())).toEqual({ flags: ["--skip-provider-lock"] });
+    expect(withProviderLockFlag([], undefined)).toEqual({ flags: [] });
+  });
+
+  it("reads the config Terraform reads: TF_CLI_CONFIG_FILE, else ~/.terraformrc", () => {
+    expect(cliConfigPath({ TF_CLI_CONFIG_FILE: "/etc/tf.rc" }, "/home/me")).toBe("/etc/tf.rc");
+    expect(cliConfigPath({}, "/home/me")).toBe("/home/me/.terraformrc");
+  });
+});
+
 describe("npm run deploy / diff / destroy / output -- <env>", () => {
-  const run = (...args: string[]) => spawnSync(process.execPath, ["--import", "tsx", "scripts/environment.ts", ...args], { encoding: "utf8", env: { ...process.env, CDKTF_OUTDIR: outdir } });
   const outdir = mkdtempSync(join(tmpdir(), "dbstack-env-"));
+  // A CLI config with no mirror, so what is printed does not depend on the machine's own config.
+  const registryConfig = join(outdir, "registry.tfrc");
+  writeFileSync(registryConfig, 'plugin_cache_dir = "/tmp"\n');
+  const run = (...args: string[]) => runWith(registryConfig, ...args);
+  const runWith = (cliConfig: string, ...args: string[]) => spawnSync(process.execPath, ["--import", "tsx", "scripts/environment.ts", ...args], {
+    encoding: "utf8", env: { ...process.env, CDKTF_OUTDIR: outdir, TF_CLI_CONFIG_FILE: cliConfig },
+  });
   writeFileSync(join(outdir, "manifest.json"), JSON.stringify({ stacks: {
     "staging-network": { dependencies: [] }, "staging-database": { dependencies: ["staging-network"] }, "staging-proxy": { dependencies: ["staging-database", "staging-network"] },
   } }));
@@ -93,6 +128,15 @@ describe("npm run deploy / diff / destroy / output -- <env>", () => {
     expect(run("diff", "staging", "--print").stdout).toBe([
       "> cdktf synth", "> cdktf diff staging-network --skip-synth", "> cdktf diff staging-database --skip-synth", "> cdktf diff staging-proxy --skip-synth", "",
     ].join("\n"));
+  });
+
+  it("passes --skip-provider-lock to every cdktf command that inits, not to synth, where the CLI config has only a mirror", () => {
+    const mirrorConfig = join(outdir, "mirror.tfrc");
+    writeFileSync(mirrorConfig, mirrorCliConfig());
+    const note = `(adding --skip-provider-lock: the Terraform CLI config installs providers from a filesystem mirror only, and \`terraform providers lock\` would ask the registry; ${mirrorConfig})`;
+    expect(runWith(mirrorConfig, "deploy", "staging", "--print", "--auto-approve").stdout).toBe(`${note}\n> cdktf deploy staging-* --auto-approve --skip-provider-lock\n`);
+    expect(runWith(mirrorConfig, "diff", "staging", "--print").stdout.split("\n").slice(1, 3)).toEqual(["> cdktf synth", "> cdktf diff staging-network --skip-synth --skip-provider-lock"]);
+    expect(runWith(mirrorConfig, "output", "staging", "--print").stdout).toContain("> cdktf output staging-* --outputs-file staging-outputs.json --skip-provider-lock\n");
   });
 
   it("refuses an unknown command or a missing environment with exit 2", () => {

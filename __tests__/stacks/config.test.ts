@@ -71,21 +71,30 @@ describe("defaults", () => {
 
   it("turn on Multi-AZ for production RDS instances only", () => {
     const rds = { engine: "postgres", engineVersion: "16", instanceClass: "db.t4g.medium" } as const;
-    expect(resolveEnvironments([withDatabase(rds, { production: true, stateBackend: s3State })], { now: NOW })[0]!.database.multiAz).toBe(true);
+    expect(resolveEnvironments([withDatabase(rds, { production: true, stateBackend: s3State, monitoring: oncall })], { now: NOW })[0]!.database.multiAz).toBe(true);
     expect(resolveEnvironments([withDatabase(rds)], { now: NOW })[0]!.database.multiAz).toBe(false);
-    expect(resolveEnvironments([withDatabase({}, { production: true, stateBackend: s3State })], { now: NOW })[0]!.database.multiAz).toBeUndefined();
+    expect(resolveEnvironments([withDatabase({}, { production: true, stateBackend: s3State, monitoring: oncall })], { now: NOW })[0]!.database.multiAz).toBeUndefined();
   });
 
   it("leave Performance Insights off where the class cannot have it", () => {
     const [micro] = resolveEnvironments([withDatabase(rdsMysql)], { now: NOW });
     expect(micro!.database.performanceInsights.enabled).toBe(false);
   });
+
+  it("follow each engine's Performance Insights classes: on for RDS PostgreSQL micro, off for Aurora MySQL on db.t3", () => {
+    const [postgresMicro, auroraMysqlT3, auroraMysqlR6g] = resolveEnvironments([
+      withDatabase({ engine: "postgres", engineVersion: "16", instanceClass: "db.t3.micro" }),
+      withDatabase({ engine: "aurora-mysql", engineVersion: "8.0.mysql_aurora.3.10.0", instanceClass: "db.t3.medium" }, { name: "t3" }),
+      withDatabase({ engine: "aurora-mysql", engineVersion: "8.0.mysql_aurora.3.10.0", instanceClass: "db.r6g.large" }, { name: "r6g" }),
+    ], { now: NOW });
+    expect([postgresMicro, auroraMysqlT3, auroraMysqlR6g].map((e) => e!.database.performanceInsights.enabled)).toEqual([true, false, true]);
+  });
 });
 
 describe("validation reports every problem at once", () => {
   it("lists problems from several settings and environments in one error", () => {
     const message = thrownMessage(() => resolveEnvironments([
-      withDatabase({ serverless: { minCapacity: 0.5, maxCapacity: 300 }, instanceClass: undefined }, { name: "prod", production: true, stateBackend: s3State }),
+      withDatabase({ serverless: { minCapacity: 0.5, maxCapacity: 300 }, instanceClass: undefined }, { name: "prod", production: true, stateBackend: s3State, monitoring: oncall }),
       environment({ name: "dev", region: "mars-1", account: "12" }),
     ], { now: NOW }));
     expect(message).toContain("dbstack configuration: 3 problems");
@@ -96,6 +105,8 @@ describe("validation reports every problem at once", () => {
 });
 
 const s3State = { type: "s3", bucket: "shop-terraform-state", keyPrefix: "dbstack", region: "eu-west-1" } as const;
+/** Production must notify someone (monitoring.notifications). */
+const oncall = { notifications: { email: ["oncall@example.com"] } };
 const REGION_TEXT = 'an AWS region of the aws, aws-cn or aws-us-gov partitions (catalog of 2026-11-23), such as "eu-west-1"';
 /** Aurora PostgreSQL versions more than 90 days from their end of standard support on the catalog's day. */
 const AURORA_PG_CURRENT = "15.10, 15.14, 15.15, 16.8, 16.10, 16.11, 17.6, 17.7";
@@ -113,12 +124,33 @@ const cases: [string, EnvironmentInput | EnvironmentInput[], string][] = [
   ["zone count", environment({ availabilityZones: ["eu-west-1a"] }), 'test.availabilityZones: ["eu-west-1a"] — must list 2..6 zones (RDS subnet groups and RDS Proxy need at least two)'],
   ["zone of another region", environment({ availabilityZones: ["eu-west-1a", "us-east-1b"] }), 'test.availabilityZones[1]: "us-east-1b" — must be a zone of eu-west-1, e.g. "eu-west-1a"'],
   ["repeated zone", environment({ availabilityZones: ["eu-west-1a", "eu-west-1a"] }), 'test.availabilityZones: ["eu-west-1a","eu-west-1a"] — must not repeat a zone'],
-  ["tag key prefix", environment({ tags: { "aws:owner": "x" } }), 'test.tags.aws:owner: "aws:owner" — key must be 1..128 letters, digits, spaces or _.:/=+-@ and must not start with aws:'],
-  ["tag value characters", environment({ tags: { Owner: "a;b" } }), 'test.tags.Owner: "a;b" — value must be at most 256 letters, digits, spaces or _.:/=+-@'],
+  ["tag key prefix", environment({ tags: { "aws:owner": "x" } }), 'test.tags.aws:owner: "aws:owner" — key must be 1..128 letters, digits, spaces or _.:/=+-@ and must not start with aws: or rds:'],
+  ["tag key prefix RDS keeps", environment({ tags: { "RDS:team": "x" } }), 'test.tags.RDS:team: "RDS:team" — key must be 1..128 letters, digits, spaces or _.:/=+-@ and must not start with aws: or rds:'],
+  ["tag value prefix", environment({ tags: { Owner: "aws:shop" } }), 'test.tags.Owner: "aws:shop" — value must be at most 256 letters, digits, spaces or _.:/=+-@ and must not start with aws: or rds:'],
+  ["tag value prefix RDS keeps", environment({ tags: { Owner: "rds:shop" } }), 'test.tags.Owner: "rds:shop" — value must be at most 256 letters, digits, spaces or _.:/=+-@ and must not start with aws: or rds:'],
+  ["tag value characters", environment({ tags: { Owner: "a;b" } }), 'test.tags.Owner: "a;b" — value must be at most 256 letters, digits, spaces or _.:/=+-@ and must not start with aws: or rds:'],
   ["state bucket", environment({ stateBackend: { type: "s3", bucket: "My_Bucket", keyPrefix: "dbstack", region: "eu-west-1" } }), 'test.stateBackend.bucket: "My_Bucket" — must be an S3 bucket name: 3..63 lowercase letters, digits, dots and hyphens'],
   ["state key prefix", environment({ stateBackend: { type: "s3", bucket: "state", keyPrefix: "/dbstack/", region: "eu-west-1" } }), 'test.stateBackend.keyPrefix: "/dbstack/" — must be an S3 key prefix without leading or trailing "/", e.g. "dbstack/orders"'],
   ["state region", environment({ stateBackend: { type: "s3", bucket: "state", keyPrefix: "dbstack", region: "nowhere" } }), `test.stateBackend.region: "nowhere" — must be ${REGION_TEXT}`],
   ["state backend type", environment({ stateBackend: { type: "gcs" } as never }), 'test.stateBackend.type: "gcs" — must be one of "s3", "local"'],
+  ["state role that is not an IAM role ARN", environment({ stateBackend: { ...s3State, assumeRole: { roleArn: "arn:aws:iam::444444444444:user/ci" } } }),
+    'test.stateBackend.assumeRole.roleArn: "arn:aws:iam::444444444444:user/ci" — must be an IAM role ARN: arn:<partition>:iam::<12-digit account>:role/[<path>/]<name>'],
+  ["state role with a region", environment({ stateBackend: { ...s3State, assumeRole: { roleArn: "arn:aws:iam:eu-west-1:444444444444:role/state" } } }),
+    'test.stateBackend.assumeRole.roleArn: "arn:aws:iam:eu-west-1:444444444444:role/state" — must be an IAM role ARN: arn:<partition>:iam::<12-digit account>:role/[<path>/]<name>'],
+  ["state role in another partition", environment({ stateBackend: { ...s3State, assumeRole: { roleArn: "arn:aws-cn:iam::444444444444:role/state" } } }),
+    'test.stateBackend.assumeRole.roleArn: "arn:aws-cn:iam::444444444444:role/state" — must be in the aws partition of the state bucket\'s region eu-west-1 (arn:aws:iam::…), not aws-cn'],
+  ["state role in the China partition for a bucket there", environment({ region: "cn-north-1", availabilityZones: ["cn-north-1a", "cn-north-1b"], stateBackend: { ...s3State, region: "cn-north-1", assumeRole: { roleArn: "arn:aws:iam::444444444444:role/state" } } }),
+    'test.stateBackend.assumeRole.roleArn: "arn:aws:iam::444444444444:role/state" — must be in the aws-cn partition of the state bucket\'s region cn-north-1 (arn:aws-cn:iam::…), not aws'],
+  ["state role given as a bare name", environment({ stateBackend: { ...s3State, assumeRole: "state" as never } }),
+    'test.stateBackend.assumeRole: "state" — must be { roleArn, externalId?, sessionName? }'],
+  ["state role external id too short", environment({ stateBackend: { ...s3State, assumeRole: { roleArn: "arn:aws:iam::444444444444:role/state", externalId: "x" } } }),
+    'test.stateBackend.assumeRole.externalId: "x" — must be 2..1224 letters, digits and _+=,.@:/- (STS AssumeRole ExternalId)'],
+  ["state role external id with a space", environment({ stateBackend: { ...s3State, assumeRole: { roleArn: "arn:aws:iam::444444444444:role/state", externalId: "orders ci" } } }),
+    'test.stateBackend.assumeRole.externalId: "orders ci" — must be 2..1224 letters, digits and _+=,.@:/- (STS AssumeRole ExternalId)'],
+  ["state role session name too long", environment({ stateBackend: { ...s3State, assumeRole: { roleArn: "arn:aws:iam::444444444444:role/state", sessionName: "s".repeat(65) } } }),
+    `test.stateBackend.assumeRole.sessionName: "${"s".repeat(65)}" — must be 2..64 letters, digits and _+=,.@- (STS AssumeRole RoleSessionName)`],
+  ["state role session name with a slash", environment({ stateBackend: { ...s3State, assumeRole: { roleArn: "arn:aws:iam::444444444444:role/state", sessionName: "ci/prod" } } }),
+    'test.stateBackend.assumeRole.sessionName: "ci/prod" — must be 2..64 letters, digits and _+=,.@- (STS AssumeRole RoleSessionName)'],
   ["kms key given as alias", environment({ encryption: { kmsKeyArn: "alias/db" } }), 'test.encryption.kmsKeyArn: "alias/db" — must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>), not an alias'],
   ["kms key in another region", environment({ encryption: { kmsKeyArn: "arn:aws:kms:us-east-1:123456789012:key/0b2d6a1e-1111-4c1d-9a4e-123456789abc" } }), 'test.encryption.kmsKeyArn: "arn:aws:kms:us-east-1:123456789012:key/0b2d6a1e-1111-4c1d-9a4e-123456789abc" — must be a key in eu-west-1'],
   ["key deletion window", environment({ encryption: { keyDeletionWindowDays: 3 } }), "test.encryption.keyDeletionWindowDays: 3 — must be a whole number from 7 to 30"],
@@ -174,7 +206,9 @@ const cases: [string, EnvironmentInput | EnvironmentInput[], string][] = [
   ["a client that is not an object", environment({ clients: { services: { api: "yes" as never } } }), 'test.clients.services.api: "yes" — must be an object of settings'],
   ["serverless that is not an object", withDatabase({ serverless: null as never, instanceClass: undefined }), "test.database.serverless: null — must be { minCapacity, maxCapacity }"],
   ["suppressions that are not a list", environment({ policySuppressions: { rule: "PRX2" } as never }), 'test.policySuppressions: {"rule":"PRX2"} — must be a list of { rule, construct, reason }'],
-  ["reserved master username", withDatabase({ masterUsername: "rdsadmin" }), 'test.database.masterUsername: "rdsadmin" — must not be one RDS reserves (public, none, current_user, current_role, session_user, information_schema, rdsadmin, rdsrepladmin, rdsproxyadmin, rdstopmgr, or starting with pg_ or rds_)'],
+  ["reserved master username", withDatabase({ masterUsername: "rdsadmin" }), 'test.database.masterUsername: "rdsadmin" — must not be one RDS reserves (public, none, current_user, current_role, session_user, information_schema, rdsadmin, rdsrepladmin, rdsproxyadmin, rdstopmgr, admin, or starting with pg_ or rds_)'],
+  ["master username PostgreSQL engines refuse", withDatabase({ masterUsername: "admin" }), 'test.database.masterUsername: "admin" — must not be one RDS reserves (public, none, current_user, current_role, session_user, information_schema, rdsadmin, rdsrepladmin, rdsproxyadmin, rdstopmgr, admin, or starting with pg_ or rds_)'],
+  ["master username a reserved key word", withDatabase({ masterUsername: "user" }), 'test.database.masterUsername: "user" — must not be a key word PostgreSQL reserves (such as user, table or select): RDS refuses it as the master user name'],
   ["port", withDatabase({ port: 80 }), "test.database.port: 80 — must be a whole number from 1150 to 65535"],
   ["backup retention", withDatabase({ backupRetentionDays: 0 }), "test.database.backupRetentionDays: 0 — must be a whole number from 1 to 35"],
   ["production backups", withDatabase({ backupRetentionDays: 3 }, { production: true }), "test.database.backupRetentionDays: 3 — must be at least 7 in production"],
@@ -192,7 +226,9 @@ const cases: [string, EnvironmentInput | EnvironmentInput[], string][] = [
   ["mysql audit on rds", withDatabase({ ...rdsMysql, instanceClass: "db.t3.medium", logExports: ["audit"] }), 'test.database.logExports[0]: "audit" — must be one of "error", "general", "slowquery"'],
   ["log retention", withDatabase({ logRetentionDays: 10 }), "test.database.logRetentionDays: 10 — must be one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653"],
   ["performance insights retention", withDatabase({ performanceInsights: { retentionDays: 30 } }), "test.database.performanceInsights.retentionDays: 30 — must be 7, 731, or a multiple of 31 up to 713 (months)"],
-  ["performance insights on a micro class", withDatabase({ ...rdsMysql, performanceInsights: { enabled: true } }), "test.database.performanceInsights.enabled: true — is not available on db.t3.micro; use a medium or larger class, or turn it off"],
+  ["performance insights on a micro class", withDatabase({ ...rdsMysql, performanceInsights: { enabled: true } }), "test.database.performanceInsights.enabled: true — is not available on db.t3.micro with mysql (not on db.t2.micro, db.t2.small, db.t3.micro, db.t3.small, db.t4g.micro, db.t4g.small); use another class, or turn it off"],
+  ["performance insights on Aurora MySQL's db.t3", withDatabase({ engine: "aurora-mysql", engineVersion: "8.0.mysql_aurora.3.10.0", instanceClass: "db.t3.medium", performanceInsights: { enabled: true } }),
+    "test.database.performanceInsights.enabled: true — is not available on db.t3.medium with aurora-mysql (not on db.t2.*, db.t3.*, db.t4g.micro, db.t4g.small); use another class, or turn it off"],
   ["monitoring interval", withDatabase({ monitoringIntervalSeconds: 20 }), "test.database.monitoringIntervalSeconds: 20 — must be one of 0, 1, 5, 10, 15, 30, 60"],
   // Users
   ["user name", environment({ users: { App: { privileges: "readwrite" } } }), 'test.users.App: "App" — user name must be 1..63 lowercase letters, digits or underscores, starting with a letter or underscore'],
@@ -406,8 +442,15 @@ describe("what AWS would refuse at deploy is refused at synth", () => {
     expect(china!.partition).toBe("aws-cn");
   });
 
+  it("accepts both state layouts: a bucket of the account, and a central bucket through a role with a path, external id and session name", () => {
+    expect(problemsOf(environment({ production: true, stateBackend: s3State, monitoring: oncall }))).toEqual([]);
+    const assumeRole = { roleArn: "arn:aws:iam::444444444444:role/platform/dbstack-state", externalId: "orders:ci/2026=a,b.c@d-e_f+g", sessionName: "dbstack_prod+ci=1,2.3@x-y" };
+    expect(problemsOf(environment({ production: true, stateBackend: { ...s3State, assumeRole }, monitoring: oncall }))).toEqual([]);
+    expect(problemsOf(environment({ stateBackend: { ...s3State, assumeRole: { roleArn: "arn:aws:iam::444444444444:role/state", externalId: "e".repeat(1224), sessionName: "s".repeat(64) } } }))).toEqual([]);
+  });
+
   it("lets production suppress a warning that does not escalate", () => {
-    expect(problemsOf(environment({ production: true, stateBackend: s3State, policySuppressions: [{ rule: "DBS6", construct: "database", reason: "snapshots are tagged by the backup plan" }] }))).toEqual([]);
+    expect(problemsOf(environment({ production: true, stateBackend: s3State, monitoring: oncall, policySuppressions: [{ rule: "DBS6", construct: "database", reason: "snapshots are tagged by the backup plan" }] }))).toEqual([]);
   });
 
   it("gives larger disks a default autoscaling ceiling RDS accepts", () => {

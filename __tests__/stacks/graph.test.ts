@@ -112,6 +112,8 @@ describe("stateful addresses are pinned", () => {
     iam: [],
     "ecs-taskdef": ["aws_cloudwatch_log_group.service_log-group_D4C0FDDC"],
     clients: ["aws_cloudwatch_log_group.migrations_migrate-log-group_D99B2D99", "aws_cloudwatch_log_group.migrations_render-log-group_D614ABA6", "aws_s3_bucket.migrations_artifacts_85DA0939"],
+    // Alarms, the topic, event subscriptions and the dashboard hold no data: the layer is stateless.
+    monitoring: [],
   };
   const KEPT = new Set([...STATEFUL_TYPES, "aws_vpc", "aws_subnet", "aws_security_group", "aws_kms_alias", "aws_rds_cluster_parameter_group", "aws_db_parameter_group", "aws_db_proxy_endpoint", "aws_cloudwatch_log_group", "aws_s3_bucket"]);
 

@@ -23,20 +23,30 @@ const shipped = Object.fromEntries(environments.map((e) => [e.name, synthEnviron
 const stackOf = (env: string, layer: string) => shipped[env]!.stacks[`${env}-${layer}`]!;
 const remoteStates = (stack: SynthesizedStack) => Object.keys(stack.data?.terraform_remote_state ?? {}).sort();
 
+/**
+ * Both state layouts ship: dev and staging in a bucket of their own account, prod in the central bucket
+ * of the state account reached through a role, which the backend and every remote-state read assume.
+ */
+const stateLocation: Record<string, Record<string, unknown>> = {
+  dev: { bucket: "orders-terraform-state-111111111111" },
+  staging: { bucket: "orders-terraform-state-222222222222" },
+  prod: { bucket: "orders-terraform-state", assume_role: { role_arn: "arn:aws:iam::444444444444:role/orders-terraform-state", session_name: "dbstack-prod" } },
+};
+
 describe.each(Object.keys(shipped))("the %s environment's stacks", (name) => {
   const env = environments.find((e) => e.name === name)!;
 
-  it("are the five layers of the articles plus the clients layer", () => {
-    expect(Object.keys(shipped[name]!.stacks)).toEqual(["network", "database", "proxy", "iam", "ecs-taskdef", "clients"].map((layer) => `${name}-${layer}`));
+  it("are the five layers of the articles plus the clients and monitoring layers", () => {
+    expect(Object.keys(shipped[name]!.stacks)).toEqual(["network", "database", "proxy", "iam", "ecs-taskdef", "clients", "monitoring"].map((layer) => `${name}-${layer}`));
   });
 
-  it.each(["network", "database", "proxy", "iam", "ecs-taskdef", "clients"])("%s keeps its own state in S3, encrypted and locked, under <prefix>/<env>/<layer>", (layer) => {
+  it.each(["network", "database", "proxy", "iam", "ecs-taskdef", "clients", "monitoring"])("%s keeps its own state in S3, encrypted and locked, under <prefix>/<env>/<layer>", (layer) => {
     expect(stackOf(name, layer).parsed.terraform.backend).toEqual({
-      s3: { bucket: "orders-terraform-state", key: `dbstack/${name}/${layer}.tfstate`, region: "eu-west-1", encrypt: true, use_lockfile: true },
+      s3: { ...stateLocation[name], key: `dbstack/${name}/${layer}.tfstate`, region: "eu-west-1", encrypt: true, use_lockfile: true },
     });
   });
 
-  it.each(["network", "database", "proxy", "iam", "ecs-taskdef", "clients"])("%s pins the provider to the account and tags everything", (layer) => {
+  it.each(["network", "database", "proxy", "iam", "ecs-taskdef", "clients", "monitoring"])("%s pins the provider to the account and tags everything", (layer) => {
     expect(stackOf(name, layer).json).toHaveProviderWithProperties(AwsProvider, {
       region: "eu-west-1", allowed_account_ids: [env.account],
       default_tags: [{ tags: { App: "orders", Environment: name, ManagedBy: "dbstack", ...env.tags } }],
@@ -54,7 +64,10 @@ describe.each(Object.keys(shipped))("the %s environment's stacks", (name) => {
     expect(remoteStates(stackOf(name, "proxy").parsed)).toEqual([`cross-stack-reference-input-${name}-database`, `cross-stack-reference-input-${name}-network`]);
     expect(remoteStates(stackOf(name, "iam").parsed)).toEqual([`cross-stack-reference-input-${name}-database`, `cross-stack-reference-input-${name}-network`, `cross-stack-reference-input-${name}-proxy`]);
     const remote = stackOf(name, "iam").parsed.data!.terraform_remote_state![`cross-stack-reference-input-${name}-proxy`]!;
-    expect(remote).toMatchObject({ backend: "s3", config: { bucket: "orders-terraform-state", key: `dbstack/${name}/proxy.tfstate`, region: "eu-west-1" } });
+    expect(remote).toEqual({
+      backend: "s3", workspace: "${terraform.workspace}",
+      config: { ...stateLocation[name], key: `dbstack/${name}/proxy.tfstate`, region: "eu-west-1", encrypt: true },
+    });
   });
 });
 
@@ -143,17 +156,32 @@ describe("each layer alone", () => {
 });
 
 describe("layers that are not needed are not made", () => {
-  it("an environment without clients has network, database and proxy only", () => {
-    expect(buildEnvironment(environment()).stacks.map((s) => s.node.id)).toEqual(["test-network", "test-database", "test-proxy"]);
+  it("an environment without clients has network, database, proxy and monitoring only", () => {
+    expect(buildEnvironment(environment()).stacks.map((s) => s.node.id)).toEqual(["test-network", "test-database", "test-proxy", "test-monitoring"]);
   });
 
   it("an environment with only a Lambda client has no ecs-taskdef layer", () => {
     expect(buildEnvironment(environment({ clients: { functions: { reports: { user: "app" } } } })).stacks.map((s) => s.node.id))
-      .toEqual(["test-network", "test-database", "test-proxy", "test-iam", "test-clients"]);
+      .toEqual(["test-network", "test-database", "test-proxy", "test-iam", "test-clients", "test-monitoring"]);
   });
 });
 
 describe("stack variations", () => {
+  it("writes the state key and the whole assume_role block (external id too) into the backend and every remote-state read", () => {
+    const assumeRole = { roleArn: "arn:aws:iam::444444444444:role/state/dbstack-state", externalId: "orders-ci:2026", sessionName: "dbstack-test" };
+    const kmsKeyArn = "arn:aws:kms:eu-west-1:444444444444:key/0b2d6a1e-1111-4c1d-9a4e-123456789abc";
+    const { stacks } = synthEnvironment(environment({ stateBackend: { type: "s3", bucket: "shop-state", keyPrefix: "teams/shop", region: "eu-west-1", kmsKeyArn, assumeRole } }));
+    const block = { role_arn: assumeRole.roleArn, external_id: assumeRole.externalId, session_name: assumeRole.sessionName };
+    expect(stacks["test-proxy"]!.parsed.terraform.backend).toEqual({
+      s3: { bucket: "shop-state", key: "teams/shop/test/proxy.tfstate", region: "eu-west-1", encrypt: true, kms_key_id: kmsKeyArn, use_lockfile: true, assume_role: block },
+    });
+    for (const upstream of ["network", "database"]) {
+      expect(stacks["test-proxy"]!.parsed.data!.terraform_remote_state![`cross-stack-reference-input-test-${upstream}`]!.config).toEqual({
+        bucket: "shop-state", key: `teams/shop/test/${upstream}.tfstate`, region: "eu-west-1", encrypt: true, kms_key_id: kmsKeyArn, assume_role: block,
+      });
+    }
+  });
+
   it("keeps local state per stack at the project root, the same file for the stack and its readers", () => {
     const { stacks } = synthEnvironment(environment());
     expect(stacks["test-network"]!.parsed.terraform.backend).toEqual({ local: { path: "../../../terraform.test-network.tfstate" } });

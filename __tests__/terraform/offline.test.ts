@@ -160,6 +160,8 @@ describe.skipIf(unavailable !== undefined)("real terraform, offline: every stack
     expect(results.get("prod-iam")!.upstream).toEqual(["prod-database", "prod-network", "prod-proxy"]);
     expect(results.get("prod-clients")!.upstream).toEqual(["prod-database", "prod-iam", "prod-network", "prod-proxy"]);
     expect(results.get("rdspg-iam")!.upstream).toEqual(["rdspg-database", "rdspg-proxy"]);
+    // Monitoring watches by derived name; only the key ARN crosses stacks.
+    expect(results.get("prod-monitoring")!.upstream).toEqual(["prod-database"]);
   });
 
   it("plans the resources each shipped environment's layers are expected to have", () => {
@@ -167,10 +169,11 @@ describe.skipIf(unavailable !== undefined)("real terraform, offline: every stack
     // dev: NAT (1) over 2 zones, 3 users, ECS template, Lambda, migrations;
     // staging: 7 endpoints, read-only proxy endpoint, two managed task definitions (api, worker on its own user), migrations;
     // prod: NAT per AZ over 3 zones, 3 instances and reader auto scaling (target, policy), 3 users, read-only proxy endpoint, ECS template, pipeline.
-    // Each: the setup function's group and rules (network), its function, role, policies, log group and invocation (proxy).
-    expect(counts("dev")).toEqual({ network: 34, database: 11, proxy: 20, iam: 11, "ecs-taskdef": 1, clients: 4 });
-    expect(counts("staging")).toEqual({ network: 38, database: 12, proxy: 22, iam: 13, "ecs-taskdef": 4, clients: 2 });
-    expect(counts("prod")).toEqual({ network: 48, database: 15, proxy: 22, iam: 8, "ecs-taskdef": 1, clients: 14 });
+    // Each: the setup function's group and rules (network), its function, role, policies, log group and invocation (proxy);
+    // monitoring: topic and policy, subscriptions, alarms of its shape, event subscriptions, dashboard.
+    expect(counts("dev")).toEqual({ network: 34, database: 11, proxy: 20, iam: 11, "ecs-taskdef": 1, clients: 4, monitoring: 26 });
+    expect(counts("staging")).toEqual({ network: 38, database: 12, proxy: 22, iam: 13, "ecs-taskdef": 4, clients: 2, monitoring: 33 });
+    expect(counts("prod")).toEqual({ network: 48, database: 15, proxy: 22, iam: 8, "ecs-taskdef": 1, clients: 14, monitoring: 34 });
   });
 
   it("validates an adopt-mode network that reads its ids from SSM, says why it was not planned, and leaves its downstream unplanned", () => {

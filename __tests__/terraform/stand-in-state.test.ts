@@ -94,7 +94,11 @@ describe("upstream stacks of a synthesized stack", () => {
     provider: { aws: [{ region: "eu-west-1", allowed_account_ids: ["123456789012"] }] },
     data: {
       terraform_remote_state: {
-        "cross-stack-reference-input-prod-network": { backend: "s3", config: { bucket: "b", key: "dbstack/prod/network.tfstate", region: "eu-west-1" }, workspace: "${terraform.workspace}" },
+        // The central-bucket layout: the read assumes the state account's role, which offline must not.
+        "cross-stack-reference-input-prod-network": {
+          backend: "s3", workspace: "${terraform.workspace}",
+          config: { bucket: "b", key: "dbstack/prod/network.tfstate", region: "eu-west-1", assume_role: { role_arn: "arn:aws:iam::444444444444:role/state", external_id: "x1" } },
+        },
         "cross-stack-reference-input-prod-database": { backend: "s3", config: { bucket: "b", key: "dbstack/prod/database.tfstate", region: "eu-west-1" }, workspace: "${terraform.workspace}" },
       },
     },
@@ -105,7 +109,7 @@ describe("upstream stacks of a synthesized stack", () => {
     expect(upstreamStacks({})).toEqual([]);
   });
 
-  it("are read offline from the stand-in state files given for them, and only those", () => {
+  it("are read offline from the stand-in state files given for them, and only those, with no role to assume", () => {
     const offline = offlineStack(stack, new Map([["prod-network", "/tmp/network.tfstate"]])) as typeof stack;
     expect(offline.data.terraform_remote_state["cross-stack-reference-input-prod-network"]).toEqual({ backend: "local", config: { path: "/tmp/network.tfstate" } });
     expect(offline.data.terraform_remote_state["cross-stack-reference-input-prod-database"]!.backend).toBe("s3");

@@ -1,5 +1,7 @@
 import type { CatalogPart } from "./lifecycle.ts";
 
+export * from "../../scripts/lib/catalog/engine-versions.ts";
+
 /**
  * Engine versions AWS offers for new databases, each with its end of standard support as the release
  * calendar gives it, and the version each feature needs. After that day minor versions are no longer
@@ -7,8 +9,9 @@ import type { CatalogPart } from "./lifecycle.ts";
  * into. AWS stops creating databases on a version before that day: dbstack refuses a version from
  * `creationBlockedFrom(endOfStandardSupport)` (lifecycle.ts), the 1st of the month before.
  *
- * Every date is a calendar row read on `asOf` (2026 copies of the pages in `sources`). A month-only row
- * ("December 2026") is stored as the month's last day. Long-term support (LTS) versions run to the end of
+ * The data is in scripts/lib/catalog/engine-versions.ts, shared with the catalog check. Every date is a
+ * calendar row read on `asOf` (2026 copies of the pages in `sources`). A month-only row ("December 2026")
+ * is stored as the month's last day. Long-term support (LTS) versions run to the end of
  * their major version. Versions the calendars did not list are left out, as are RDS for PostgreSQL versions
  * marked NO_CREATE ("You won't be able to create new DB instances using these versions"): 17.8, 16.12,
  * 15.16, 14.21 and older. Check new ones with
@@ -27,128 +30,4 @@ export const ENGINE_VERSIONS_CATALOG: CatalogPart = {
     "Amazon Aurora User Guide — Supported Regions and Aurora DB engines for Aurora I/O-Optimized (Concepts.Aurora_Fea_Regions_DB-eng.Feature.storage-type.html)",
     "Amazon Aurora User Guide — Supported DB engines for DB instance classes (db.r8g rows not read: unverified)",
   ],
-};
-
-export interface VersionRow {
-  readonly version: string;
-  /**
-   * End of standard support from the release calendar ("YYYY-MM-DD"; a month-only row as its last day).
-   * Not the day creation stops: that is `creationBlockedFrom(endOfStandardSupport)`.
-   */
-  readonly endOfStandardSupport: string;
-  /** The date is an estimate rather than a calendar row (no row is, as of `asOf`). */
-  readonly estimated?: true;
-}
-
-/** Minimum version per major version, e.g. { "16": "16.1" }; a major not listed lacks the feature. */
-export type Minimums = Readonly<Record<string, string>>;
-
-export interface EngineCatalog {
-  readonly label: string;
-  /** Majors an RDS instance accepts alone ("16", "8.4"): RDS picks that major's default minor. */
-  readonly majors?: Readonly<Record<string, Omit<VersionRow, "version">>>;
-  readonly versions: readonly VersionRow[];
-  readonly features: {
-    readonly serverlessV2?: Minimums;
-    /** From these versions on Serverless v2 scales to 256 ACUs; before, to 128. */
-    readonly serverlessV2Max256?: Minimums;
-    readonly ioOptimized?: Minimums;
-    /** Instance class families that need a minimum version, e.g. { r8g: { "16": "16.4" } }. */
-    readonly classFamilies?: Readonly<Record<string, Minimums>>;
-  };
-}
-
-/** Versions that share one end of standard support in a release calendar. */
-function calendar(endOfStandardSupport: string, versions: readonly string[]): VersionRow[] {
-  return versions.map((version) => ({ version, endOfStandardSupport }));
-}
-
-/** Never past the major version's own end of standard support. */
-function capped(rows: VersionRow[], majorOf: (v: string) => string, majors: Readonly<Record<string, string>>): VersionRow[] {
-  return rows.map((row) => {
-    const end = majors[majorOf(row.version)];
-    return end !== undefined && end < row.endOfStandardSupport ? { version: row.version, endOfStandardSupport: end } : row;
-  });
-}
-
-/** End of standard support of each PostgreSQL major, the same on RDS and Aurora (18: RDS calendar only). */
-const POSTGRESQL_MAJORS: Readonly<Record<string, string>> = {
-  "13": "2026-02-28", "14": "2027-02-28", "15": "2028-02-29", "16": "2029-02-28", "17": "2030-02-28", "18": "2031-02-28",
-};
-
-const pgMajor = (v: string) => v.split(".")[0]!;
-
-export const ENGINE_CATALOG: Readonly<Record<"aurora-postgresql" | "aurora-mysql" | "postgres" | "mysql", EngineCatalog>> = {
-  "aurora-postgresql": {
-    label: "Aurora PostgreSQL",
-    // Aurora minors run about 18 months from their Aurora release, not the community's; the first 17 was 17.4.
-    versions: [
-      ...calendar("2026-02-28", ["13.9", "13.18", "13.20", "13.21", "13.22", "13.23"]), // every 13.x ends with 13
-      ...calendar("2026-05-31", ["14.15", "15.8", "16.4", "16.6"]),
-      ...calendar("2026-11-30", ["14.17", "15.12", "17.4"]),
-      ...calendar("2026-12-31", ["14.18", "15.13", "16.9", "17.5"]),
-      ...calendar("2027-02-28", ["14.6", "14.19", "14.20"]), // 14.6 is LTS
-      ...calendar("2027-06-30", ["15.14", "16.10", "17.6"]),
-      ...calendar("2027-07-31", ["15.15", "16.11"]),
-      ...calendar("2028-02-29", ["15.10"]), // LTS
-      ...calendar("2029-02-28", ["16.8"]), // LTS
-      ...calendar("2030-02-28", ["17.7"]), // LTS (an earlier copy of the calendar said July 2027)
-    ],
-    features: {
-      // Most regions; a few newer regions need later versions (e.g. Thailand 16.4/15.8/14.13), not modelled.
-      serverlessV2: { "13": "13.6", "14": "14.3", "15": "15.2", "16": "16.1", "17": "17.4" },
-      // The capacity table stops at 16; 17.4 is the first Aurora 17, so all of 17 is assumed to reach 256.
-      serverlessV2Max256: { "13": "13.13", "14": "14.10", "15": "15.5", "16": "16.1", "17": "17.4" },
-      ioOptimized: { "13": "13.10", "14": "14.7", "15": "15.2", "16": "16.1", "17": "17.4" },
-      // Unverified: the Aurora instance-class table was not read.
-      classFamilies: { r8g: { "13": "13.16", "14": "14.13", "15": "15.8", "16": "16.4", "17": "17.4" } },
-    },
-  },
-  "aurora-mysql": {
-    label: "Aurora MySQL",
-    versions: [
-      // 3.04 and 3.10 are long-term support (LTS) releases. The calendar dates minors; patches share the date.
-      // Aurora MySQL 8.4 (8.4.7, 8.4.8, …) is a separate version line with its own version format: not offered.
-      ...calendar("2026-08-31", ["3.08.0", "3.08.1", "3.08.2", "3.09.0"]),
-      ...calendar("2026-10-31", ["3.04.0", "3.04.1", "3.04.2", "3.04.3", "3.04.4"]),
-      ...calendar("2026-11-13", ["3.11.0"]),
-      ...calendar("2027-02-17", ["3.12.0"]),
-      ...calendar("2027-08-27", ["3.13.0"]),
-      ...calendar("2028-04-30", ["3.10.0", "3.10.1", "3.10.2", "3.10.3", "3.10.4"]),
-    ].map((row) => ({ ...row, version: `8.0.mysql_aurora.${row.version}` })),
-    features: {
-      serverlessV2: { "3": "3.02.0" },
-      serverlessV2Max256: { "3": "3.06.0" },
-      ioOptimized: { "3": "3.03.1" },
-      // Unverified: the Aurora instance-class table was not read.
-      classFamilies: { r8g: { "3": "3.08.0" } },
-    },
-  },
-  postgres: {
-    label: "RDS for PostgreSQL",
-    majors: Object.fromEntries(Object.entries(POSTGRESQL_MAJORS).map(([major, end]) => [major, { endOfStandardSupport: end }])),
-    // The calendar copy ends at March 2026: 18.x minors and later 14–17 minors are not listed yet.
-    versions: capped([
-      ...calendar("2026-02-28", ["13.18", "13.20", "13.21", "13.22", "13.23"]),
-      ...calendar("2026-05-31", ["14.15", "14.17", "15.10", "15.12", "16.6", "16.8", "17.2", "17.4"]),
-      ...calendar("2026-09-30", ["14.18", "14.19", "15.13", "15.14", "16.9", "16.10", "17.5", "17.6"]),
-      ...calendar("2027-02-28", ["14.20"]),
-      // 14.22 is "March 2027", capped at the end of PostgreSQL 14.
-      ...calendar("2027-03-31", ["14.22", "15.15", "15.17", "16.11", "16.13", "17.7", "17.9"]),
-    ], pgMajor, POSTGRESQL_MAJORS),
-    features: {},
-  },
-  mysql: {
-    label: "RDS for MySQL",
-    majors: { "8.0": { endOfStandardSupport: "2026-07-31" }, "8.4": { endOfStandardSupport: "2029-07-31" } },
-    // 8.4.9 and later are not in the calendar copy read.
-    versions: [
-      ...calendar("2026-05-31", ["8.0.40", "8.0.41", "8.4.3", "8.4.4"]),
-      ...calendar("2026-07-31", ["8.0.42", "8.0.43", "8.0.44", "8.0.45"]),
-      ...calendar("2026-09-30", ["8.4.5", "8.4.6"]),
-      ...calendar("2026-11-30", ["8.4.7"]),
-      ...calendar("2027-02-03", ["8.4.8"]),
-    ],
-    features: {},
-  },
 };

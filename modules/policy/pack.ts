@@ -6,6 +6,8 @@
  * `warning` rules escalate to errors in production where `escalate` is set.
  */
 import type { Rule } from "./types.ts";
+import { alarmHasActions } from "./rules/alarm-has-actions.ts";
+import { alarmRunbook } from "./rules/alarm-runbook.ts";
 import { codebuildCmk } from "./rules/codebuild-cmk.ts";
 import { codebuildNoPlaintextSecrets } from "./rules/codebuild-no-plaintext-secrets.ts";
 import { codebuildNotPrivileged } from "./rules/codebuild-not-privileged.ts";
@@ -45,6 +47,7 @@ import { secretNoVersionInState } from "./rules/secret-no-version-in-state.ts";
 import { securityGroupDescriptions } from "./rules/security-group-descriptions.ts";
 import { securityGroupNoInternetIngress } from "./rules/security-group-no-internet-ingress.ts";
 import { securityGroupNoOpenEgress } from "./rules/security-group-no-open-egress.ts";
+import { snsTopicCmk } from "./rules/sns-topic-cmk.ts";
 import { ssmSecureString } from "./rules/ssm-secure-string.ts";
 
 export interface PackRule {
@@ -146,6 +149,13 @@ export const PACK: readonly PackRule[] = [
     info: "Builds are not privileged.", explanation: "A privileged build runs as root with the Docker daemon, next to database credentials." },
   { id: "CB3", rule: codebuildNoPlaintextSecrets, level: "error", maps: [],
     info: "No plaintext secret variables in builds.", explanation: "PLAINTEXT variables are shown in the console and the project's configuration." },
+  // ----- Monitoring
+  { id: "MON1", rule: alarmHasActions, level: "warning", escalate: true, maps: ["CKV_AWS_319"],
+    info: "Every alarm notifies on ALARM and on OK.", explanation: "An alarm without an action changes colour in a console nobody watches; production must tell someone." },
+  { id: "MON2", rule: alarmRunbook, level: "warning", maps: [],
+    info: "Every alarm says what to do and treats missing data on purpose.", explanation: "Whoever is paged at night needs the first step and the runbook, and an alarm must not fire or hide by accident when data stops." },
+  { id: "MON3", rule: snsTopicCmk, level: "error", maps: ["CKV_AWS_26", "AVD-AWS-0136", "AwsSolutions-SNS2"],
+    info: "Alarm topics are encrypted with a customer managed key.", explanation: "Alarm and event messages name databases, users and failures; the key policy decides who may read them." },
 ];
 
 export function packRule(id: string): PackRule | undefined {

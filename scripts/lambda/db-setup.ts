@@ -7,13 +7,15 @@
  */
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { iamAuthToken } from "../lib/connection/iam-token.ts";
+import { SECRETS_MANAGER_TIMEOUTS } from "../lib/database/secret-versions.ts";
 import { runSetup, SetupError, type LambdaContext, type SetupDeps, type SetupSummary } from "../lib/setup/run-setup.ts";
 
 /** The handler with real clients from the function's environment; tests may replace the TLS settings or the check. */
 export function createHandler(overrides: Partial<Pick<SetupDeps, "tls" | "proxyCheck" | "token" | "sleep" | "now">> = {}) {
   return async (event: unknown, context: LambdaContext): Promise<SetupSummary> => {
     // Region and endpoint come from the environment Lambda sets (AWS_REGION); credentials from the role.
-    const secrets = new SecretsManagerClient({});
+    // Every Secrets Manager call is bounded: an endpoint that does not answer must fail a step, not hang until Lambda's limit.
+    const secrets = new SecretsManagerClient({ requestHandler: SECRETS_MANAGER_TIMEOUTS, maxAttempts: 3 });
     const log = (line: string) => console.log(line);
     try {
       return await runSetup(event, context, {

@@ -42,14 +42,14 @@ describe("the policy aspect", () => {
   it("warns outside production and errors in production for an escalating rule", () => {
     const dev = stackOf({});
     expect(annotations(dev)).toContainEqual({ level: "warn", message: "[PRX2] Every proxy user requires IAM authentication. iam_auth is not REQUIRED for reporting (readonly)" });
-    const prod = stackOf({ production: true, stateBackend: { type: "s3", bucket: "shop-terraform-state", keyPrefix: "dbstack", region: "eu-west-1" } });
+    const prod = stackOf({ production: true, stateBackend: { type: "s3", bucket: "shop-terraform-state", keyPrefix: "dbstack", region: "eu-west-1" }, monitoring: { notifications: { email: ["oncall@example.com"] } } });
     expect(annotations(prod)).toContainEqual({ level: "error", message: "[PRX2] Every proxy user requires IAM authentication. iam_auth is not REQUIRED for reporting (readonly)" });
   });
 
   it("fails a real synth (what cdktf synth runs) on an error finding, naming it", () => {
     const app = new App({ outdir: mkdtempSync(join(tmpdir(), "dbstack-policy-")) });
     const stateBackend = { type: "s3", bucket: "shop-terraform-state", keyPrefix: "dbstack", region: "eu-west-1" } as const;
-    new Environment(app, resolveEnvironments([environment({ production: true, stateBackend })])[0]!);
+    new Environment(app, resolveEnvironments([environment({ production: true, stateBackend, monitoring: { notifications: { email: ["oncall@example.com"] } } })])[0]!);
     const message = thrownMessage(() => app.synth());
     expect(message).toContain('Encountered Annotations with level "ERROR"');
     expect(message).toContain("[PRX2] Every proxy user requires IAM authentication.");

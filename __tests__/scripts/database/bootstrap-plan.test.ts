@@ -17,7 +17,7 @@ const emptyPostgres: PostgresCatalog = {
   serverVersion: 160004, currentUser: "master",
   databaseExists: false, roles: { rds_iam: { login: false, memberOf: [], master: { set: false, inherit: false, admin: true } } },
   publicCanConnect: false, connectGrantees: [], publicCanCreateInPublicSchema: false,
-  schemas: {}, schemaUsage: {}, defaultPrivileges: [], tablesMissingGrants: [], searchPaths: {},
+  schemas: {}, schemaUsage: {}, defaultPrivileges: [], tablesMissingGrants: [], sequencesMissingGrants: [], nonOwnersOwningObjects: [], searchPaths: {}, removedUsersWithSessions: [],
 };
 const verifiers = { migrator: "SCRAM-SHA-256$4096:bWlncmF0b3I=$m-stored:m-server", app: "SCRAM-SHA-256$4096:YXBw$a-stored:a-server" };
 const actsAs = { set: true, inherit: true, admin: true };
@@ -95,7 +95,7 @@ describe("PostgreSQL plan against a server that already matches", () => {
         "migrator|migrator|tables|shop_readwrite|DELETE,INSERT,SELECT,UPDATE", "migrator|migrator|sequences|shop_readwrite|SELECT,USAGE",
         "migrator|migrator|tables|shop_readonly|SELECT", "migrator|migrator|sequences|shop_readonly|SELECT",
       ],
-      tablesMissingGrants: [],
+      tablesMissingGrants: [], sequencesMissingGrants: [], nonOwnersOwningObjects: [], removedUsersWithSessions: [],
       searchPaths: { migrator: ["$user"], app: ["$user", "migrator"], etl: ["$user", "migrator"] },
     };
     expect(planPostgres(state, complete, {})).toEqual([]);

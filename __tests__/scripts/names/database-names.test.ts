@@ -77,6 +77,13 @@ describe("master user names", () => {
     expect(masterUserNameProblem("DBAdmin", "POSTGRESQL")).toBeUndefined();
     expect(masterUserNameProblem("rdsadmin", "POSTGRESQL")).toMatch(/^must not be one RDS reserves \(public, none, /);
     expect(masterUserNameProblem("root", "MYSQL")).toMatch(/^must not be one RDS reserves \(root, /);
+    expect(masterUserNameProblem("Admin", "POSTGRESQL")).toMatch(/^must not be one RDS reserves \(.*, admin, or starting with pg_ or rds_\)$/);
+    expect(masterUserNameProblem("admin", "MYSQL")).toBeUndefined();
+    expect(masterUserNameProblem("user", "MYSQL")).toBeUndefined();
+    expect(masterUserNameProblem("Rank", "MYSQL")).toBe("must not be a key word MySQL reserves (such as key, table or select): RDS refuses it as the master user name");
+    expect(masterUserNameProblem("usage", "MYSQL")).toBe("must not be a key word MySQL reserves (such as key, table or select): RDS refuses it as the master user name");
+    expect(masterUserNameProblem("User", "POSTGRESQL")).toBe("must not be a key word PostgreSQL reserves (such as user, table or select): RDS refuses it as the master user name");
+    expect(masterUserNameProblem("table", "POSTGRESQL")).toBe("must not be a key word PostgreSQL reserves (such as user, table or select): RDS refuses it as the master user name");
     expect(masterUserNameProblem("_admin", "POSTGRESQL")).toBe("must be ASCII letters, digits or underscores, starting with a letter");
     expect(masterUserNameProblem("a".repeat(33), "MYSQL")).toBe("must be at most 32 bytes in UTF-8, not 33: MySQL would truncate or refuse it");
     expect(masterUserNameProblem("a".repeat(63), "POSTGRESQL")).toBeUndefined();

@@ -60,10 +60,23 @@ describe("the review page", () => {
     expect(page).toContain("Readers: up to 5, 7635 more connections for reads through the read-only endpoint (5 × 1527 (db.r6g.large)), not counted against the demand above.");
   });
 
+  it("lists each environment's alarms with metric, threshold and action, and the alarms that watch the budget", () => {
+    const prod = buildReview(head).environments.find((e) => e.summary.name === "prod")!;
+    expect(prod.summary.alarms).toHaveLength(27);
+    expect(prod.summary.alarms.find((a) => a.name === "orders-prod-database-connections-writer")).toEqual({
+      name: "orders-prod-database-connections-writer", metric: "AWS/RDS DatabaseConnections {DBClusterIdentifier=orders-prod, Role=WRITER} Maximum 300 s", threshold: "> 1527", actions: "1 (and OK: 1)",
+    });
+    expect(prod.summary.alarms.find((a) => a.name === "orders-prod-proxy-pool-use-warning")!.metric).toBe(
+      "100 * connections / allowed where connections = AWS/RDS DatabaseConnections {ProxyName=orders-prod} Sum 60 s; allowed = AWS/RDS MaxDatabaseConnectionsAllowed {ProxyName=orders-prod} Sum 60 s");
+    const page = renderMarkdown(buildReview(head));
+    expect(page).toContain("| `orders-prod-proxy-auth-failures` | AWS/RDS ClientConnectionsSetupFailedAuth {ProxyName=orders-prod} Sum 60 s | > 0 | 1 (and OK: 1) |");
+    expect(page).toContain("Watched live by `orders-prod-proxy-pool-use-warning` (warning level) and `orders-prod-proxy-pool-use-error` (error level); client connections against the total demand by `orders-prod-proxy-client-connections`.");
+  });
+
   it("counts resources by type over every stack, and lists each stack with its own count", () => {
     const prod = buildReview(head).environments.find((e) => e.summary.name === "prod")!;
     expect(prod.summary.resourceCounts).toMatchObject({ aws_rds_cluster: 1, aws_rds_cluster_instance: 3, aws_db_proxy: 1, aws_db_proxy_endpoint: 1, aws_nat_gateway: 3, aws_codepipeline: 1 });
-    expect(prod.summary.stacks.map((s) => s.name)).toEqual(["prod-network", "prod-database", "prod-proxy", "prod-iam", "prod-ecs-taskdef", "prod-clients"]);
+    expect(prod.summary.stacks.map((s) => s.name)).toEqual(["prod-network", "prod-database", "prod-proxy", "prod-iam", "prod-ecs-taskdef", "prod-clients", "prod-monitoring"]);
     expect(prod.summary.stacks.reduce((sum, s) => sum + s.resources, 0)).toBe(Object.values(prod.summary.resourceCounts).reduce((a, b) => a + b, 0));
     expect(renderMarkdown(buildReview(head))).toContain("**Stacks** (applied in dependency order, each with its own state): `prod-network` 48, `prod-database` 15, `prod-proxy` 22,");
   });
@@ -119,6 +132,24 @@ describe("the review against a base synth", () => {
       stack: "staging-proxy", address: expect.stringMatching(/^aws_db_proxy_default_target_group\.proxy_target-group_/), kind: "changed",
       changes: [{ path: "connection_pool_config.max_connections_percent", before: 75, after: 100 }],
     }]);
+  });
+
+  it("shows alarm changes by alarm name: a new threshold, an alarm added and one removed", () => {
+    const base = baseWith("prod-monitoring", (stack) => {
+      const alarms = stack.resource.aws_cloudwatch_metric_alarm!;
+      const cpu = Object.values(alarms).find((a) => a.alarm_name === "orders-prod-database-cpu-writer")!;
+      cpu.threshold = 90;
+      const lag = Object.keys(alarms).find((k) => alarms[k]!.alarm_name === "orders-prod-database-replica-lag")!;
+      delete alarms[lag];
+      alarms.old = { ...cpu, alarm_name: "orders-prod-database-old-alarm", alarm_actions: [] };
+    });
+    const prod = buildReview(head, base).environments.find((e) => e.summary.name === "prod")!;
+    expect(prod.alarmChanges!.map((c) => [c.name, c.kind, c.before?.threshold, c.after?.threshold])).toEqual([
+      ["orders-prod-database-cpu-writer", "changed", "> 90", "> 80"],
+      ["orders-prod-database-old-alarm", "removed", "> 90", undefined],
+      ["orders-prod-database-replica-lag", "added", undefined, "> 1000"],
+    ]);
+    expect(renderMarkdown(buildReview(head, base))).toContain("| `orders-prod-database-cpu-writer` | changed | AWS/RDS CPUUtilization {DBClusterIdentifier=orders-prod, Role=WRITER} Average 300 s | > 90 → > 80 | 1 (and OK: 1) |");
   });
 
   it("shows an added reader as added", () => {

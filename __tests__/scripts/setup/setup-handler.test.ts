@@ -14,6 +14,7 @@ import mysql from "mysql2/promise";
 import pg from "pg";
 import { mockClient } from "aws-sdk-client-mock";
 import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
+import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { invokeSetup, setupInvocation } from "../../../scripts/lib/deploy/invoke-setup.ts";
 import {
   DELETE_SUMMARY, proxyRetryable, runSetup, selectOneThrough, setupDeadline, SetupError, TIME_MARGIN_MS, type LambdaContext, type ProxyCheckTarget, type SetupDeps,
@@ -196,6 +197,16 @@ describe("setup function against a real PostgreSQL over TLS", () => {
     await logIn("audit", current("audit").password as string);
   }, 60_000);
 
+  it("update that removes a user disables it, reports it, and keeps it; adding it back lets it in again", async () => {
+    const lines: string[] = [];
+    const summary = await runSetup({ ...input, tf: { action: "update", prev_input: withAudit } }, lambdaContext(), deps({ log: (line) => lines.push(line) }));
+    expect(summary).toMatchObject({ action: "apply", removedUsers: ["audit"], statements: ['ALTER ROLE "audit" WITH NOLOGIN', 'REVOKE "shop_readonly" FROM "audit"'] });
+    expect(lines.some((line) => line.startsWith("removed from the configuration: audit — login disabled"))).toBe(true);
+    await expect(logIn("audit", current("audit").password as string)).rejects.toThrow(/is not permitted to log in/);
+    await runSetup({ ...withAudit, tf: { action: "update", prev_input: input } }, lambdaContext(), deps());
+    await logIn("audit", current("audit").password as string);
+  }, 60_000);
+
   it("rotate: npm run rotate's payload gives one user a new password; the old one is refused, the others keep theirs", async () => {
     const old = current("app").password as string;
     const others = { migrator: current("migrator").password, audit: current("audit").password };
@@ -362,6 +373,43 @@ describe("setup function against a real PostgreSQL over TLS", () => {
     );
     expect(untouched.mock.calls()).toHaveLength(0);
   });
+
+  it("stops with 'out of time' at the step that waits, before the invocation's end minus the margin, and a rerun converges", async () => {
+    // Another session holds app's role row: the rotation's ALTER ROLE waits for it.
+    const holder = new pg.Client({ host: server.host, port: server.port, user: server.adminUser, password: server.adminPassword, database: "postgres", ssl: { ca, servername: "localhost" } });
+    await holder.connect();
+    await holder.query("BEGIN");
+    await holder.query('ALTER ROLE "app" CONNECTION LIMIT 50');
+    const started = Date.now();
+    const error = await runSetup({ ...input, rotate: { users: ["app"] } }, lambdaContext(TIME_MARGIN_MS + 4_000), deps()).catch((e: unknown) => e);
+    const took = Date.now() - started;
+    await holder.query("ROLLBACK");
+    await holder.end();
+    expect((error as Error).message).toMatch(/^setup failed at sql: out of time at statement \d+ \(ALTER ROLE "app" WITH LOGIN PASSWORD '\*{8}'\); what was done is safe to keep: rerun to finish/);
+    expect(took).toBeLessThan(4_000 + 1_500);
+    const summary = await runSetup({ ...input, tf: { action: "update", prev_input: input } }, lambdaContext(), deps());
+    expect(summary).toMatchObject({ warnings: ["app: finishing a password change a previous run left in AWSPENDING"] });
+    await logIn("app", current("app").password as string);
+  }, 60_000);
+
+  it("stops with 'out of time' at secrets when Secrets Manager accepts the connection and never answers", async () => {
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const port = (silent.address() as { port: number }).port;
+    const unanswered = new SecretsManagerClient({
+      region: "eu-west-1", endpoint: `http://127.0.0.1:${port}`, maxAttempts: 1,
+      credentials: { accessKeyId: "AKIAEXAMPLEEXAMPLE00", secretAccessKey: "example-secret-not-real" },
+    });
+    const started = Date.now();
+    try {
+      const error = await runSetup({ ...input }, lambdaContext(TIME_MARGIN_MS + 2_000), deps({ secrets: unanswered })).catch((e: unknown) => e);
+      expect((error as Error).message).toMatch(/^setup failed at secrets: out of time \(cannot read secret arn:aws:secretsmanager:.* \(AWSCURRENT\): \w+\)/);
+      expect(Date.now() - started).toBeLessThan(2_000 + 1_500);
+    } finally {
+      unanswered.destroy();
+      silent.close();
+    }
+  }, 60_000);
 });
 
 describe("the setup deadline", () => {

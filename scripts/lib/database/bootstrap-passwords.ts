@@ -42,8 +42,21 @@ export function decidePassword(facts: PasswordFacts, generate: () => string): Pa
   const pending = unfinishedPending(facts.versions);
   if (pending) return { kind: "replace", password: pending.value!.password!, pending, notice: "finishing a password change a previous run left in AWSPENDING" };
   const current = facts.versions.current?.value?.password;
-  if (typeof current !== "string" || current === "") return { kind: "replace", password: generate() };
+  if (typeof current !== "string" || current === "") {
+    // No current version is a secret Terraform created empty: its first password. Anything else stored there is overwritten, and said.
+    const why = currentValueProblem(facts.versions.current);
+    return { kind: "replace", password: generate(), ...(why ? { notice: `replacing the stored password: its current value ${why}` } : {}) };
+  }
   const problem = passwordProblem(current);
   if (problem) return { kind: "replace", password: generate(), notice: `replacing the stored password: ${problem}` };
   return facts.userExists ? { kind: "keep", password: current } : { kind: "set", password: current };
+}
+
+/** Why a current version holds no usable password, or undefined when there is no current version. */
+export function currentValueProblem(current: SecretVersion | undefined): string | undefined {
+  if (!current) return undefined;
+  if (current.unreadable) return current.unreadable;
+  const password = current.value?.password;
+  if (password === undefined) return "has no password field";
+  return typeof password === "string" ? (password === "" ? "has an empty password" : undefined) : `has a password that is not a string (${typeof password})`;
 }

@@ -11,7 +11,7 @@
  */
 import pg from "pg";
 import mysql from "mysql2";
-import { databaseNameProblem, groupRoleName, userNameProblem, type EngineFamily, type PrivilegeLevel } from "../names/database-names.ts";
+import { databaseNameProblem, groupRoleName, PRIVILEGE_LEVELS, userNameProblem, type EngineFamily, type PrivilegeLevel } from "../names/database-names.ts";
 import type { InputProblem } from "./input-problems.ts";
 import type { MysqlPasswordPlugin } from "./password-hashes.ts";
 
@@ -34,6 +34,13 @@ export interface DesiredState {
   readonly dialect: Dialect;
   readonly database: string;
   readonly users: readonly UserSpec[];
+  /**
+   * Users the configuration had and no longer has: each is disabled — no login (PostgreSQL NOLOGIN,
+   * MySQL ACCOUNT LOCK), out of its groups and privileges, its sessions ended (PostgreSQL) — and kept,
+   * with every object it owns, until an operator drops it.
+   * @default none
+   */
+  readonly removedUsers?: readonly string[];
 }
 
 export interface PlannedStep {
@@ -78,6 +85,12 @@ export function desiredStateProblems(state: DesiredState, masterUser?: string): 
     if (!["readwrite", "readonly", "owner"].includes(user.privileges)) problems.push({ path: `${path}.privileges`, value: user.privileges, allowed: 'must be "readwrite", "readonly" or "owner"' });
     if (!["password", "iam"].includes(user.login)) problems.push({ path: `${path}.login`, value: user.login, allowed: 'must be "password" or "iam"' });
     seen.add(user.name);
+  }
+  for (const name of state.removedUsers ?? []) {
+    const path = `removedUsers.${name}`;
+    const nameProblem = userNameProblem(name, family, { ...(masterUser !== undefined ? { masterUser } : {}), database: state.database });
+    if (nameProblem) problems.push({ path, value: name, allowed: `user name ${nameProblem}` });
+    if (seen.has(name)) problems.push({ path, value: name, allowed: "is still a configured user: a removed user is one the configuration no longer lists" });
   }
   return problems;
 }
@@ -124,10 +137,19 @@ export interface PostgresCatalog {
   readonly schemaUsage: Readonly<Record<string, readonly string[]>>;
   /** Canonical default-privilege entries: "<owner>|<schema>|<tables|sequences>|<grantee>|<privileges, sorted>". */
   readonly defaultPrivileges: readonly string[];
-  /** "<schema>|<grantee>" pairs where some existing table lacks the group's privileges. */
+  /**
+   * "<schema>|<group>" pairs where some existing table, view or materialized view lacks the group's
+   * privileges, or the group does not exist yet and the schema has one.
+   */
   readonly tablesMissingGrants: readonly string[];
+  /** The same, for sequences (a readwrite user inserting into a serial column needs USAGE on its sequence). */
+  readonly sequencesMissingGrants: readonly string[];
+  /** Users configured as readwrite or readonly that own objects in the application database (former owners). */
+  readonly nonOwnersOwningObjects: readonly string[];
   /** Role -> its search_path in the application database, as unquoted names ("$user" stays "$user"). */
   readonly searchPaths: Readonly<Record<string, readonly string[]>>;
+  /** Removed users that still have sessions open (by pg_stat_activity). */
+  readonly removedUsersWithSessions: readonly string[];
 }
 
 /** PostgreSQL 16 is where role membership gained its SET and INHERIT options. */
@@ -141,6 +163,8 @@ const PG_SEQUENCE_PRIVILEGES: Record<Exclude<Privileges, "owner">, readonly stri
   readwrite: ["SELECT", "USAGE"],
   readonly: ["SELECT"],
 };
+/** What each group holds on the owners' objects, by kind: by default privileges on new ones, by GRANT … ON ALL on existing ones. */
+export const PG_OBJECT_PRIVILEGES = { tables: PG_TABLE_PRIVILEGES, sequences: PG_SEQUENCE_PRIVILEGES } as const;
 
 export function defaultPrivilegeKey(owner: string, schema: string, kind: "tables" | "sequences", grantee: string, privileges: readonly string[]): string {
   return [owner, schema, kind, grantee, [...privileges].sort().join(",")].join("|");
@@ -197,6 +221,13 @@ export function planPostgres(state: DesiredState, catalog: PostgresCatalog, cred
       administer(group, `${user.name} cannot join it`);
       server(`GRANT ${id(group)} TO ${id(user.name)}`);
     }
+    // A level changed since the last run: the groups of the other levels are what the user must lose.
+    for (const other of PRIVILEGE_LEVELS) {
+      const otherGroup = groupRoleName(db, other);
+      if (other === user.privileges || !memberOf.includes(otherGroup)) continue;
+      administer(otherGroup, `${user.name} cannot leave it`);
+      server(`REVOKE ${id(otherGroup)} FROM ${id(user.name)}`);
+    }
     // rds_iam makes RDS refuse the user's password: only direct-IAM users may have it.
     if (user.login === "iam" && !memberOf.includes("rds_iam")) {
       administer("rds_iam", `${user.name} cannot be given IAM authentication`);
@@ -212,6 +243,22 @@ export function planPostgres(state: DesiredState, catalog: PostgresCatalog, cred
       if (existing) administer(user.name, `${catalog.currentUser} cannot act as it`);
       server(`GRANT ${id(user.name)} TO CURRENT_USER${setAndInherit}`);
     }
+  }
+  // Removed users: no login, out of every group of this database, their sessions ended; kept, with what they own.
+  for (const name of state.removedUsers ?? []) {
+    const existing = role(name);
+    if (!existing) continue;
+    if (existing.login) {
+      administer(name, `its login cannot be disabled`);
+      server(`ALTER ROLE ${id(name)} WITH NOLOGIN`);
+    }
+    for (const level of PRIVILEGE_LEVELS) {
+      const group = groupRoleName(db, level);
+      if (!existing.memberOf.includes(group)) continue;
+      administer(group, `${name} cannot leave it`);
+      server(`REVOKE ${id(group)} FROM ${id(name)}`);
+    }
+    if (catalog.removedUsersWithSessions.includes(name)) server(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = ${pg.escapeLiteral(name)}`);
   }
   if (refusals.size > 0) throw new PlanRefused([...refusals.values()]);
 
@@ -234,6 +281,11 @@ export function planPostgres(state: DesiredState, catalog: PostgresCatalog, cred
       inDatabase(`ALTER SCHEMA ${id(user.name)} OWNER TO CURRENT_USER`);
     }
   }
+  // A former owner's tables, views, sequences and functions go to the master too: owning an object is
+  // altering and dropping it, which a readwrite or readonly level does not include. Grants on them stay.
+  for (const user of state.users) {
+    if (user.privileges !== "owner" && catalog.nonOwnersOwningObjects.includes(user.name)) inDatabase(`REASSIGN OWNED BY ${id(user.name)} TO CURRENT_USER`);
+  }
   for (const owner of owners) {
     for (const level of ["readwrite", "readonly"] as const) {
       if (!levels.includes(level)) continue;
@@ -247,6 +299,9 @@ export function planPostgres(state: DesiredState, catalog: PostgresCatalog, cred
       }
       if (catalog.tablesMissingGrants.includes(`${owner}|${group}`)) {
         inDatabase(`GRANT ${PG_TABLE_PRIVILEGES[level].join(", ")} ON ALL TABLES IN SCHEMA ${id(owner)} TO ${id(group)}`);
+      }
+      if (catalog.sequencesMissingGrants.includes(`${owner}|${group}`)) {
+        inDatabase(`GRANT ${PG_SEQUENCE_PRIVILEGES[level].join(", ")} ON ALL SEQUENCES IN SCHEMA ${id(owner)} TO ${id(group)}`);
       }
     }
   }
@@ -277,6 +332,8 @@ export interface MysqlCatalog {
     readonly authenticationStringHex: string;
     readonly sslType: string;
     readonly privileges: readonly string[];
+    /** Read for removed users only (SHOW CREATE USER … ACCOUNT LOCK). */
+    readonly locked?: boolean;
   }>>;
 }
 
@@ -324,6 +381,16 @@ export function planMysql(state: DesiredState, catalog: MysqlCatalog, credential
     const have = new Set(existing?.privileges ?? []);
     const missing = MYSQL_PRIVILEGES[user.privileges].filter((p) => !have.has(p));
     if (missing.length > 0) server(`GRANT ${missing.join(", ")} ON ${db}.* TO ${account(user.name)}`);
+    // A level changed since the last run (owner -> readwrite, readwrite -> readonly): revoke what the new one does not include.
+    const extra = [...have].filter((p) => !MYSQL_PRIVILEGES[user.privileges].includes(p)).sort();
+    if (extra.length > 0) server(`REVOKE ${extra.join(", ")} ON ${db}.* FROM ${account(user.name)}`);
+  }
+  // Removed users: locked (no new connection) and without privileges on the database; kept, with what they own.
+  for (const name of state.removedUsers ?? []) {
+    const existing = catalog.users[name];
+    if (!existing) continue;
+    if (!existing.locked) server(`ALTER USER ${account(name)} ACCOUNT LOCK`);
+    if (existing.privileges.length > 0) server(`REVOKE ${[...existing.privileges].sort().join(", ")} ON ${db}.* FROM ${account(name)}`);
   }
   return steps;
 }

@@ -16,10 +16,11 @@ export function mysqlPasswordPlugin(version: string): MysqlPasswordPlugin {
 }
 
 export async function readMysqlCatalog(connection: Pick<Connection, "query">, state: DesiredState): Promise<MysqlCatalog> {
-  const names = state.users.map((u) => u.name);
+  const removed = state.removedUsers ?? [];
+  const names = [...state.users.map((u) => u.name), ...removed];
   const [versionRows] = await connection.query("SELECT VERSION() AS version");
   const [databases] = await connection.query("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?", [state.database]);
-  const users: Record<string, { plugin: string; authenticationStringHex: string; sslType: string; privileges: string[] }> = {};
+  const users: Record<string, { plugin: string; authenticationStringHex: string; sslType: string; privileges: string[]; locked?: boolean }> = {};
   if (names.length > 0) {
     const [rows] = await connection.query(
       "SELECT User AS user, plugin, HEX(authentication_string) AS auth, ssl_type AS sslType FROM mysql.user WHERE Host = '%' AND User IN (?)", [names]);
@@ -33,6 +34,11 @@ export async function readMysqlCatalog(connection: Pick<Connection, "query">, st
       const match = /^'((?:[^']|'')*)'@'%'$/.exec(row.grantee);
       const user = match ? users[match[1]!.replaceAll("''", "'")] : undefined;
       if (user) user.privileges.push(row.privilege);
+    }
+    // mysql.user spells account locking differently on MySQL and MariaDB; SHOW CREATE USER says it the same way on both.
+    for (const name of removed.filter((n) => users[n])) {
+      const [rows] = await connection.query("SHOW CREATE USER ?@'%'", [name]);
+      users[name]!.locked = /\bACCOUNT LOCK\b/.test(String(Object.values((rows as Record<string, unknown>[])[0] ?? {})[0]));
     }
   }
   return {

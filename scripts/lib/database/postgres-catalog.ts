@@ -1,7 +1,7 @@
 /** Reads what a PostgreSQL server has, in the shape the bootstrap planner compares against. */
 import type pg from "pg";
 import { groupRoleName, PRIVILEGE_LEVELS } from "../names/database-names.ts";
-import { defaultPrivilegeKey, PG_MEMBERSHIP_OPTIONS_VERSION, type DesiredState, type PostgresCatalog, type RoleFacts } from "./bootstrap-plan.ts";
+import { defaultPrivilegeKey, PG_MEMBERSHIP_OPTIONS_VERSION, PG_OBJECT_PRIVILEGES, type DesiredState, type PostgresCatalog, type RoleFacts } from "./bootstrap-plan.ts";
 
 type Queryable = Pick<pg.ClientBase, "query">;
 
@@ -10,7 +10,8 @@ type Queryable = Pick<pg.ClientBase, "query">;
  * undefined when it does not exist yet.
  */
 export async function readPostgresCatalog(server: Queryable, database: Queryable | undefined, state: DesiredState): Promise<PostgresCatalog> {
-  const names = [...state.users.map((u) => u.name), ...PRIVILEGE_LEVELS.map((level) => groupRoleName(state.database, level)), "rds_iam"];
+  const removed = state.removedUsers ?? [];
+  const names = [...state.users.map((u) => u.name), ...removed, ...PRIVILEGE_LEVELS.map((level) => groupRoleName(state.database, level)), "rds_iam"];
   const session = await server.query<{ version: number; me: string }>("SELECT current_setting('server_version_num')::int AS version, current_user AS me");
   const { version: serverVersion, me: currentUser } = session.rows[0]!;
   const withOptions = serverVersion >= PG_MEMBERSHIP_OPTIONS_VERSION;
@@ -38,6 +39,7 @@ export async function readPostgresCatalog(server: Queryable, database: Queryable
                        WHERE a.privilege_type = 'CONNECT'), '{}') AS grantees
        FROM pg_database d WHERE d.datname = $1`, [state.database]);
   const databaseExists = db.rows.length > 0;
+  const sessions = await server.query<{ usename: string }>("SELECT DISTINCT usename FROM pg_stat_activity WHERE usename = ANY($1)", [removed]);
 
   const empty: PostgresCatalog = {
     serverVersion,
@@ -51,7 +53,10 @@ export async function readPostgresCatalog(server: Queryable, database: Queryable
     schemaUsage: {},
     defaultPrivileges: [],
     tablesMissingGrants: [],
+    sequencesMissingGrants: [],
+    nonOwnersOwningObjects: [],
     searchPaths: {},
+    removedUsersWithSessions: sessions.rows.map((r) => r.usename).sort(),
   };
   if (!databaseExists || !database) return empty;
 
@@ -79,16 +84,22 @@ export async function readPostgresCatalog(server: Queryable, database: Queryable
 
   const owners = state.users.filter((u) => u.privileges === "owner").map((u) => u.name);
   const tablesMissingGrants: string[] = [];
+  const sequencesMissingGrants: string[] = [];
   for (const owner of owners) {
-    for (const [level, privilege] of [["readwrite", "INSERT"], ["readonly", "SELECT"]] as const) {
+    for (const level of ["readwrite", "readonly"] as const) {
       const group = groupRoleName(state.database, level);
-      if (!roles[group]) continue;
-      const missing = await database.query<{ missing: boolean }>(
-        `SELECT EXISTS (SELECT 1 FROM pg_tables t WHERE t.schemaname = $1
-                          AND NOT has_table_privilege($2, format('%I.%I', t.schemaname, t.tablename), $3)) AS missing`, [owner, group, privilege]);
-      if (missing.rows[0]!.missing) tablesMissingGrants.push(`${owner}|${group}`);
+      for (const [kind, missingList] of [["tables", tablesMissingGrants], ["sequences", sequencesMissingGrants]] as const) {
+        if (await objectsLackGrants(database, owner, kind, roles[group] ? group : undefined, PG_OBJECT_PRIVILEGES[kind][level])) missingList.push(`${owner}|${group}`);
+      }
     }
   }
+  // Objects a user owns although its level no longer lets it own anything (an owner moved to readwrite or
+  // readonly); its default privileges are left, REASSIGN OWNED does not move them and they grant only to the groups.
+  const nonOwners = state.users.filter((u) => u.privileges !== "owner").map((u) => u.name);
+  const owning = await database.query<{ rolname: string }>(
+    `SELECT DISTINCT r.rolname FROM pg_shdepend s JOIN pg_roles r ON r.oid = s.refobjid
+      WHERE s.deptype = 'o' AND s.refclassid = 'pg_authid'::regclass AND s.classid <> 'pg_default_acl'::regclass
+        AND s.dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND r.rolname = ANY($1)`, [nonOwners]);
 
   return {
     ...empty,
@@ -98,11 +109,29 @@ export async function readPostgresCatalog(server: Queryable, database: Queryable
     defaultPrivileges: defaults.rows.map((r) =>
       defaultPrivilegeKey(r.owner, r.schema, r.kind === "r" ? "tables" : "sequences", r.grantee, r.privileges)),
     tablesMissingGrants,
+    sequencesMissingGrants,
+    nonOwnersOwningObjects: owning.rows.map((r) => r.rolname).sort(),
     searchPaths: Object.fromEntries(settings.rows.flatMap((r) => {
       const entry = r.setconfig.find((c) => c.startsWith("search_path="));
       return entry ? [[r.rolname, parseSearchPath(entry.slice("search_path=".length))]] : [];
     })),
   };
+}
+
+/**
+ * Whether some table-like object (tables, views, materialized views, partitioned and foreign tables: what
+ * GRANT … ON ALL TABLES covers) or sequence in `schema` lacks one of `privileges` for `group`; a group that
+ * does not exist yet (created by this run) lacks them on every object there is.
+ */
+async function objectsLackGrants(database: Queryable, schema: string, kind: "tables" | "sequences", group: string | undefined, privileges: readonly string[]): Promise<boolean> {
+  const relkinds = kind === "tables" ? ["r", "v", "m", "p", "f"] : ["S"];
+  const has = kind === "tables" ? "has_table_privilege" : "has_sequence_privilege";
+  const result = await database.query<{ missing: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                     WHERE n.nspname = $1 AND c.relkind::text = ANY($2)
+                       AND ($3::text IS NULL OR NOT (SELECT bool_and(${has}($3, c.oid, p)) FROM unnest($4::text[]) p))) AS missing`,
+    [schema, relkinds, group ?? null, privileges]);
+  return result.rows[0]!.missing;
 }
 
 /** 'search_path="$user", migrator' as PostgreSQL stores it -> ["$user", "migrator"]. */

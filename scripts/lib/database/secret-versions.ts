@@ -8,7 +8,14 @@ import {
   GetSecretValueCommand, PutSecretValueCommand, ResourceNotFoundException, UpdateSecretVersionStageCommand, type SecretsManagerClient,
 } from "@aws-sdk/client-secrets-manager";
 import { EXIT, ScriptError } from "../cli.ts";
-import { parseUserSecret, type UserSecret } from "./user-secret.ts";
+import { parseUserSecret, unreadableSecretProblem, type UserSecret } from "./user-secret.ts";
+
+/**
+ * The Secrets Manager client's per-request bounds (its `requestHandler` settings): 3 s to connect (an
+ * endpoint in the VPC or a NAT path answers in milliseconds), 10 s for the answer, so an endpoint that
+ * does not answer fails a step instead of hanging until Lambda's limit.
+ */
+export const SECRETS_MANAGER_TIMEOUTS = { connectionTimeout: 3_000, requestTimeout: 10_000 } as const;
 
 const CURRENT = "AWSCURRENT";
 const PENDING = "AWSPENDING";
@@ -16,6 +23,8 @@ const PENDING = "AWSPENDING";
 export interface SecretVersion {
   readonly versionId: string;
   readonly value: Partial<UserSecret> | undefined;
+  /** Why the stored value is not a user secret at all (not JSON, not an object); never the value itself. */
+  readonly unreadable?: string;
 }
 
 export interface SecretVersions {
@@ -28,7 +37,8 @@ export interface SecretVersions {
 async function readStage(secrets: SecretsManagerClient, secretArn: string, stage: string): Promise<SecretVersion | undefined> {
   try {
     const result = await secrets.send(new GetSecretValueCommand({ SecretId: secretArn, VersionStage: stage }));
-    return { versionId: result.VersionId!, value: parseUserSecret(result.SecretString) };
+    const unreadable = unreadableSecretProblem(result.SecretString);
+    return { versionId: result.VersionId!, value: parseUserSecret(result.SecretString), ...(unreadable ? { unreadable } : {}) };
   } catch (error) {
     if (error instanceof ResourceNotFoundException) return undefined;
     throw new ScriptError(EXIT.aws, `cannot read secret ${secretArn} (${stage}): ${(error as Error).name}`);

@@ -42,6 +42,17 @@ export function passwordProblem(password: string): string | undefined {
   return undefined;
 }
 
+/** Why a stored value cannot be read as a user secret at all, or undefined when it can (or there is none). */
+export function unreadableSecretProblem(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  try {
+    const parsed = JSON.parse(value) as unknown;
+    return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) ? undefined : "is JSON but not an object";
+  } catch {
+    return "is not JSON";
+  }
+}
+
 /** Parses a stored secret value; undefined when there is none or it is not a user secret. */
 export function parseUserSecret(value: string | undefined): Partial<UserSecret> | undefined {
   if (!value) return undefined;

@@ -15,6 +15,14 @@ export type EngineFamily = "POSTGRESQL" | "MYSQL";
 export type PrivilegeLevel = "owner" | "readwrite" | "readonly";
 export const PRIVILEGE_LEVELS: readonly PrivilegeLevel[] = ["owner", "readonly", "readwrite"];
 
+/** The engines the stack builds, and the family each speaks: what a setup event's `engine` may be. */
+export const ENGINE_FAMILY_OF: Readonly<Record<string, EngineFamily>> = {
+  "aurora-postgresql": "POSTGRESQL",
+  postgres: "POSTGRESQL",
+  "aurora-mysql": "MYSQL",
+  mysql: "MYSQL",
+};
+
 export const MAX_NAME_BYTES: Readonly<Record<EngineFamily, { readonly user: number; readonly database: number }>> = {
   POSTGRESQL: { user: 63, database: 63 },
   MYSQL: { user: 32, database: 64 },
@@ -44,11 +52,61 @@ const RESERVED_USERS: Readonly<Record<EngineFamily, Reserved>> = {
   },
 };
 
-/** RDS creates the master itself and only refuses its own accounts: "postgres" is PostgreSQL's default master. */
+/**
+ * RDS creates the master itself: "postgres" is PostgreSQL's default master, and RDS PostgreSQL and Aurora
+ * PostgreSQL refuse "admin" ("MasterUsername admin cannot be used as it is a reserved word used by the
+ * engine"; Aurora MySQL and RDS MySQL accept it, it is their console's default). Checked 2026-12-06 against
+ * cfn-lint's RDS MasterUsername rule (aws-cloudformation/cfn-lint#4425, verified on deployments) and
+ * AWS CDK's engine defaults (aws/aws-cdk#10597).
+ */
 const RESERVED_MASTERS: Readonly<Record<EngineFamily, Reserved>> = {
-  POSTGRESQL: { names: RESERVED_USERS.POSTGRESQL.names.filter((name) => name !== "postgres"), prefixes: RESERVED_USERS.POSTGRESQL.prefixes },
+  POSTGRESQL: { names: [...RESERVED_USERS.POSTGRESQL.names.filter((name) => name !== "postgres"), "admin"], prefixes: RESERVED_USERS.POSTGRESQL.prefixes },
   MYSQL: RESERVED_USERS.MYSQL,
 };
+
+/**
+ * CreateDBInstance and CreateDBCluster: the master user name "can't be a reserved word for the chosen
+ * database engine". PostgreSQL's reserved key words (RESERVED_KEYWORD in src/include/parser/kwlist.h,
+ * PostgreSQL 16; the "reserved" column of the documentation's Appendix C), which cannot name a role
+ * unquoted. MySQL's: the words marked (R) in the MySQL 8.0 Reference Manual's "Keywords and Reserved
+ * Words" list (8.0 is RDS MySQL 8.0 and Aurora MySQL 3; "admin" and "user" are not reserved there).
+ */
+const PG_RESERVED_KEYWORDS: readonly string[] = [
+  "all", "analyse", "analyze", "and", "any", "array", "as", "asc", "asymmetric", "both", "case", "cast", "check", "collate", "column",
+  "constraint", "create", "current_catalog", "current_date", "current_role", "current_time", "current_timestamp", "current_user",
+  "default", "deferrable", "desc", "distinct", "do", "else", "end", "except", "false", "fetch", "for", "foreign", "from", "grant",
+  "group", "having", "in", "initially", "intersect", "into", "lateral", "leading", "limit", "localtime", "localtimestamp", "not",
+  "null", "offset", "on", "only", "or", "order", "placing", "primary", "references", "returning", "select", "session_user", "some",
+  "symmetric", "system_user", "table", "then", "to", "trailing", "true", "union", "unique", "user", "using", "variadic", "when",
+  "where", "window", "with",
+];
+const MYSQL_RESERVED_WORDS: readonly string[] = [
+  "accessible", "add", "all", "alter", "analyze", "and", "as", "asc", "asensitive", "before", "between", "bigint", "binary",
+  "blob", "both", "by", "call", "cascade", "case", "change", "char", "character", "check", "collate", "column", "condition",
+  "constraint", "continue", "convert", "create", "cross", "cube", "cume_dist", "current_date", "current_time",
+  "current_timestamp", "current_user", "cursor", "database", "databases", "day_hour", "day_microsecond", "day_minute",
+  "day_second", "dec", "decimal", "declare", "default", "delayed", "delete", "dense_rank", "desc", "describe", "deterministic",
+  "distinct", "distinctrow", "div", "double", "drop", "dual", "each", "else", "elseif", "empty", "enclosed", "escaped", "except",
+  "exists", "exit", "explain", "false", "fetch", "first_value", "float", "float4", "float8", "for", "force", "foreign", "from",
+  "fulltext", "function", "generated", "get", "grant", "group", "grouping", "groups", "having", "high_priority",
+  "hour_microsecond", "hour_minute", "hour_second", "if", "ignore", "in", "index", "infile", "inner", "inout", "insensitive",
+  "insert", "int", "int1", "int2", "int3", "int4", "int8", "integer", "intersect", "interval", "into", "io_after_gtids",
+  "io_before_gtids", "is", "iterate", "join", "json_table", "key", "keys", "kill", "lag", "last_value", "lateral", "lead",
+  "leading", "leave", "left", "like", "limit", "linear", "lines", "load", "localtime", "localtimestamp", "lock", "long",
+  "longblob", "longtext", "loop", "low_priority", "master_bind", "master_ssl_verify_server_cert", "match", "maxvalue",
+  "mediumblob", "mediumint", "mediumtext", "middleint", "minute_microsecond", "minute_second", "mod", "modifies", "natural",
+  "not", "no_write_to_binlog", "nth_value", "ntile", "null", "numeric", "of", "on", "optimize", "optimizer_costs", "option",
+  "optionally", "or", "order", "out", "outer", "outfile", "over", "partition", "percent_rank", "precision", "primary",
+  "procedure", "purge", "range", "rank", "read", "reads", "read_write", "real", "recursive", "references", "regexp", "release",
+  "rename", "repeat", "replace", "require", "resignal", "restrict", "return", "revoke", "right", "rlike", "row", "rows",
+  "row_number", "schema", "schemas", "second_microsecond", "select", "sensitive", "separator", "set", "show", "signal",
+  "smallint", "spatial", "specific", "sql", "sqlexception", "sqlstate", "sqlwarning", "sql_big_result", "sql_calc_found_rows",
+  "sql_small_result", "ssl", "starting", "stored", "straight_join", "system", "table", "terminated", "then", "tinyblob",
+  "tinyint", "tinytext", "to", "trailing", "trigger", "true", "undo", "union", "unique", "unlock", "unsigned", "update", "usage",
+  "use", "using", "utc_date", "utc_time", "utc_timestamp", "values", "varbinary", "varchar", "varcharacter", "varying",
+  "virtual", "when", "where", "while", "window", "with", "write", "xor", "year_month", "zerofill",
+];
+const RESERVED_MASTER_KEYWORDS: Readonly<Record<EngineFamily, readonly string[]>> = { POSTGRESQL: PG_RESERVED_KEYWORDS, MYSQL: MYSQL_RESERVED_WORDS };
 
 const RESERVED_DATABASES: Readonly<Record<EngineFamily, Reserved>> = {
   POSTGRESQL: { names: ["postgres", "template0", "template1", "rdsadmin"], prefixes: [] },
@@ -117,6 +175,7 @@ export function userNameProblem(name: string, family: EngineFamily, context: { r
 export function masterUserNameProblem(name: string, family: EngineFamily): string | undefined {
   const reserved = reservedProblem(name, RESERVED_MASTERS[family], "RDS");
   if (reserved) return reserved;
+  if (RESERVED_MASTER_KEYWORDS[family].includes(name.toLowerCase())) return `must not be a key word ${ENGINE[family]} reserves (such as ${family === "POSTGRESQL" ? "user" : "key"}, table or select): RDS refuses it as the master user name`;
   if (!MASTER_NAME.test(name)) return "must be ASCII letters, digits or underscores, starting with a letter";
   return lengthProblem(name, MAX_NAME_BYTES[family].user, family);
 }

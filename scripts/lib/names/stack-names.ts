@@ -3,7 +3,7 @@
  * its stacks this way) and by the scripts that read `cdktf output '<env>-*'` files and the review page
  * (which group stacks back into environments), so the two can never disagree.
  */
-export const LAYERS = ["network", "database", "proxy", "iam", "ecs-taskdef", "clients"] as const;
+export const LAYERS = ["network", "database", "proxy", "iam", "ecs-taskdef", "clients", "monitoring"] as const;
 export type Layer = (typeof LAYERS)[number];
 
 export function stackName(environment: string, layer: Layer): string {

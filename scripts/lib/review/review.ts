@@ -39,6 +39,8 @@ export interface BudgetReport {
   readonly status: string;
   /** Extra supply behind the read-only endpoint, for the most readers there can be. */
   readonly readers?: { readonly readers: number; readonly supply: number; readonly basis: string };
+  /** The alarms that watch the budget live, when the environment has them. */
+  readonly watchedBy?: { readonly warning: string; readonly error: string; readonly demand?: string };
 }
 
 const resourcesOf = (stack: Json): Resources => (stack.resource ?? {}) as Resources;
@@ -77,6 +79,61 @@ export interface EnvironmentSummary {
   readonly resourceCounts: Readonly<Record<string, number>>;
   /** Each stack of the environment with its resource count, in the order they are applied. */
   readonly stacks: readonly { readonly name: string; readonly resources: number }[];
+  /** Every CloudWatch alarm, by name. */
+  readonly alarms: readonly AlarmSummary[];
+}
+
+export interface AlarmSummary {
+  readonly name: string;
+  /** "AWS/RDS DatabaseConnections {ProxyName=…} Sum 60 s", or the metric-math expression over such metrics. */
+  readonly metric: string;
+  /** e.g. "> 1527". */
+  readonly threshold: string;
+  /** How many ALARM actions it has ("none" is a policy finding in production). */
+  readonly actions: string;
+}
+
+const COMPARISON: Readonly<Record<string, string>> = {
+  GreaterThanOrEqualToThreshold: ">=", GreaterThanThreshold: ">", LessThanThreshold: "<", LessThanOrEqualToThreshold: "<=",
+};
+
+function describeMetric(m: Json): string {
+  const dimensions = Object.entries((m.dimensions ?? {}) as Record<string, unknown>).map(([k, v]) => `${k}=${String(v)}`).join(", ");
+  return `${String(m.namespace)} ${String(m.metric_name)}${dimensions ? ` {${dimensions}}` : ""} ${String(m.statistic ?? m.stat)} ${String(m.period)} s`;
+}
+
+/** The alarms of a set of stacks, as the review lists them; pure over the synthesized attributes. */
+export function alarmsOf(stacks: readonly Json[]): AlarmSummary[] {
+  return stacks.flatMap((stack) => all(stack, "aws_cloudwatch_metric_alarm")).map((a) => {
+    const queries = (a.metric_query ?? []) as Json[];
+    const expression = queries.find((q) => q.expression);
+    const metric = expression
+      ? `${String(expression.expression)} where ${queries.filter((q) => q.metric).map((q) => `${String(q.id)} = ${describeMetric(block(q.metric) ?? {})}`).join("; ")}`
+      : describeMetric(a);
+    const actions = Array.isArray(a.alarm_actions) && a.alarm_actions.length > 0 && a.actions_enabled !== false ? `${a.alarm_actions.length} (and OK: ${Array.isArray(a.ok_actions) ? a.ok_actions.length : 0})` : "none";
+    return { name: String(a.alarm_name), metric, threshold: `${COMPARISON[String(a.comparison_operator)] ?? String(a.comparison_operator)} ${String(a.threshold)}`, actions };
+  }).sort((x, y) => x.name.localeCompare(y.name));
+}
+
+export interface AlarmChange {
+  readonly name: string;
+  readonly kind: "added" | "removed" | "changed";
+  readonly before?: AlarmSummary;
+  readonly after?: AlarmSummary;
+}
+
+/** Alarms added, removed, or with another metric, threshold or actions, by alarm name. */
+export function diffAlarms(base: readonly AlarmSummary[], head: readonly AlarmSummary[]): AlarmChange[] {
+  const before = new Map(base.map((a) => [a.name, a]));
+  const after = new Map(head.map((a) => [a.name, a]));
+  const changes: AlarmChange[] = [];
+  for (const [name, a] of after) {
+    const b = before.get(name);
+    if (!b) changes.push({ name, kind: "added", after: a });
+    else if (JSON.stringify(a) !== JSON.stringify(b)) changes.push({ name, kind: "changed", before: b, after: a });
+  }
+  for (const [name, b] of before) if (!after.has(name)) changes.push({ name, kind: "removed", before: b });
+  return changes.sort((x, y) => x.name.localeCompare(y.name));
 }
 
 /** Where a stack comes in the apply order; a stack that is not "<env>-<layer>" comes last. */
@@ -135,6 +192,7 @@ export function summarize(env: SynthesizedEnvironment): EnvironmentSummary {
     resourceCounts,
     stacks: Object.entries(env.stacks).sort(([a], [b]) => layerIndex(a) - layerIndex(b) || a.localeCompare(b))
       .map(([name, json]) => ({ name, resources: Object.values(resourcesOf(json)).reduce((sum, byName) => sum + Object.keys(byName).length, 0) })),
+    alarms: alarmsOf(Object.values(env.stacks)),
   };
 }
 
@@ -300,6 +358,56 @@ export function diffStacks(base: Readonly<Record<string, Json>>, head: Readonly<
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// Engine version changes: the most consequential change a PR can make
+// ---------------------------------------------------------------------------------------------------------
+
+export interface EngineVersionChange {
+  readonly stack: string;
+  readonly address: string;
+  readonly from: string;
+  readonly to: string;
+  /** major: allow_major_version_upgrade is set; minor: planned; not-planned: ignore_changes keeps what runs. */
+  readonly kind: "major" | "minor" | "not-planned";
+  /** What applying it does, for the reviewer. */
+  readonly effects: readonly string[];
+}
+
+const DATABASE_TYPES = ["aws_rds_cluster", "aws_db_instance"];
+const PARAMETER_GROUP_TYPES = ["aws_rds_cluster_parameter_group", "aws_db_parameter_group"];
+
+/** Every database whose engine_version differs between base and head, with what applying it does. */
+export function engineVersionChanges(base: Readonly<Record<string, Json>>, head: Readonly<Record<string, Json>>): EngineVersionChange[] {
+  const found: EngineVersionChange[] = [];
+  for (const [stack, json] of Object.entries(head)) {
+    for (const type of DATABASE_TYPES) {
+      for (const [name, attrs] of Object.entries(resourcesOf(json)[type] ?? {})) {
+        const old = resourcesOf(base[stack] ?? {})[type]?.[name];
+        if (!old || old.engine_version === attrs.engine_version) continue;
+        const from = String(old.engine_version);
+        const to = String(attrs.engine_version);
+        const ignored = ((attrs.lifecycle as Json | undefined)?.ignore_changes as string[] | undefined)?.includes("engine_version") ?? false;
+        const kind = ignored ? "not-planned" : attrs.allow_major_version_upgrade === true ? "major" : "minor";
+        const groups = PARAMETER_GROUP_TYPES.flatMap((t) => Object.entries(resourcesOf(json)[t] ?? {}).map(([n, g]) => ({ before: resourcesOf(base[stack] ?? {})[t]?.[n], after: g })))
+          .filter((g) => g.before && g.before.family !== g.after.family);
+        const when = attrs.apply_immediately === true ? "at apply" : "in the next maintenance window";
+        const effects = kind === "not-planned"
+          ? [`nothing is planned: engineVersion is a least version (${to}) and the database keeps what runs; add database.upgrade { from: "<running version>" } to plan the change`]
+          : kind === "major"
+            ? [
+              `RDS upgrades ${from} -> ${to} in place ${when}: the database is unavailable for the upgrade (every instance at once; minutes to an hour by size)`,
+              "a major upgrade cannot be undone in place: take a snapshot before applying (RDS instances take one themselves when backups are on)",
+              ...groups.map((g) => `parameter group swap: ${String(g.before!.name)} (${String(g.before!.family)}) -> ${String(g.after.name)} (${String(g.after.family)}), created before the database moves to it, the old one destroyed after`),
+              "extensions and application drivers must support the new major; run the engine's upgrade checks on a copy first",
+            ]
+            : [`RDS applies the minor upgrade ${from} -> ${to} ${when}, restarting the database (seconds to minutes)`];
+        found.push({ stack, address: `${type}.${name}`, from, to, kind, effects });
+      }
+    }
+  }
+  return found;
+}
+
+// ---------------------------------------------------------------------------------------------------------
 // The page
 // ---------------------------------------------------------------------------------------------------------
 
@@ -310,18 +418,26 @@ export interface Review {
     readonly policy: readonly PolicyFinding[];
     readonly budget?: BudgetReport;
     readonly changes?: readonly ResourceChange[];
+    readonly alarmChanges?: readonly AlarmChange[];
   }[];
   readonly replacements: readonly { readonly environment: string; readonly stack: string; readonly address: string; readonly reason: string }[];
+  /** Engine version changes against the base, major ones first. */
+  readonly engineUpgrades?: readonly (EngineVersionChange & { readonly environment: string })[];
 }
 
 export function buildReview(head: readonly SynthesizedEnvironment[], base?: readonly SynthesizedEnvironment[]): Review {
   const environments = head.map((env) => {
     const baseEnv = base?.find((b) => b.name === env.name);
     const changes = base ? diffStacks(baseEnv?.stacks ?? {}, env.stacks) : undefined;
-    return { summary: summarize(env), diagram: dataPathDiagram(env), policy: env.policy ?? [], ...(env.budget ? { budget: env.budget } : {}), ...(changes ? { changes } : {}) };
+    const summary = summarize(env);
+    const alarmChanges = base ? diffAlarms(alarmsOf(Object.values(baseEnv?.stacks ?? {})), summary.alarms) : undefined;
+    return { summary, diagram: dataPathDiagram(env), policy: env.policy ?? [], ...(env.budget ? { budget: env.budget } : {}), ...(changes ? { changes } : {}), ...(alarmChanges ? { alarmChanges } : {}) };
   });
   const replacements = environments.flatMap((e) => (e.changes ?? []).filter((c) => c.replacement).map((c) => ({ environment: e.summary.name, stack: c.stack, address: c.address, reason: c.replacement! })));
-  return { environments, replacements };
+  const order = { major: 0, minor: 1, "not-planned": 2 } as const;
+  const engineUpgrades = base ? head.flatMap((env) => engineVersionChanges(base.find((b) => b.name === env.name)?.stacks ?? {}, env.stacks).map((u) => ({ environment: env.name, ...u })))
+    .sort((a, b) => order[a.kind] - order[b.kind]) : [];
+  return { environments, replacements, engineUpgrades };
 }
 
 const yesNo = (value: boolean) => (value ? "yes" : "**no**");
@@ -330,6 +446,15 @@ const show = (value: unknown) => (value === undefined ? "—" : `\`${cell(JSON.s
 
 export function renderMarkdown(review: Review): string {
   const out: string[] = ["# dbstack review", ""];
+  if (review.engineUpgrades?.length) {
+    out.push("## 🔺 Engine version changes", "");
+    const title = { major: "**MAJOR UPGRADE**", minor: "minor upgrade", "not-planned": "version changed in config, not planned" } as const;
+    for (const u of review.engineUpgrades) {
+      out.push(`- ${title[u.kind]} — ${u.environment} ${u.stack} \`${u.address}\`: ${cell(u.from)} → ${cell(u.to)}`);
+      for (const effect of u.effects) out.push(`  - ${cell(effect)}`);
+    }
+    out.push("");
+  }
   if (review.replacements.length > 0) {
     out.push("## ⚠️ Stateful resources replaced or destroyed", "", "| environment | stack | resource | why |", "| --- | --- | --- | --- |");
     for (const r of review.replacements) out.push(`| ${r.environment} | ${r.stack} | \`${r.address}\` | ${cell(r.reason)} |`);
@@ -373,6 +498,17 @@ export function renderMarkdown(review: Review): string {
       for (const d of b.demand) out.push(`| ${cell(d.client)} | ${d.connections} | ${cell(d.basis)} |`);
       out.push("");
       if (b.readers) out.push(`Readers: up to ${b.readers.readers}, ${b.readers.supply} more connections for reads through the read-only endpoint (${cell(b.readers.basis)}), not counted against the demand above.`, "");
+      if (b.watchedBy) {
+        out.push(`Watched live by \`${cell(b.watchedBy.warning)}\` (warning level) and \`${cell(b.watchedBy.error)}\` (error level)` +
+          `${b.watchedBy.demand ? `; client connections against the total demand by \`${cell(b.watchedBy.demand)}\`` : ""}.`, "");
+      }
+    }
+    out.push("### Alarms", "");
+    if (s.alarms.length === 0) out.push("No alarms.", "");
+    else {
+      out.push("| alarm | metric | threshold | actions |", "| --- | --- | --- | --- |");
+      for (const a of s.alarms) out.push(`| \`${cell(a.name)}\` | ${cell(a.metric)} | ${cell(a.threshold)} | ${a.actions === "none" ? "**none**" : cell(a.actions)} |`);
+      out.push("");
     }
     out.push("### Data path", "", "```mermaid", env.diagram, "```", "");
     out.push("**Stacks** (applied in dependency order, each with its own state): " + s.stacks.map((st) => `\`${st.name}\` ${st.resources}`).join(", "), "");
@@ -386,6 +522,12 @@ export function renderMarkdown(review: Review): string {
         out.push(`- **${change.kind}** ${change.stack} \`${change.address}\`${change.replacement ? ` — ⚠️ ${cell(change.replacement)}` : ""}`);
         for (const c of change.changes) out.push(`  - \`${cell(c.path)}\`: ${show(c.before)} → ${show(c.after)}`);
       }
+      out.push("");
+    }
+    if (env.alarmChanges && env.alarmChanges.length > 0) {
+      out.push("### Alarm changes", "", "| alarm | change | metric | threshold | actions |", "| --- | --- | --- | --- | --- |");
+      const was = (b: string | undefined, a: string | undefined) => (b === a ? cell(a) : `${cell(b ?? "—")} → ${cell(a ?? "—")}`);
+      for (const c of env.alarmChanges) out.push(`| \`${cell(c.name)}\` | ${c.kind} | ${was(c.before?.metric, c.after?.metric)} | ${was(c.before?.threshold, c.after?.threshold)} | ${was(c.before?.actions, c.after?.actions)} |`);
       out.push("");
     }
   }

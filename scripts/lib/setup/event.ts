@@ -5,6 +5,7 @@
  * Terraform state and in the review page.
  */
 import type { Dialect, Login, Privileges } from "../database/bootstrap-plan.ts";
+import { ENGINE_FAMILY_OF } from "../names/database-names.ts";
 
 /** One application user as the stack describes it. */
 export interface SetupUser {
@@ -49,7 +50,11 @@ export interface TerraformLifecycle {
 /** What the function is asked to do. */
 export type SetupAction =
   /** Create or complete the database, roles, users and schemas; write each user's secret. */
-  | { readonly kind: "apply"; readonly input: SetupInput; readonly rotateUsers?: readonly string[] }
+  | {
+    readonly kind: "apply"; readonly input: SetupInput; readonly rotateUsers?: readonly string[];
+    /** On Terraform's update: the users its previous input had and this one does not. */
+    readonly removedUsers?: readonly string[];
+  }
   /** Terraform destroys the invocation: nothing to undo (the database goes with the environment). */
   | { readonly kind: "delete" };
 
@@ -62,6 +67,19 @@ const ARN = /^arn:aws(?:-cn|-us-gov)?:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+
 const HOST = /^[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?$/;
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+
+/** The fields the contract defines, per object: anything else is a mistake (a typo, an older or newer stack), refused. */
+const INPUT_FIELDS = ["dialect", "host", "port", "database", "engine", "proxyHost", "masterSecretArn", "proxyMasterAuth", "users", "waitSeconds", "rotate", "tf"];
+const USER_FIELDS = ["name", "privileges", "login", "secretArn", "secretHost"];
+const ROTATE_FIELDS = ["users"];
+const TF_FIELDS = ["action", "prev_input"];
+const FAMILY_OF_DIALECT: Readonly<Record<string, string>> = { postgresql: "POSTGRESQL", mysql: "MYSQL" };
+
+/** "unknown field" problems for `object`'s keys outside `allowed`; names are cut short and JSON-quoted, never a value. */
+function unknownFields(object: Record<string, unknown>, allowed: readonly string[], at: string): string[] {
+  return Object.keys(object).filter((key) => !allowed.includes(key))
+    .map((key) => `${at}${JSON.stringify(key.slice(0, 40))}: is not a field of the setup event (allowed: ${allowed.join(", ")})`);
+}
 
 /**
  * The action an invocation event asks for: apply (Terraform's create/update, or no `tf` at all from
@@ -78,7 +96,8 @@ export function parseSetupEvent(event: unknown): SetupAction {
     }
     if (tf.action === "delete") return { kind: "delete" };
   }
-  const problems: string[] = [];
+  const problems: string[] = unknownFields(event, INPUT_FIELDS, "");
+  if (isObject(tf)) problems.push(...unknownFields(tf, TF_FIELDS, "tf."));
   const need = (ok: boolean, field: string, allowed: string) => {
     if (!ok) problems.push(`${field}: ${allowed}`);
     return ok;
@@ -88,7 +107,10 @@ export function parseSetupEvent(event: unknown): SetupAction {
   need(typeof event.proxyHost === "string" && HOST.test(event.proxyHost), "proxyHost", "must be a host name");
   need(Number.isInteger(event.port) && (event.port as number) >= 1 && (event.port as number) <= 65535, "port", "must be a whole number from 1 to 65535");
   need(typeof event.database === "string" && event.database.length > 0, "database", "must be a database name");
-  need(typeof event.engine === "string" && event.engine.length > 0, "engine", "must be an engine name");
+  if (need(typeof event.engine === "string" && Object.hasOwn(ENGINE_FAMILY_OF, event.engine), "engine", `must be an engine the stack builds: ${Object.keys(ENGINE_FAMILY_OF).join(", ")}`)) {
+    const family = FAMILY_OF_DIALECT[String(event.dialect)];
+    if (family) need(ENGINE_FAMILY_OF[event.engine as string] === family, "engine", `${event.engine as string} is not a ${String(event.dialect)} engine`);
+  }
   need(typeof event.masterSecretArn === "string" && ARN.test(event.masterSecretArn), "masterSecretArn", "must be a Secrets Manager secret ARN");
   need(event.proxyMasterAuth === "iam" || event.proxyMasterAuth === "password", "proxyMasterAuth", 'must be "iam" or "password"');
   need(Number.isInteger(event.waitSeconds) && (event.waitSeconds as number) >= 0 && (event.waitSeconds as number) <= 900, "waitSeconds", "must be a whole number from 0 to 900");
@@ -98,16 +120,27 @@ export function parseSetupEvent(event: unknown): SetupAction {
     const at = `users[${i}]`;
     if (!need(isObject(user), at, "must be an object")) return;
     const u = user as Record<string, unknown>;
+    problems.push(...unknownFields(u, USER_FIELDS, `${at}.`));
     need(typeof u.name === "string" && u.name.length > 0, `${at}.name`, "must be a user name");
     need(PRIVILEGES.includes(String(u.privileges)), `${at}.privileges`, 'must be "readwrite", "readonly" or "owner"');
     need(LOGINS.includes(String(u.login)), `${at}.login`, 'must be "password" or "iam"');
     need(typeof u.secretArn === "string" && ARN.test(u.secretArn), `${at}.secretArn`, "must be a Secrets Manager secret ARN");
     if (u.secretHost !== undefined) need(typeof u.secretHost === "string" && HOST.test(u.secretHost), `${at}.secretHost`, "must be a host name");
   });
+  // A user's secret is its own: a shared one would hold whichever user was written last, the master's would be overwritten.
+  const secretOwners = new Map<unknown, number>();
+  users.forEach((user: unknown, i: number) => {
+    if (!isObject(user) || typeof user.secretArn !== "string") return;
+    const first = secretOwners.get(user.secretArn);
+    if (first !== undefined) need(false, `users[${i}].secretArn`, `is the secret of users[${first}] too: each user needs its own secret`);
+    else secretOwners.set(user.secretArn, i);
+    need(user.secretArn !== event.masterSecretArn, `users[${i}].secretArn`, "is the master secret: a user needs its own secret");
+  });
   let rotateUsers: string[] | undefined;
   if (event.rotate !== undefined) {
     const rotate = event.rotate;
     if (need(isObject(rotate), "rotate", "must be an object, { users?: [names] }")) {
+      problems.push(...unknownFields(rotate as Record<string, unknown>, ROTATE_FIELDS, "rotate."));
       const names = (rotate as Record<string, unknown>).users;
       if (names === undefined) rotateUsers = users.filter(isObject).filter((u) => u.login === "password").map((u) => String(u.name));
       else if (need(Array.isArray(names) && names.every((n) => typeof n === "string"), "rotate.users", "must be a list of user names")) {
@@ -117,7 +150,26 @@ export function parseSetupEvent(event: unknown): SetupAction {
       }
     }
   }
+  const removedUsers = isObject(tf) && tf.action === "update" ? usersRemovedSince(tf.prev_input, users, problems) : [];
   if (problems.length > 0) throw new SetupEventError(`invalid setup event: ${problems.join("; ")}`);
   const input = event as unknown as SetupInput;
-  return { kind: "apply", input: { ...input, users: input.users.map((u) => ({ ...u })) }, ...(rotateUsers ? { rotateUsers } : {}) };
+  return {
+    kind: "apply", input: { ...input, users: input.users.map((u) => ({ ...u })) }, ...(rotateUsers ? { rotateUsers } : {}),
+    ...(removedUsers.length > 0 ? { removedUsers } : {}),
+  };
+}
+
+/**
+ * The users Terraform's previous input (`tf.prev_input` on update: what the last successful apply sent)
+ * had and this input does not. Only its user names are read: an older stack's input may have other fields.
+ */
+function usersRemovedSince(previous: unknown, users: readonly unknown[], problems: string[]): string[] {
+  if (previous === undefined || previous === null) return [];
+  const before = isObject(previous) ? previous.users : undefined;
+  if (!Array.isArray(before) || !before.every((u) => isObject(u) && typeof u.name === "string" && u.name.length > 0)) {
+    problems.push("tf.prev_input.users: must be the previous input's list of users, each with a name");
+    return [];
+  }
+  const now = new Set(users.filter(isObject).map((u) => u.name));
+  return [...new Set((before as { name: string }[]).map((u) => u.name))].filter((name) => !now.has(name));
 }

@@ -89,6 +89,8 @@ export interface AppliedSummary {
   readonly statements: readonly string[];
   readonly secretsWritten: readonly string[];
   readonly warnings: readonly string[];
+  /** Users Terraform's previous input had and this one does not, that the database still has: disabled and kept. */
+  readonly removedUsers?: readonly string[];
   /** "ok", or "skipped: <why>". */
   readonly proxyCheck: string;
 }
@@ -212,7 +214,7 @@ export async function runSetup(event: unknown, context: LambdaContext, deps: Set
     deps.log("event: delete; nothing to undo, connecting nowhere");
     return DELETE_SUMMARY;
   }
-  const { input, rotateUsers } = action;
+  const { input, rotateUsers, removedUsers } = action;
   const deadline = setupDeadline(startedAt, input.waitSeconds, context.getRemainingTimeInMillis());
   deps.log(`event: ${tfAction ?? "invoke"}${rotateUsers ? `, rotate ${rotateUsers.join(", ") || "nobody"}` : ""}: ${input.dialect} database ${input.database}, ${input.users.length} user(s), writer ${input.host}:${input.port}, proxy ${input.proxyHost}`);
   deps.log(`time budget: ${Math.round((deadline - startedAt) / 1000)} s (waitSeconds ${input.waitSeconds}; the invocation has ${Math.round(context.getRemainingTimeInMillis() / 1000)} s left, ${TIME_MARGIN_MS / 1000} s kept back)`);
@@ -231,12 +233,15 @@ export async function runSetup(event: unknown, context: LambdaContext, deps: Set
     master: { secretArn: input.masterSecretArn },
     tls: tls(input.host, "rds"),
     ...(rotateUsers ? { rotateUsers } : {}),
+    ...(removedUsers ? { removedUsers } : {}),
     dryRun: false,
     waitTimeoutMs: Math.max(0, deadline - now()),
   };
   let result: BootstrapResult;
   try {
-    result = await runBootstrap(request, { secrets: deps.secrets, log: deps.log, ...(deps.sleep ? { sleep: deps.sleep } : {}), now });
+    // The whole apply, not only the wait, stops before the invocation's end: the margin is for the report.
+    const hardDeadline = startedAt + context.getRemainingTimeInMillis() - TIME_MARGIN_MS;
+    result = await runBootstrap(request, { secrets: deps.secrets, log: deps.log, ...(deps.sleep ? { sleep: deps.sleep } : {}), now, deadline: hardDeadline });
   } catch (error) {
     throw asSetupError(error, "sql", []);
   }
@@ -249,6 +254,7 @@ export async function runSetup(event: unknown, context: LambdaContext, deps: Set
     statements: result.statements,
     secretsWritten: result.secretsWritten,
     warnings: result.warnings,
+    ...(result.removedUsers ? { removedUsers: result.removedUsers } : {}),
     proxyCheck,
   };
 }

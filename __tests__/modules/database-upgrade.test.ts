@@ -1,0 +1,208 @@
+import { describe, expect, it } from "vitest";
+import { Testing } from "cdktf";
+import { DbInstance } from "@cdktf/provider-aws/lib/db-instance/index.js";
+import { DbParameterGroup } from "@cdktf/provider-aws/lib/db-parameter-group/index.js";
+import { RdsCluster } from "@cdktf/provider-aws/lib/rds-cluster/index.js";
+import { RdsClusterInstance } from "@cdktf/provider-aws/lib/rds-cluster-instance/index.js";
+import { RdsClusterParameterGroup } from "@cdktf/provider-aws/lib/rds-cluster-parameter-group/index.js";
+import { Database } from "../../modules/database.ts";
+import { resolveDatabaseSettings, validateDatabaseSettings, type DatabaseSettingsInput } from "../../modules/database-settings.ts";
+import { Problems, formatProblem } from "../../modules/validation.ts";
+import { resolveEnvironments, ValidationError } from "../../stacks/config.ts";
+import { environments } from "../../stacks/environments.ts";
+import type { SynthesizedStack } from "../helpers.ts";
+
+const NOW = new Date("2026-12-06T12:00:00Z");
+const AURORA_PG: DatabaseSettingsInput = { engine: "aurora-postgresql", engineVersion: "16.8", instanceClass: "db.r6g.large", databaseName: "shop", maxConnections: 500 };
+const RDS_MYSQL: DatabaseSettingsInput = { engine: "mysql", engineVersion: "8.4.8", instanceClass: "db.t4g.medium", databaseName: "shop" };
+const MAJOR_17: Partial<DatabaseSettingsInput> = { engineVersion: "17.6", upgrade: { from: "16.8" }, originalMajorVersion: "16" };
+
+function problemsOf(input: DatabaseSettingsInput, production = false): string[] {
+  const problems = new Problems();
+  validateDatabaseSettings(input, production, problems, NOW);
+  return problems.all.map(formatProblem);
+}
+
+function synth(input: DatabaseSettingsInput): SynthesizedStack {
+  return JSON.parse(Testing.synthScope((scope) => {
+    new Database(scope, "database", {
+      settings: resolveDatabaseSettings(input, false),
+      identifier: "shop-test",
+      region: "eu-west-1",
+      availabilityZones: ["eu-west-1a", "eu-west-1b"],
+      subnetGroupName: "shop-test-database",
+      securityGroupId: "sg-0123456789abcdef0",
+      kmsKeyArn: "arn:aws:kms:eu-west-1:123456789012:key/0b2d6a1e-1111-4c1d-9a4e-123456789abc",
+    });
+  })) as SynthesizedStack;
+}
+
+const only = (json: SynthesizedStack, type: string) => Object.values(json.resource[type] ?? {}) as Record<string, unknown>[];
+
+describe("engine versions without a planned upgrade", () => {
+  it("reads engineVersion as a least version: a newer minor AWS applied is never planned back, on the cluster or its instances", () => {
+    // GIVEN a cluster on 16.8 WHEN it synthesizes without upgrade THEN terraform ignores engine_version drift
+    const json = synth(AURORA_PG);
+    expect(only(json, RdsCluster.tfResourceType)[0]).toMatchObject({ engine_version: "16.8", allow_major_version_upgrade: false, lifecycle: { ignore_changes: ["engine_version"] } });
+    expect(only(json, RdsCluster.tfResourceType)[0]!.db_instance_parameter_group_name).toBeUndefined();
+    for (const instance of only(json, RdsClusterInstance.tfResourceType)) expect(instance.lifecycle).toEqual({ ignore_changes: ["engine_version"] });
+  });
+
+  it("keeps the original parameter group names for the original major", () => {
+    const json = synth(AURORA_PG);
+    expect(only(json, RdsClusterParameterGroup.tfResourceType).map((g) => g.name)).toEqual(["shop-test-cluster"]);
+    expect(only(json, DbParameterGroup.tfResourceType).map((g) => g.name)).toEqual(["shop-test-instance"]);
+    expect(only(json, DbParameterGroup.tfResourceType)[0]!.lifecycle).toEqual({ create_before_destroy: true });
+  });
+
+  it("names the groups of any later major with their family, so two families never share a name", () => {
+    const json = synth({ ...AURORA_PG, engineVersion: "17.6", originalMajorVersion: "16" });
+    expect(only(json, RdsClusterParameterGroup.tfResourceType)[0]).toMatchObject({ name: "shop-test-cluster-aurora-postgresql17", family: "aurora-postgresql17" });
+    expect(only(json, DbParameterGroup.tfResourceType)[0]).toMatchObject({ name: "shop-test-instance-aurora-postgresql17", family: "aurora-postgresql17" });
+    const mysql = synth({ ...RDS_MYSQL, originalMajorVersion: "8.0" });
+    expect(only(mysql, DbParameterGroup.tfResourceType)[0]).toMatchObject({ name: "shop-test-mysql8-4", family: "mysql8.4" });
+  });
+});
+
+describe("automatic minor upgrades", () => {
+  it("are on by default, and off on Aurora MySQL's long-term support minors, where AWS recommends it", () => {
+    expect(resolveDatabaseSettings(AURORA_PG, true).autoMinorVersionUpgrade).toBe(true);
+    expect(resolveDatabaseSettings(RDS_MYSQL, true).autoMinorVersionUpgrade).toBe(true);
+    const auroraMysql = (engineVersion: string) => resolveDatabaseSettings({ engine: "aurora-mysql", engineVersion, instanceClass: "db.r6g.large", databaseName: "shop" }, true);
+    expect(auroraMysql("8.0.mysql_aurora.3.10.4").autoMinorVersionUpgrade).toBe(false);
+    expect(auroraMysql("8.0.mysql_aurora.3.04.2").autoMinorVersionUpgrade).toBe(false);
+    expect(auroraMysql("8.0.mysql_aurora.3.13.0").autoMinorVersionUpgrade).toBe(true);
+    expect(resolveDatabaseSettings({ engine: "aurora-mysql", engineVersion: "8.0.mysql_aurora.3.10.4", instanceClass: "db.r6g.large", databaseName: "shop", autoMinorVersionUpgrade: true }, true).autoMinorVersionUpgrade).toBe(true);
+  });
+});
+
+describe("a planned upgrade", () => {
+  it("plans a minor upgrade as a version change alone: no major flag, no parameter group change", () => {
+    const json = synth({ ...AURORA_PG, engineVersion: "16.10", upgrade: { from: "16.8" } });
+    const cluster = only(json, RdsCluster.tfResourceType)[0]!;
+    expect(cluster).toMatchObject({ engine_version: "16.10", allow_major_version_upgrade: false, db_cluster_parameter_group_name: expect.stringMatching(/^\$\{aws_rds_cluster_parameter_group\.database_cluster-parameters_[A-F0-9]+\.name\}$/) });
+    expect(cluster.lifecycle).toBeUndefined();
+    expect(only(json, RdsClusterParameterGroup.tfResourceType)[0]!.name).toBe("shop-test-cluster");
+  });
+
+  it("plans a major Aurora upgrade: the new family's groups, created before they are used, named on the cluster with the major flag", () => {
+    const json = synth({ ...AURORA_PG, ...MAJOR_17 });
+    const cluster = only(json, RdsCluster.tfResourceType)[0]!;
+    expect(cluster).toMatchObject({ engine_version: "17.6", allow_major_version_upgrade: true });
+    expect(cluster.db_instance_parameter_group_name).toMatch(/^\$\{aws_db_parameter_group\.database_instance-parameters_[A-F0-9]+\.name\}$/);
+    expect(cluster.lifecycle).toBeUndefined();
+    expect(only(json, RdsClusterParameterGroup.tfResourceType)[0]).toMatchObject({
+      name: "shop-test-cluster-aurora-postgresql17", family: "aurora-postgresql17", lifecycle: { create_before_destroy: true },
+    });
+    expect(only(json, DbParameterGroup.tfResourceType)[0]).toMatchObject({ name: "shop-test-instance-aurora-postgresql17", lifecycle: { create_before_destroy: true } });
+  });
+
+  it("plans a major RDS MySQL upgrade with the major flag and the 8.4 group", () => {
+    const json = synth({ ...RDS_MYSQL, engineVersion: "8.4.8", upgrade: { from: "8.0.42" }, originalMajorVersion: "8.0" });
+    expect(only(json, DbInstance.tfResourceType)[0]).toMatchObject({ engine_version: "8.4.8", allow_major_version_upgrade: true });
+    expect(only(json, DbParameterGroup.tfResourceType)[0]).toMatchObject({ name: "shop-test-mysql8-4", family: "mysql8.4" });
+  });
+});
+
+describe("upgrade validation", () => {
+  it("accepts a minor upgrade, and a major one on a path AWS performs with its acknowledgement in production", () => {
+    expect(problemsOf({ ...AURORA_PG, engineVersion: "16.10", upgrade: { from: "16.8" } }, true)).toEqual([]);
+    expect(problemsOf({ ...AURORA_PG, ...MAJOR_17, upgrade: { from: "16.8", allowMajor: "16->17" }, applyImmediately: true }, true)).toEqual([]);
+    expect(problemsOf({ ...RDS_MYSQL, engineVersion: "8.4.8", upgrade: { from: "8.0.42" }, originalMajorVersion: "8.0" })).toEqual([]);
+  });
+
+  it("fails when the target is not newer than what runs", () => {
+    expect(problemsOf({ ...AURORA_PG, engineVersion: "16.8", upgrade: { from: "16.9" } })).toEqual([
+      'engineVersion: "16.8" — must be newer than upgrade.from (16.9): RDS does not downgrade an engine; remove upgrade to leave the version alone',
+    ]);
+  });
+
+  it("fails when upgrade.from is not a version of the engine", () => {
+    expect(problemsOf({ ...AURORA_PG, engineVersion: "16.10", upgrade: { from: "sixteen" } })).toEqual([
+      'upgrade.from: "sixteen" — must be the version the database runs now, written as aurora-postgresql versions are (e.g. what describe-db-clusters / describe-db-instances report)',
+    ]);
+  });
+
+  it("fails when a major upgrade is not a path in the catalog, naming the targets AWS offers", () => {
+    expect(problemsOf({ ...AURORA_PG, ...MAJOR_17, engineVersion: "17.7" })).toEqual([
+      'engineVersion: "17.7" — is not a major upgrade target of 16.8 AWS performs in place: 17.4, 17.5, 17.6 (catalog of upgrade paths; refresh with npm run catalog -- --check)',
+    ]);
+    expect(problemsOf({ ...AURORA_PG, ...MAJOR_17, upgrade: { from: "16.10" } })[0]).toBe(
+      'engineVersion: "17.6" — is not a major upgrade target of 16.10 in the catalog of upgrade paths (none recorded for 16.10; recorded sources: 16.4, 16.6, 16.8, 16.9); check AWS\'s targets with npm run catalog -- --check',
+    );
+  });
+
+  it("fails when an engine has no recorded major upgrade paths", () => {
+    expect(problemsOf({ engine: "postgres", engineVersion: "17", instanceClass: "db.t4g.medium", databaseName: "shop", upgrade: { from: "16.8" }, originalMajorVersion: "16" })).toEqual([
+      'engineVersion: "17" — is not a major upgrade target of 16.8 in the catalog of upgrade paths (none recorded for 16.8 on postgres); check AWS\'s targets with npm run catalog -- --check',
+    ]);
+  });
+
+  it("fails when a major upgrade would wait for the maintenance window, leaving the old groups in use when terraform deletes them", () => {
+    expect(problemsOf({ ...AURORA_PG, ...MAJOR_17, upgrade: { from: "16.8", allowMajor: "16->17" } }, true)).toEqual([
+      "applyImmediately: false — must be true with a major upgrade: the parameter groups of the old family are deleted in the same apply, so the upgrade must happen then, " +
+        "not in the maintenance window; run the apply when you mean the upgrade to happen",
+    ]);
+    expect(problemsOf({ ...AURORA_PG, ...MAJOR_17, applyImmediately: false })[0]).toMatch(/^applyImmediately: false — must be true with a major upgrade/);
+    expect(problemsOf({ ...AURORA_PG, engineVersion: "16.10", upgrade: { from: "16.8" } }, true)).toEqual([]);
+  });
+
+  it("fails when production does not acknowledge a major upgrade, or an acknowledgement names another one", () => {
+    expect(problemsOf({ ...AURORA_PG, ...MAJOR_17, applyImmediately: true }, true)).toEqual([
+      "upgrade.allowMajor: (not set) — must be \"16->17\" in production: a major upgrade takes the database down and cannot be undone in place",
+    ]);
+    expect(problemsOf({ ...AURORA_PG, ...MAJOR_17, upgrade: { from: "16.8", allowMajor: "15->17" } })).toEqual([
+      'upgrade.allowMajor: "15->17" — must be "16->17", the major upgrade this config plans',
+    ]);
+    expect(problemsOf({ ...AURORA_PG, engineVersion: "16.10", upgrade: { from: "16.8", allowMajor: "16->16" } })).toEqual([
+      'upgrade.allowMajor: "16->16" — acknowledges a major upgrade; 16.8 -> 16.10 is a minor one',
+    ]);
+  });
+
+  it("fails when a major upgrade does not record the original major, and when that major is newer than the target", () => {
+    expect(problemsOf({ ...AURORA_PG, engineVersion: "17.6", upgrade: { from: "16.8" } })).toEqual([
+      'originalMajorVersion: (not set) — must be set with a major upgrade: the major the database was created on (likely "16"), whose parameter groups keep their names; keep it after the upgrade',
+    ]);
+    expect(problemsOf({ ...AURORA_PG, originalMajorVersion: "17" })).toEqual([
+      'originalMajorVersion: "17" — must not be newer than engineVersion\'s major (16): it is the major the database was created on',
+    ]);
+    expect(problemsOf({ ...AURORA_PG, originalMajorVersion: "16.8" })).toEqual([
+      'originalMajorVersion: "16.8" — must be a major version of aurora-postgresql written as engineVersion\'s major is ("16")',
+    ]);
+  });
+
+  it("refuses what the target version cannot do: Serverless v2 limits come from the target's facts", () => {
+    const serverless = { ...AURORA_PG, instanceClass: undefined, maxConnections: undefined, serverless: { minCapacity: 0.5, maxCapacity: 2 } };
+    expect(problemsOf({ ...serverless, ...MAJOR_17 })).toEqual([]);
+  });
+
+  it("fails when blue/green is asked for: AWS refuses it with RDS-managed master passwords, which every dbstack database has", () => {
+    expect(problemsOf({ ...RDS_MYSQL, blueGreenUpdate: true })).toEqual([
+      "blueGreenUpdate: true — RDS blue/green deployments do not support master user passwords managed with AWS Secrets Manager " +
+        "(Amazon RDS User Guide, Limitations for blue/green deployments, read 2026-12-06); dbstack always lets RDS manage the master password " +
+        "(manage_master_user_password), so no password ever reaches config or state; upgrade in place with database.upgrade instead",
+    ]);
+    expect(problemsOf({ ...AURORA_PG, blueGreenUpdate: true })).toEqual([
+      "blueGreenUpdate: true — applies to RDS instances only; for Aurora run `npm run blue-green -- <env> --to <version>`",
+    ]);
+  });
+});
+
+describe("the shipped production environment", () => {
+  const prod = environments.find((e) => e.name === "prod")!;
+  const upgraded = (upgrade: DatabaseSettingsInput["upgrade"]) => ({ ...prod, database: { ...prod.database, engineVersion: "17.6", originalMajorVersion: "16", applyImmediately: true, upgrade } });
+
+  it("takes a major upgrade with its acknowledgement, and names the setting in full without it", () => {
+    expect(() => resolveEnvironments([upgraded({ from: "16.8", allowMajor: "16->17" })], { now: NOW })).not.toThrow();
+    let error: unknown;
+    try {
+      resolveEnvironments([upgraded({ from: "16.8" })], { now: NOW });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).problems.map(formatProblem)).toEqual([
+      'prod.database.upgrade.allowMajor: (not set) — must be "16->17" in production: a major upgrade takes the database down and cannot be undone in place',
+    ]);
+  });
+});

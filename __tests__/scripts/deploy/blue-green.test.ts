@@ -1,0 +1,160 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { beforeEach, describe, expect, it } from "vitest";
+import { mockClient } from "aws-sdk-client-mock";
+import {
+  CreateBlueGreenDeploymentCommand, DescribeBlueGreenDeploymentsCommand, DescribeDBClustersCommand, RDSClient, SwitchoverBlueGreenDeploymentCommand,
+  type BlueGreenDeployment,
+} from "@aws-sdk/client-rds";
+import { EXIT, ScriptError, runScript } from "../../../scripts/lib/cli.ts";
+import { parseBlueGreenArgs, runBlueGreenCommand, type WaitClock } from "../../../scripts/lib/deploy/blue-green.ts";
+
+const ARN = "arn:aws:rds:eu-west-1:333333333333:cluster:orders-prod";
+const BGD = "bgd-0a1b2c3d4e5f6g7h";
+
+/** A cluster as DescribeDBClusters returns it; a dbstack cluster also has MasterUserSecret. */
+const cluster = (overrides: Record<string, unknown> = {}) => ({ DBClusterIdentifier: "orders-prod", DBClusterArn: ARN, EngineVersion: "16.8", BackupRetentionPeriod: 35, ...overrides });
+
+/** What DescribeBlueGreenDeployments returns at each step, as RDS reports it. */
+const deployment = (Status: string, extra: Partial<BlueGreenDeployment> = {}): { BlueGreenDeployments: BlueGreenDeployment[] } => ({
+  BlueGreenDeployments: [{ BlueGreenDeploymentIdentifier: BGD, BlueGreenDeploymentName: "orders-prod-to-16-10", Source: ARN, Status, ...extra }],
+});
+
+/** What CreateBlueGreenDeployment and SwitchoverBlueGreenDeployment return. */
+const single = (Status: string) => ({ BlueGreenDeployment: deployment(Status).BlueGreenDeployments[0]! });
+
+function outputsFile(engine = "aurora-postgresql"): string {
+  const dir = mkdtempSync(join(tmpdir(), "bg-"));
+  const file = join(dir, "prod-outputs.json");
+  writeFileSync(file, JSON.stringify({ "prod-database": { database_identifier: "orders-prod", database_engine: engine } }));
+  return file;
+}
+
+/** A clock that never waits: sleeping moves time on, so timeouts are reached in microseconds. */
+function fakeClock(): WaitClock & { slept: number[] } {
+  let now = 0;
+  const slept: number[] = [];
+  return { slept, now: () => now, sleep: async (ms) => { slept.push(ms); now += ms; } };
+}
+
+describe("npm run blue-green", () => {
+  const rds = new RDSClient({ region: "eu-west-1" });
+  const mock = mockClient(rds);
+  let lines: string[];
+  let clock: ReturnType<typeof fakeClock>;
+  const run = (args: string[]) => runScript(() => runBlueGreenCommand([...args, "--region", "eu-west-1"], { rds: () => rds, print: (line) => lines.push(line), clock }), (line) => lines.push(line));
+
+  beforeEach(() => {
+    mock.reset();
+    lines = [];
+    clock = fakeClock();
+    // destroy() is called at the end; the mocked client keeps working for the next test.
+    rds.destroy = () => {};
+  });
+
+  it("walks PROVISIONING -> AVAILABLE -> SWITCHOVER_IN_PROGRESS -> SWITCHOVER_COMPLETED, with progress, and prints the config change", async () => {
+    // GIVEN a cluster on 16.8 and RDS reporting each state in turn
+    mock.on(DescribeDBClustersCommand).resolves({ DBClusters: [cluster()] });
+    mock.on(CreateBlueGreenDeploymentCommand).resolves(single("PROVISIONING"));
+    mock.on(DescribeBlueGreenDeploymentsCommand)
+      .resolvesOnce(deployment("PROVISIONING", { Tasks: [{ Name: "CREATING_READ_REPLICA_OF_SOURCE", Status: "IN_PROGRESS" }] }))
+      .resolvesOnce(deployment("PROVISIONING", { Tasks: [{ Name: "CREATING_READ_REPLICA_OF_SOURCE", Status: "IN_PROGRESS" }] }))
+      .resolvesOnce(deployment("AVAILABLE"))
+      .resolvesOnce(deployment("SWITCHOVER_IN_PROGRESS"))
+      .resolvesOnce(deployment("SWITCHOVER_COMPLETED"));
+    mock.on(SwitchoverBlueGreenDeploymentCommand).resolves(single("SWITCHOVER_IN_PROGRESS"));
+    // WHEN the script runs
+    const code = await run(["prod", "--to", "16.10", "--outputs", outputsFile(), "--poll-seconds", "5"]);
+    // THEN it created, waited, switched over once and printed what to commit
+    expect(code).toBe(EXIT.ok);
+    expect(mock.commandCalls(CreateBlueGreenDeploymentCommand)[0]!.args[0].input).toEqual({
+      BlueGreenDeploymentName: "orders-prod-to-16-10", Source: ARN, TargetEngineVersion: "16.10",
+    });
+    expect(mock.commandCalls(SwitchoverBlueGreenDeploymentCommand).map((c) => c.args[0].input)).toEqual([{ BlueGreenDeploymentIdentifier: BGD, SwitchoverTimeout: 300 }]);
+    expect(lines.flatMap((l) => l.split("\n"))).toEqual([
+      `created blue/green deployment ${BGD}: orders-prod 16.8 -> 16.10; waiting for the green cluster`,
+      "  PROVISIONING — CREATING_READ_REPLICA_OF_SOURCE IN_PROGRESS",
+      "  AVAILABLE",
+      "switching over (RDS rolls back after 300 s)",
+      "  SWITCHOVER_IN_PROGRESS",
+      "  SWITCHOVER_COMPLETED",
+      "switchover completed: orders-prod runs 16.10",
+      "commit this config change:",
+      '  prod: database.engineVersion: "16.10"  (was "16.8"; no database.upgrade: the cluster already runs it)',
+      "  then: npm run deploy -- prod  (the cluster's resource id changed: the rds-db:connect grants downstream follow it)",
+      `  when satisfied: aws rds delete-blue-green-deployment --blue-green-deployment-identifier ${BGD} and delete the old cluster RDS renamed "orders-prod-old1"`,
+    ]);
+    expect(clock.slept).toEqual([5000, 5000, 5000]);
+  });
+
+  it("fails with the AWS exit code when the green side is INVALID_CONFIGURATION, and never switches over", async () => {
+    mock.on(DescribeDBClustersCommand).resolves({ DBClusters: [cluster()] });
+    mock.on(CreateBlueGreenDeploymentCommand).resolves(single("PROVISIONING"));
+    mock.on(DescribeBlueGreenDeploymentsCommand).resolvesOnce(deployment("PROVISIONING"))
+      .resolves(deployment("INVALID_CONFIGURATION", { StatusDetails: "Replication lag is too high" }));
+    expect(await run(["prod", "--to", "16.10", "--outputs", outputsFile()])).toBe(EXIT.aws);
+    expect(mock.commandCalls(SwitchoverBlueGreenDeploymentCommand)).toHaveLength(0);
+    expect(lines.at(-1)).toBe(`error: blue/green deployment ${BGD} is INVALID_CONFIGURATION: Replication lag is too high; nothing was switched; ` +
+      "delete the deployment (aws rds delete-blue-green-deployment --delete-target) and fix the cause");
+  });
+
+  it("fails when the switchover fails, saying the blue cluster still serves", async () => {
+    mock.on(DescribeDBClustersCommand).resolves({ DBClusters: [cluster()] });
+    mock.on(CreateBlueGreenDeploymentCommand).resolves(single("PROVISIONING"));
+    mock.on(DescribeBlueGreenDeploymentsCommand).resolvesOnce(deployment("AVAILABLE")).resolvesOnce(deployment("SWITCHOVER_IN_PROGRESS"))
+      .resolves(deployment("SWITCHOVER_FAILED", { StatusDetails: "Switchover timed out" }));
+    mock.on(SwitchoverBlueGreenDeploymentCommand).resolves(single("SWITCHOVER_IN_PROGRESS"));
+    expect(await run(["prod", "--to", "16.10", "--outputs", outputsFile()])).toBe(EXIT.aws);
+    expect(lines.at(-1)).toMatch(/is SWITCHOVER_FAILED: Switchover timed out; RDS rolled the switchover back and the blue cluster still serves/);
+  });
+
+  it("gives up (AWS exit code) when a phase outlasts the timeout, having done nothing more", async () => {
+    mock.on(DescribeDBClustersCommand).resolves({ DBClusters: [cluster()] });
+    mock.on(CreateBlueGreenDeploymentCommand).resolves(single("PROVISIONING"));
+    mock.on(DescribeBlueGreenDeploymentsCommand).resolves(deployment("PROVISIONING"));
+    expect(await run(["prod", "--to", "16.10", "--outputs", outputsFile(), "--timeout-minutes", "2", "--poll-seconds", "30"])).toBe(EXIT.aws);
+    expect(clock.slept).toEqual([30000, 30000, 30000, 30000]);
+    expect(mock.commandCalls(SwitchoverBlueGreenDeploymentCommand)).toHaveLength(0);
+    expect(lines.at(-1)).toMatch(/is still PROVISIONING after 2 minutes, waiting for AVAILABLE; nothing more was done/);
+  });
+
+  it("refuses a cluster whose master password RDS manages, as every dbstack cluster's is, before creating anything", async () => {
+    mock.on(DescribeDBClustersCommand).resolves({ DBClusters: [cluster({ MasterUserSecret: { SecretArn: "arn:aws:secretsmanager:eu-west-1:333333333333:secret:rds!cluster-abc", SecretStatus: "active" } })] });
+    expect(await run(["prod", "--to", "16.10", "--outputs", outputsFile()])).toBe(EXIT.usage);
+    expect(mock.commandCalls(CreateBlueGreenDeploymentCommand)).toHaveLength(0);
+    expect(lines.at(-1)).toBe("error: cluster orders-prod has its master password managed in Secrets Manager, which RDS blue/green deployments do not support " +
+      "(Aurora User Guide, Limitations for blue/green deployments); upgrade in place with database.upgrade instead");
+  });
+
+  it("needs a target-family parameter group for a major upgrade, and prints the deployment without creating it on --dry-run", async () => {
+    mock.on(DescribeDBClustersCommand).resolves({ DBClusters: [cluster()] });
+    expect(await run(["prod", "--to", "17.6", "--outputs", outputsFile()])).toBe(EXIT.usage);
+    expect(lines.at(-1)).toBe("error: 16.8 -> 17.6 is a major upgrade: name the green cluster's parameter group of the target family (--target-cluster-parameter-group)");
+    lines = [];
+    expect(await run(["prod", "--to", "17.6", "--outputs", outputsFile(), "--target-cluster-parameter-group", "orders-prod-cluster-aurora-postgresql17", "--dry-run", "--output", "json"])).toBe(EXIT.ok);
+    expect(JSON.parse(lines[0]!)).toEqual({ BlueGreenDeploymentName: "orders-prod-to-17-6", Source: ARN, TargetEngineVersion: "17.6", TargetDBClusterParameterGroupName: "orders-prod-cluster-aurora-postgresql17" });
+    expect(mock.commandCalls(CreateBlueGreenDeploymentCommand)).toHaveLength(0);
+  });
+
+  it("refuses an RDS instance, the version already running, and an AWS error maps to the AWS exit code", async () => {
+    expect(await run(["prod", "--to", "8.4.8", "--outputs", outputsFile("mysql")])).toBe(EXIT.usage);
+    expect(lines.at(-1)).toMatch(/an RDS instance: use database.blueGreenUpdate/);
+    mock.on(DescribeDBClustersCommand).resolves({ DBClusters: [cluster()] });
+    expect(await run(["prod", "--to", "16.8", "--outputs", outputsFile()])).toBe(EXIT.usage);
+    expect(lines.at(-1)).toBe("error: cluster orders-prod already runs 16.8: nothing to do");
+    mock.on(DescribeDBClustersCommand).rejects(Object.assign(new Error("not authorized"), { name: "AccessDenied" }));
+    expect(await run(["prod", "--to", "16.10", "--outputs", outputsFile()])).toBe(EXIT.aws);
+    expect(lines.at(-1)).toBe("error: DescribeDBClusters failed: AccessDenied: not authorized");
+  });
+});
+
+describe("blue-green flags", () => {
+  it("fails on a missing environment, a missing version and bad numbers", () => {
+    const usage = (args: string[]) => { try { parseBlueGreenArgs(args); } catch (e) { expect(e).toBeInstanceOf(ScriptError); return (e as ScriptError).message; } return "no error"; };
+    expect(usage(["--to", "16.10"])).toMatch(/^name one environment/);
+    expect(usage(["prod"])).toBe('--to must be an engine version, e.g. 16.10 (got "")');
+    expect(usage(["prod", "--to", "16.10", "--poll-seconds", "0"])).toBe('--poll-seconds must be a whole number from 1 to 3600, not "0"');
+    expect(parseBlueGreenArgs(["prod", "--to", "16.10"])).toMatchObject({ environment: "prod", outputs: ["prod-outputs.json"], timeoutMinutes: 240, pollSeconds: 30 });
+  });
+});
