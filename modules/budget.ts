@@ -59,6 +59,16 @@ export interface ClientDemand {
   readonly basis: string;
 }
 
+/** What the readers add behind the proxy's read-only endpoint, for as many readers as there can be. */
+export interface ReaderSupply {
+  /** The most readers the cluster can have (a scaling range's `max`). */
+  readonly readers: number;
+  /** Connections the proxy may open to them together. */
+  readonly supply: number;
+  /** How the number came about, e.g. "5 × 1527 (db.r6g.large)". */
+  readonly basis: string;
+}
+
 export interface Budget {
   readonly maxConnections: MaxConnections;
   readonly maxConnectionsPercent: number;
@@ -70,13 +80,18 @@ export interface Budget {
   readonly utilisation: number;
   readonly status: "ok" | "warning" | "error";
   /**
+   * Extra supply for reads through the read-only endpoint. Not counted against demand: a client may send
+   * everything to the read/write endpoint, so demand is held against the writer alone.
+   */
+  readonly readers?: ReaderSupply;
+  /**
    * The alarms that watch the budget live (modules/monitoring/alarms.ts): pool use at the warning and the
    * error level, and client connections against the total demand. Set once the environment's alarms exist.
    */
   readonly watchedBy?: { readonly warning: string; readonly error: string; readonly demand?: string };
 }
 
-export function computeBudget(max: MaxConnections, maxConnectionsPercent: number, clients: readonly ClientDemand[]): Budget {
+export function computeBudget(max: MaxConnections, maxConnectionsPercent: number, clients: readonly ClientDemand[], readers?: ReaderSupply): Budget {
   const supply = Math.floor((max.value * maxConnectionsPercent) / 100);
   const demand = [...clients, { client: ADMIN_RESERVE_CLIENT, connections: ADMIN_RESERVE, basis: "bootstrap and an administrator's session" }];
   const totalDemand = demand.reduce((sum, d) => sum + d.connections, 0);
@@ -84,6 +99,7 @@ export function computeBudget(max: MaxConnections, maxConnectionsPercent: number
   return {
     maxConnections: max, maxConnectionsPercent, supply, demand, totalDemand, headroom: supply - totalDemand, utilisation,
     status: totalDemand > supply ? "error" : utilisation > 0.8 ? "warning" : "ok",
+    ...(readers && readers.readers > 0 ? { readers } : {}),
   };
 }
 
@@ -93,6 +109,7 @@ export function formatBudget(name: string, budget: Budget): string {
     `connection budget ${name}: ${budget.status.toUpperCase()} — demand ${budget.totalDemand} of ${budget.supply} (${Math.round(budget.utilisation * 100)} %), headroom ${budget.headroom}`,
     `  supply: max_connections ${budget.maxConnections.value} (${budget.maxConnections.source}) × ${budget.maxConnectionsPercent} % = ${budget.supply}`,
     ...budget.demand.map((d) => `  ${d.client.padEnd(width)} ${String(d.connections).padStart(6)}  ${d.basis}`),
+    ...(budget.readers ? [`  readers: up to ${budget.readers.readers}, ${budget.readers.supply} more for reads through the read-only endpoint (${budget.readers.basis}); not counted above`] : []),
     ...(budget.watchedBy ? [
       `  watched by: ${budget.watchedBy.warning} (warning level), ${budget.watchedBy.error} (error level)${budget.watchedBy.demand ? `, ${budget.watchedBy.demand} (total demand)` : ""}`,
     ] : []),

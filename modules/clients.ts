@@ -14,7 +14,57 @@ import type { UserAuth } from "./users.ts";
 import { Problems } from "./validation.ts";
 import { bundleHandler } from "./lambda-bundle.ts";
 
-export interface LambdaClientSettingsInput {
+// ---------------------------------------------------------------------------------------------------------
+// Named clients
+// ---------------------------------------------------------------------------------------------------------
+
+/** What every named client (a service under `clients.services`, a function under `clients.functions`) may say about its identity. */
+export interface NamedClientSettings {
+  /**
+   * The client takes over the Terraform addresses of the single client of its kind an environment had
+   * before clients were named, so an environment deployed then plans no replacement: construct id
+   * "service" and family "<app>-<env>" for a service, construct id "lambda" for a function (whose name
+   * must then be "db-check", giving today's "<app>-<env>-db-check"). At most one service and one
+   * function may set it.
+   * @default false - construct id "service-<name>" or "function-<name>", family "<app>-<env>-<name>"
+   */
+  readonly legacyNames?: boolean;
+  /**
+   * Another client connects as the same database user, on purpose: every client that shares a user must
+   * say so, because sharing a user shares its grants, its proxy auth entry and its connection limit.
+   * @default false - the user is this client's alone
+   */
+  readonly sharedUser?: boolean;
+}
+
+/** Client names: what `clients.services` and `clients.functions` are keyed by. */
+export const CLIENT_NAME = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
+/** Long enough for a word or two; the derived AWS names are checked on their own (modules/names.ts). */
+export const MAX_CLIENT_NAME_LENGTH = 20;
+/** The function name a `legacyNames` function must have: the single Lambda client's old name. */
+export const LEGACY_FUNCTION_NAME = "db-check";
+
+export type ClientKind = "service" | "function";
+
+/** The construct id of a named client, the same in the iam layer and its workload's layer (one suppression covers both). */
+export function clientConstructId(kind: ClientKind, name: string, legacyNames: boolean | undefined): string {
+  if (legacyNames) return kind === "service" ? "service" : "lambda";
+  return `${kind}-${name}`;
+}
+
+/** A client's name (the key) and its `legacyNames` flag, checked where the client is configured. */
+export function validateClientName(kind: ClientKind, name: string, legacyNames: unknown, problems: Problems): void {
+  problems.check(CLIENT_NAME.test(name) && name.length <= MAX_CLIENT_NAME_LENGTH, "", name,
+    `must be a client name: 1..${MAX_CLIENT_NAME_LENGTH} lowercase letters, digits and single hyphens, starting with a letter (it becomes part of AWS names)`);
+  if (legacyNames === undefined) return;
+  if (!problems.check(typeof legacyNames === "boolean", "legacyNames", legacyNames, "must be true or false")) return;
+  if (legacyNames && kind === "function") {
+    problems.check(name === LEGACY_FUNCTION_NAME, "legacyNames", legacyNames,
+      `keeps the single Lambda client's addresses, whose function was "<app>-<env>-${LEGACY_FUNCTION_NAME}": name this function "${LEGACY_FUNCTION_NAME}"`);
+  }
+}
+
+export interface LambdaClientSettingsInput extends NamedClientSettings {
   /** The database user the function connects as; it must authenticate with IAM (no password in Lambda). */
   readonly user: string;
   /** 128..10240 MiB. @default 256 */
@@ -52,6 +102,7 @@ export function validateLambdaSettings(input: LambdaClientSettingsInput, users: 
   }
   if (input.architecture !== undefined) problems.oneOf("architecture", input.architecture, ["arm64", "x86_64"]);
   if (input.logRetentionDays !== undefined) problems.oneOf("logRetentionDays", input.logRetentionDays, LOG_RETENTION_DAYS);
+  problems.booleans({ sharedUser: input.sharedUser });
 }
 
 /** Concurrency one function can reserve in an account with Lambda's default quota (1,000, of which 100 stay unreserved). */

@@ -8,6 +8,7 @@ import { BLUE_GREEN_LIMITATIONS, MAJOR_UPGRADE_PATHS, creationBlockedFrom, lifec
 import { LOG_RETENTION_DAYS } from "./aws-regions.ts";
 import { databaseNameProblem, masterUserNameProblem } from "../scripts/lib/names/database-names.ts";
 import { isRecord, Problems } from "./validation.ts";
+import { readerCount, readerInstances, resolveReaderScaling, validateReaders, type ReaderInstanceInput, type ReaderScalingSettings, type ReadersInput } from "./reader-scaling.ts";
 
 /**
  * What an environment says about its database. Every optional setting has a default; where the default
@@ -58,10 +59,12 @@ export interface DatabaseSettingsInput {
   /** Aurora Serverless v2 capacity range in ACUs; makes every instance `db.serverless`. Aurora only. */
   readonly serverless?: { readonly minCapacity: number; readonly maxCapacity: number };
   /**
-   * Aurora reader instances besides the writer, spread over the availability zones.
+   * Aurora reader instances besides the writer, spread over the availability zones: a count, one settings
+   * entry per reader (instance class, promotion tier, zone), or `{ min, max, target }` to scale them with
+   * Aurora Auto Scaling (provisioned classes; Terraform creates `min`). See modules/reader-scaling.ts.
    * @default 0
    */
-  readonly readers?: number;
+  readonly readers?: ReadersInput;
   /**
    * RDS instance only: a synchronous standby in another availability zone.
    * @default true in production, false elsewhere
@@ -154,7 +157,12 @@ export interface DatabaseSettings {
   /** The class of every instance: a provisioned class or `db.serverless`. */
   readonly instanceClass: string;
   readonly serverless?: { readonly minCapacity: number; readonly maxCapacity: number };
+  /** Readers Terraform creates (with scaling: `min`). */
   readonly readers: number;
+  /** Settings of the readers Terraform creates, first to last, where given. */
+  readonly readerInstances: readonly ReaderInstanceInput[];
+  /** Aurora Auto Scaling of the readers. */
+  readonly readerScaling?: ReaderScalingSettings;
   /** RDS instance only. */
   readonly multiAz?: boolean;
   /** RDS instance only. */
@@ -233,7 +241,9 @@ export function resolveDatabaseSettings(input: DatabaseSettingsInput, production
     blueGreenUpdate: input.blueGreenUpdate ?? false,
     instanceClass,
     ...(input.serverless ? { serverless: { ...input.serverless } } : {}),
-    readers: input.readers ?? 0,
+    readers: readerCount(input.readers),
+    readerInstances: readerInstances(input.readers),
+    ...(resolveReaderScaling(input.readers) ? { readerScaling: resolveReaderScaling(input.readers) } : {}),
     ...(isAurora(input.engine) ? {} : {
       multiAz: input.multiAz ?? production,
       storage: {
@@ -479,7 +489,12 @@ function validateAuroraCapacity(input: DatabaseSettingsInput, facts: ReturnType<
     problems.check(input.instanceClass !== undefined && input.instanceClass in AURORA_INSTANCE_CLASSES, "instanceClass", input.instanceClass,
       `must be an Aurora instance class (${Object.keys(AURORA_INSTANCE_CLASSES).slice(0, 6).join(", ")}, …) or omitted with serverless set`);
   }
-  if (input.readers !== undefined) problems.integer("readers", input.readers, 0, 15);
+  validateReaders(input.readers, {
+    engine: input.engine,
+    serverless: input.serverless !== undefined,
+    ...(input.serverless === undefined && typeof input.instanceClass === "string" && input.instanceClass in AURORA_INSTANCE_CLASSES ? { instanceClass: input.instanceClass } : {}),
+    ...(typeof input.maxConnections === "number" ? { maxConnectionsOverride: input.maxConnections } : {}),
+  }, problems);
   problems.check(input.multiAz === undefined, "multiAz", input.multiAz, "applies to RDS instances only; Aurora gets availability from readers in other zones");
   problems.check(input.storage === undefined, "storage", input.storage, "applies to RDS instances only; Aurora storage grows by itself");
 }

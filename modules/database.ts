@@ -13,6 +13,7 @@ import { partitionOf } from "./aws-regions.ts";
 import { engineFamilyOf, forceTlsParameterOf, isAurora, type EngineFamily } from "./database-engines.ts";
 import { validateDatabaseSettings, type DatabaseSettings } from "./database-settings.ts";
 import { attachGrant, dbUserArn, serviceTrustPolicy, type Grantee } from "./iam.ts";
+import { ReaderScaling } from "./reader-scaling.ts";
 import { DatabaseMetrics } from "./monitoring/metrics.ts";
 import { Problems } from "./validation.ts";
 
@@ -150,14 +151,16 @@ export class Database extends Construct {
       });
       // The writer is whichever instance RDS promotes; names are ordinal so a failover does not make them lie.
       for (let i = 0; i <= s.readers; i++) {
+        // Instance 1 is the writer; reader settings (modules/reader-scaling.ts) start at instance 2.
+        const reader = i === 0 ? undefined : s.readerInstances[i - 1];
         this.instances.push(new RdsClusterInstance(this, `instance-${i + 1}`, {
           identifier: `${props.identifier}-${i + 1}`,
           clusterIdentifier: cluster.id,
           engine: s.engine,
           engineVersion: s.engineVersion,
-          instanceClass: s.instanceClass,
-          availabilityZone: props.availabilityZones[i % props.availabilityZones.length],
-          promotionTier: Math.min(i, 15),
+          instanceClass: reader?.instanceClass ?? s.instanceClass,
+          availabilityZone: reader?.availabilityZone ?? props.availabilityZones[i % props.availabilityZones.length],
+          promotionTier: reader?.promotionTier ?? Math.min(i, 15),
           dbSubnetGroupName: props.subnetGroupName,
           dbParameterGroupName: instanceParameters?.name,
           ...instanceSettings,
@@ -166,6 +169,7 @@ export class Database extends Construct {
           lifecycle: { ignoreChanges: ["engine_version"] },
         }));
       }
+      if (s.readerScaling) new ReaderScaling(this, "reader-scaling", { clusterIdentifier: props.identifier, settings: s.readerScaling, dependsOn: [cluster, ...this.instances] });
       this.arn = cluster.arn;
       this.resourceId = cluster.clusterResourceId;
       this.writerEndpoint = cluster.endpoint;

@@ -11,6 +11,7 @@ import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy/index.js"
 import { LOG_RETENTION_DAYS, ecrRepositoryProblem } from "./aws-regions.ts";
 import { logGroupArn, renderPolicy, serviceTrustPolicy, writeLogsStatement, type PolicyStatement } from "./iam.ts";
 import type { DatabaseProxy } from "./proxy.ts";
+import type { NamedClientSettings } from "./clients.ts";
 import { servedByProxy, type DatabaseUsers } from "./users.ts";
 import { Problems, credentialIn, isRecord, isSecretLikeName } from "./validation.ts";
 
@@ -47,7 +48,7 @@ export interface ContainerSettings {
   readonly architecture?: "X86_64" | "ARM64";
 }
 
-export interface EcsSettingsInput {
+export interface EcsSettingsInput extends NamedClientSettings {
   /** The database user the service connects as; must be one of the environment's users. */
   readonly user: string;
   readonly container: ContainerSettings;
@@ -66,6 +67,11 @@ export interface EcsSettingsInput {
    * @default pool of 10 per task, at most 2 tasks
    */
   readonly connections?: { readonly poolSize?: number; readonly maxTasks?: number };
+  /**
+   * The migrations pipeline's Deploy stage rolls this service, so its roles may be passed by the pipeline.
+   * @default true when the environment has exactly one service, false otherwise (then one must say so)
+   */
+  readonly deployedByPipeline?: boolean;
 }
 
 /** Fargate's task sizes: CPU units -> allowed memory (MiB). */
@@ -132,6 +138,7 @@ export function validateEcsSettings(input: EcsSettingsInput, userNames: readonly
   if (c.architecture !== undefined) at.oneOf("architecture", c.architecture, ["X86_64", "ARM64"]);
   if (input.connections?.poolSize !== undefined) problems.integer("connections.poolSize", input.connections.poolSize, 1, 1000);
   if (input.connections?.maxTasks !== undefined) problems.integer("connections.maxTasks", input.connections.maxTasks, 1, 1000);
+  problems.booleans({ sharedUser: input.sharedUser, deployedByPipeline: input.deployedByPipeline });
 }
 
 // ---------------------------------------------------------------------------------------------------------

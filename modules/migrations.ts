@@ -39,7 +39,7 @@ export interface PipelineSettings {
   readonly imageRepository: string;
   /**
    * The container to update in the service's task definition: the service's own container
-   * (clients.ecs.container.name), an ECS container name. Reaches the render project as a variable.
+   * (the deployed service's container.name), an ECS container name. Reaches the render project as a variable.
    * @default "app"
    */
   readonly containerName?: string;

@@ -33,7 +33,14 @@ export interface NameInputs {
   readonly readOnlyEndpoint: boolean;
   /** Names of the extra SSM parameters (`parameters`), relative to the tree. */
   readonly additionalParameters: readonly string[];
-  readonly clients: { readonly ecs: boolean; readonly lambda: boolean; readonly migrations: boolean; readonly pipeline: boolean };
+  readonly clients: {
+    /** Services by name; a `legacyNames` service keeps the family "<app>-<name>". */
+    readonly services: readonly { readonly name: string; readonly legacyNames: boolean }[];
+    /** Functions by name ("<app>-<name>-<function>"). */
+    readonly functions: readonly string[];
+    readonly migrations: boolean;
+    readonly pipeline: boolean;
+  };
   /** The setup function runs on deploy. */
   readonly setup: boolean;
 }
@@ -87,25 +94,27 @@ export interface EnvironmentNames {
     /** Every parameter's full name, dbstack's own and the extra ones. */
     readonly names: readonly string[];
   };
-  readonly ecs?: {
-    /** `ServiceTaskDefinition.family`. */
+  /** Each service's names, by service name. */
+  readonly services: Readonly<Record<string, {
+    /** `ServiceTaskDefinition.family`: "<prefix>-<service>", or "<prefix>" for the `legacyNames` service. */
     readonly family: string;
     readonly logGroup: string;
     readonly executionRole: string;
     readonly taskRole: string;
-  };
+  }>>;
   readonly setup?: {
     /** `DatabaseSetup.functionName`: "<prefix>-db-setup". */
     readonly functionName: string;
     readonly logGroup: string;
     readonly role: string;
   };
-  readonly lambda?: {
-    /** `LambdaClient.name`: the function name "<prefix>-db-check". */
+  /** Each function's names, by function name. */
+  readonly functions: Readonly<Record<string, {
+    /** `LambdaClient.name`: "<prefix>-<function>" (the single client of old was "db-check"). */
     readonly functionName: string;
     readonly logGroup: string;
     readonly role: string;
-  };
+  }>>;
   readonly migrations?: {
     /** `Migrations.name` (the name prefix of everything below). */
     readonly namePrefix: string;
@@ -144,7 +153,8 @@ export function deriveNames(i: NameInputs): EnvironmentNames {
   const codebuild = (key: string) => ({ project: `${prefix}-${key}`, role: `${prefix}-${key}-codebuild`, logGroup: `/aws/codebuild/${prefix}-${key}` });
   const migrate = codebuild("migrate");
   const render = codebuild("render");
-  const functionName = `${prefix}-db-check`;
+  const service = (family: string) => ({ family, logGroup: `/ecs/${family}`, executionRole: `${family}-ecs-execution`, taskRole: `${family}-ecs-task` });
+  const lambda = (functionName: string) => ({ functionName, logGroup: `/aws/lambda/${functionName}`, role: `${functionName}-lambda` });
   return {
     prefix,
     kms: { alias: prefix, aliasName: `alias/${prefix}` },
@@ -175,8 +185,8 @@ export function deriveNames(i: NameInputs): EnvironmentNames {
     },
     secrets: { prefix: secretPrefix, users: Object.fromEntries(i.users.map((u) => [u, `${secretPrefix}/${u}`])) },
     parameters: { path: treePath, names: [...ownParameters, ...i.additionalParameters].map((n) => `${treePath}/${n}`) },
-    ...(i.clients.ecs ? { ecs: { family: prefix, logGroup: `/ecs/${prefix}`, executionRole: `${prefix}-ecs-execution`, taskRole: `${prefix}-ecs-task` } } : {}),
-    ...(i.clients.lambda ? { lambda: { functionName, logGroup: `/aws/lambda/${functionName}`, role: `${functionName}-lambda` } } : {}),
+    services: Object.fromEntries(i.clients.services.map((s) => [s.name, service(s.legacyNames ? prefix : `${prefix}-${s.name}`)])),
+    functions: Object.fromEntries(i.clients.functions.map((name) => [name, lambda(`${prefix}-${name}`)])),
     ...(i.setup ? { setup: { functionName: `${prefix}-db-setup`, logGroup: `/aws/lambda/${prefix}-db-setup`, role: `${prefix}-db-setup-lambda` } } : {}),
     ...(i.clients.migrations ? {
       migrations: {
@@ -277,6 +287,50 @@ const RULES = {
   alarm: cloudwatchAlarmName,
 } satisfies Record<string, NameRule>;
 
+/**
+ * The names that share one namespace in AWS (an account's IAM roles, a region's log groups, Lambda
+ * functions, task families), each with the paths it is derived at: clients whose names collide after
+ * derivation (a function "db-setup" and the setup function) would fight over one resource.
+ */
+function namesByKind(names: EnvironmentNames): Record<string, Map<string, string[]>> {
+  const kinds: Record<string, Map<string, string[]>> = { "IAM role": new Map(), "log group": new Map(), "Lambda function": new Map(), "task definition family": new Map() };
+  const add = (kind: string, path: string, value: string | undefined) => {
+    if (value === undefined) return;
+    const map = kinds[kind]!;
+    map.set(value, [...(map.get(value) ?? []), path]);
+  };
+  add("IAM role", "proxy.role", names.proxy.role);
+  add("IAM role", "database.monitoringRole", names.database.monitoringRole);
+  add("log group", "proxy.logGroup", names.proxy.logGroup);
+  if (names.setup) {
+    add("Lambda function", "setup.functionName", names.setup.functionName);
+    add("IAM role", "setup.role", names.setup.role);
+    add("log group", "setup.logGroup", names.setup.logGroup);
+  }
+  for (const [name, s] of Object.entries(names.services)) {
+    add("task definition family", `services.${name}.family`, s.family);
+    add("log group", `services.${name}.logGroup`, s.logGroup);
+    add("IAM role", `services.${name}.executionRole`, s.executionRole);
+    add("IAM role", `services.${name}.taskRole`, s.taskRole);
+  }
+  for (const [name, f] of Object.entries(names.functions)) {
+    add("Lambda function", `functions.${name}.functionName`, f.functionName);
+    add("log group", `functions.${name}.logGroup`, f.logGroup);
+    add("IAM role", `functions.${name}.role`, f.role);
+  }
+  if (names.migrations) {
+    const m = names.migrations;
+    add("IAM role", "migrations.projectRole", m.projectRole);
+    add("log group", "migrations.projectLogGroup", m.projectLogGroup);
+    if (m.pipeline) {
+      add("IAM role", "migrations.pipeline.role", m.pipeline.role);
+      add("IAM role", "migrations.pipeline.renderProjectRole", m.pipeline.renderProjectRole);
+      add("log group", "migrations.pipeline.renderProjectLogGroup", m.pipeline.renderProjectLogGroup);
+    }
+  }
+  return kinds;
+}
+
 /** Parameter Store's limits on a full parameter name. */
 export const SSM_MAX_DEPTH = 15;
 export const SSM_MAX_ARN_LENGTH = 1011;
@@ -327,21 +381,22 @@ export function validateNames(names: EnvironmentNames, context: { partition: str
   check("proxy.role", names.proxy.role, RULES.iamRole);
   check("proxy.logGroup", names.proxy.logGroup, RULES.logGroup);
   for (const [user, name] of Object.entries(names.secrets.users)) check(`secrets.users.${user}`, name, RULES.secret, "; it is derived from app, name and the user name");
-  if (names.ecs) {
-    check("ecs.family", names.ecs.family, RULES.taskFamily);
-    check("ecs.logGroup", names.ecs.logGroup, RULES.logGroup);
-    check("ecs.executionRole", names.ecs.executionRole, RULES.iamRole);
-    check("ecs.taskRole", names.ecs.taskRole, RULES.iamRole);
+  const fromClient = "; it is derived from app, name and the client's name: shorten them";
+  for (const [name, s] of Object.entries(names.services)) {
+    check(`services.${name}.family`, s.family, RULES.taskFamily, fromClient);
+    check(`services.${name}.logGroup`, s.logGroup, RULES.logGroup, fromClient);
+    check(`services.${name}.executionRole`, s.executionRole, RULES.iamRole, fromClient);
+    check(`services.${name}.taskRole`, s.taskRole, RULES.iamRole, fromClient);
   }
   if (names.setup) {
     check("setup.functionName", names.setup.functionName, RULES.lambdaFunction);
     check("setup.logGroup", names.setup.logGroup, RULES.logGroup);
     check("setup.role", names.setup.role, RULES.iamRole);
   }
-  if (names.lambda) {
-    check("lambda.functionName", names.lambda.functionName, RULES.lambdaFunction);
-    check("lambda.logGroup", names.lambda.logGroup, RULES.logGroup);
-    check("lambda.role", names.lambda.role, RULES.iamRole);
+  for (const [name, f] of Object.entries(names.functions)) {
+    check(`functions.${name}.functionName`, f.functionName, RULES.lambdaFunction, fromClient);
+    check(`functions.${name}.logGroup`, f.logGroup, RULES.logGroup, fromClient);
+    check(`functions.${name}.role`, f.role, RULES.iamRole, fromClient);
   }
   if (names.migrations) {
     const m = names.migrations;
@@ -358,6 +413,11 @@ export function validateNames(names: EnvironmentNames, context: { partition: str
     }
   }
 
+  for (const [kind, byName] of Object.entries(namesByKind(names))) {
+    for (const [value, paths] of byName) {
+      if (paths.length > 1) problems.add(`names.${paths[1]}`, value, `must be unique, but names.${paths[0]} is the same ${kind}: rename one of the clients`);
+    }
+  }
   check("monitoring.topic", names.monitoring.topic, RULES.snsTopic);
   check("monitoring.dashboard", names.monitoring.dashboard, RULES.dashboard);
   check("monitoring.alarmPrefix", `${names.monitoring.alarmPrefix}-${LONGEST_ALARM_KEY}`, RULES.alarm);

@@ -2,7 +2,9 @@
  * Runs a cdktf command on every stack of one environment: `npm run deploy -- <env>` and friends.
  *
  *   deploy <env>    cdktf deploy '<env>-*'   (cdktf applies the layers in dependency order)
- *   destroy <env>   cdktf destroy '<env>-*'  (cdktf destroys them in reverse order)
+ *   destroy <env>   cdktf synth, then the replicas Aurora Auto Scaling added are deleted (not in Terraform's
+ *                   state, they would block the cluster's deletion), then cdktf destroy '<env>-*' --skip-synth
+ *                   (cdktf destroys the layers in reverse order)
  *   output <env>    cdktf output '<env>-*' --outputs-file <env>-outputs.json (what the scripts read)
  *   diff <env>      one synth, then cdktf diff of each stack in apply order (cdktf diff takes one stack)
  *
@@ -13,8 +15,10 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { RDSClient } from "@aws-sdk/client-rds";
 import { EXIT, ScriptError, runScript } from "./lib/cli.ts";
-import { applyOrder, type StackManifest } from "./lib/names/stack-names.ts";
+import { removeAutoscaledReplicas, scaledClusterOf } from "./lib/deploy/autoscaled-readers.ts";
+import { applyOrder, stackName, type StackManifest } from "./lib/names/stack-names.ts";
 import { cliConfigPath, withProviderLockFlag } from "./lib/terraform/provider-lock.ts";
 
 const HELP = `usage: npm run <deploy|diff|destroy|output> -- <env> [--print] [cdktf flags]
@@ -22,7 +26,8 @@ const HELP = `usage: npm run <deploy|diff|destroy|output> -- <env> [--print] [cd
   deploy <env>    apply every layer of <env> in dependency order (network, database, proxy, iam, ecs-taskdef, clients, monitoring)
   diff <env>      plan each layer in that order; a layer's plan reads the outputs of the layers before it, so
                   before a first deploy only the network layer can be planned (npm run validate plans all offline)
-  destroy <env>   destroy every layer, last layer first
+  destroy <env>   destroy every layer, last layer first; first deletes the reader replicas Aurora Auto Scaling
+                  added to the cluster (Terraform does not own them, and RDS keeps a cluster that has instances)
   output <env>    write the outputs of every layer to <env>-outputs.json, keyed by stack, for the scripts
   --print         print the cdktf commands instead of running them
 
@@ -32,8 +37,8 @@ With a Terraform CLI config that installs providers from a mirror only (TF_CLI_C
 const COMMANDS = ["deploy", "diff", "destroy", "output"] as const;
 const ENVIRONMENT_NAME = /^[a-z][a-z0-9-]{1,30}$/;
 
-/** The cdktf invocation for deploy, destroy or output: one command over every stack of the environment. */
-function allStacksCommand(command: "deploy" | "destroy" | "output", environment: string, extra: readonly string[]): string[] {
+/** The cdktf invocation for deploy or output: one command over every stack of the environment. */
+function allStacksCommand(command: "deploy" | "output", environment: string, extra: readonly string[]): string[] {
   const outputsFile = command === "output" && !extra.includes("--outputs-file") ? ["--outputs-file", `${environment}-outputs.json`] : [];
   return [command, `${environment}-*`, ...outputsFile, ...extra];
 }
@@ -68,8 +73,24 @@ async function main(): Promise<number> {
     const result = spawnSync("npx", ["cdktf", ...args], { stdio: "inherit", env: { ...process.env, CHECKPOINT_DISABLE: "1" } });
     if (result.status !== 0) throw new ScriptError(EXIT.unexpected, `cdktf ${args[0]} ${args[1] ?? ""} failed (exit ${result.status})`);
   };
+  if (command === "destroy") {
+    run(["synth"]);
+    let database: unknown;
+    try {
+      database = JSON.parse(readFileSync(join(outdir, "stacks", stackName(environment, "database"), "cdk.tf.json"), "utf8"));
+    } catch {
+      database = undefined;
+    }
+    const cluster = scaledClusterOf(database);
+    if (cluster) {
+      console.log(`> delete the replicas Aurora Auto Scaling added to cluster ${cluster.clusterIdentifier} (all but ${cluster.terraformInstances.join(", ")})`);
+      if (!print) await removeAutoscaledReplicas(new RDSClient({ region: cluster.region }), cluster, { print: (line) => console.log(line) });
+    }
+    run(["destroy", `${environment}-*`, "--skip-synth", ...extra]);
+    return EXIT.ok;
+  }
   if (command !== "diff") {
-    run(allStacksCommand(command as "deploy" | "destroy" | "output", environment, extra));
+    run(allStacksCommand(command as "deploy" | "output", environment, extra));
     return EXIT.ok;
   }
   // cdktf diff plans one stack: synthesize once, then plan each layer in the order it is applied.

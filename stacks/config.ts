@@ -1,11 +1,12 @@
 import { arnPlacementProblem, isKnownRegion, knownRegionsText, partitionOf, zonesOf } from "../modules/aws-regions.ts";
 import { DEFAULT_MASTER_USERNAME, resolveDatabaseSettings, validateDatabaseSettings, type DatabaseSettings, type DatabaseSettingsInput } from "../modules/database-settings.ts";
 import { engineFamilyOf, isAurora, DATABASE_ENGINES, LOG_EXPORTS } from "../modules/database-engines.ts";
+import { validateReaderZones } from "../modules/reader-scaling.ts";
 import { validateNetworkSettings, type NetworkSettings } from "../modules/network.ts";
 import { resolveProxySettings, validateProxySettings, type ProxySettings, type ProxySettingsInput } from "../modules/proxy.ts";
 import { validateUsers, type DatabaseUserSettings, type UserAuth, type UserPrivileges } from "../modules/users.ts";
 import { validateEcsSettings, type EcsSettingsInput } from "../modules/ecs-taskdef.ts";
-import { validateLambdaSettings, type LambdaClientSettingsInput } from "../modules/clients.ts";
+import { clientConstructId, validateClientName, validateLambdaSettings, type ClientKind, type LambdaClientSettingsInput } from "../modules/clients.ts";
 import { validateMigrationSettings, type MigrationSettingsInput } from "../modules/migrations.ts";
 import { resolveSetupSettings, validateSetupSettings, type SetupSettings, type SetupSettingsInput } from "../modules/setup.ts";
 import { PARAMETER_NAME, validateAdditionalParameters } from "../modules/parameters.ts";
@@ -110,17 +111,36 @@ export const SUPPRESSIBLE_CONSTRUCTS = ["key", "network", "database", "users", "
 
 export interface PolicySuppression {
   readonly rule: string;
-  readonly construct: (typeof SUPPRESSIBLE_CONSTRUCTS)[number];
+  /** A construct of SUPPRESSIBLE_CONSTRUCTS, or a named client's construct ("service-<name>", "function-<name>"). */
+  readonly construct: (typeof SUPPRESSIBLE_CONSTRUCTS)[number] | `service-${string}` | `function-${string}`;
   readonly reason: string;
 }
 
+/**
+ * What connects to the database. Services and functions are keyed by a name (1..20 lowercase letters,
+ * digits and single hyphens) that becomes part of their AWS names; each has its own database user unless
+ * the clients sharing one all say `sharedUser: true`.
+ */
 export interface ClientsInput {
-  /** A Fargate task definition (or its template) for the application service. */
-  readonly ecs?: EcsSettingsInput;
-  /** The example Lambda client that checks the path with an IAM token. */
-  readonly lambda?: LambdaClientSettingsInput;
-  /** A CodeBuild project that runs migrations in the VPC, optionally in a pipeline. */
+  /** Fargate task definitions (or their templates) by name, e.g. `{ api: {…}, worker: {…} }`. @default none */
+  readonly services?: Readonly<Record<string, EcsSettingsInput>>;
+  /** Lambda functions by name, each running the example client that checks the path with an IAM token. @default none */
+  readonly functions?: Readonly<Record<string, LambdaClientSettingsInput>>;
+  /** One CodeBuild project per environment that runs migrations in the VPC, optionally in a pipeline. @default none */
   readonly migrations?: MigrationSettingsInput;
+}
+
+/** One service or function of an environment, for what spans them (budget, review, alarms). */
+export interface ClientSummary {
+  readonly kind: ClientKind;
+  /** Its key under `clients.services` or `clients.functions`. */
+  readonly name: string;
+  /** Its construct id in the iam layer and its workload's layer. */
+  readonly constructId: string;
+  readonly user: string;
+  /** The task definition family (service) or function name (function). */
+  readonly awsName: string;
+  readonly logGroup: string;
 }
 
 /** An environment with every default filled in and every name derived. */
@@ -150,6 +170,8 @@ export interface EnvironmentConfig {
   readonly defaultLogRetentionDays: number;
   /** "<app>-<name>": prefix of AWS names, the KMS alias and the database identifier. */
   readonly namePrefix: string;
+  /** Every service, then every function, with its derived names: what a layer that spans clients (alarms, dashboards) iterates over. */
+  readonly clientList: readonly ClientSummary[];
   /**
    * Every AWS name the environment's constructs create, derived once from app, name, account, region,
    * users and parameters and checked against each service's naming rules (modules/names.ts). Constructs
@@ -265,7 +287,10 @@ function validateEnvironment(input: EnvironmentInput, problems: Problems, now: D
   if (input.network === undefined || input.network === null) problems.add("network", input.network, "must be set");
   else if (Array.isArray(zones)) validateNetworkSettings(input.network, zones, problems.at("network"));
   if (input.database === undefined || input.database === null) problems.add("database", input.database, "must be set");
-  else validateDatabaseSettings(input.database, input.production === true, problems.at("database"), now);
+  else {
+    validateDatabaseSettings(input.database, input.production === true, problems.at("database"), now);
+    if (Array.isArray(zones)) validateReaderZones(input.database.readers, zones, problems.at("database"));
+  }
 
   // Users and the proxy depend on the engine; without a valid one their checks would only add noise.
   const engine = input.database?.engine;
@@ -293,12 +318,19 @@ function validateEnvironment(input: EnvironmentInput, problems: Problems, now: D
         ? "is an error-level rule: production cannot suppress it"
         : "escalates to an error in production: production cannot suppress it (relax it in a non-production environment only)");
     }
-    at.oneOf("construct", s.construct, SUPPRESSIBLE_CONSTRUCTS);
+    at.oneOf("construct", s.construct, [...new Set<string>([...SUPPRESSIBLE_CONSTRUCTS, ...clientConstructIds(input.clients)])]);
     at.check(typeof s.reason === "string" && s.reason.trim().length >= 10, "reason", s.reason, "must explain the suppression in at least 10 characters");
   });
 
   // Names and quotas need a sound identity (app, name, account, region) to be worth computing.
   if (appOk && nameOk && accountOk && regionOk) validateNamesAndQuotas(input, problems);
+}
+
+/** The construct ids of the environment's named clients, for policy suppressions. */
+function clientConstructIds(clients: ClientsInput | undefined): string[] {
+  const ids = (kind: ClientKind, byName: unknown) => Object.entries(isRecord(byName) ? byName : {})
+    .map(([name, s]) => clientConstructId(kind, name, isRecord(s) && s.legacyNames === true));
+  return [...ids("service", clients?.services), ...ids("function", clients?.functions)];
 }
 
 /** Derives every AWS name and checks it, then the quotas that grow with users and names. */
@@ -368,7 +400,12 @@ function namesOf(input: EnvironmentInput): EnvironmentNames {
     },
     readOnlyEndpoint: isAurora(database.engine) && database.readers > 0,
     additionalParameters: additionalParameterNames(input),
-    clients: { ecs: clients.ecs !== undefined, lambda: clients.lambda !== undefined, migrations: clients.migrations !== undefined, pipeline: clients.migrations?.pipeline !== undefined },
+    clients: {
+      services: Object.entries(clients.services ?? {}).map(([name, s]) => ({ name, legacyNames: s?.legacyNames === true })),
+      functions: Object.keys(clients.functions ?? {}),
+      migrations: clients.migrations !== undefined,
+      pipeline: clients.migrations?.pipeline !== undefined,
+    },
     setup: resolveSetupSettings(input.setup).enabled,
   });
 }
@@ -382,28 +419,94 @@ function secretsManagerPath(network: NetworkSettings | undefined): { ok: boolean
 
 function validateClients(input: EnvironmentInput, problems: Problems, environment: { readonly region?: string; readonly now: Date }): void {
   const given = input.clients ?? {};
-  if (!problems.check(isRecord(given), "", given, "must be { ecs?, lambda?, migrations? }")) return;
+  if (!problems.check(isRecord(given), "", given, "must be { services?, functions?, migrations? }")) return;
+  for (const key of Object.keys(given)) {
+    problems.check(["services", "functions", "migrations"].includes(key), key, key, key === "ecs" || key === "lambda"
+      ? `is the single-client form: write clients.${key === "ecs" ? "services" : "functions"}.<name> with legacyNames: true to keep today's resources (README, Clients)`
+      : "must be one of services, functions, migrations");
+  }
+  const groups = { services: given.services, functions: given.functions };
+  for (const [group, byName] of Object.entries(groups)) {
+    if (byName !== undefined) problems.check(isRecord(byName), group, byName, `must be a map of client name to its settings, e.g. { api: { user: "app", … } }`);
+  }
   // A client that is not an object is reported here; its fields are not read.
-  const clients = Object.fromEntries(Object.entries(given).filter(([name, settings]) =>
-    problems.check(settings === undefined || isRecord(settings), name, settings, "must be an object of settings"))) as ClientsInput;
+  const named = (group: "services" | "functions") => Object.entries(isRecord(groups[group]) ? groups[group] : {}).filter(([name, settings]) =>
+    problems.check(isRecord(settings), `${group}.${name}`, settings, "must be an object of settings"));
+  const services = named("services") as [string, EcsSettingsInput][];
+  const functions = named("functions") as [string, LambdaClientSettingsInput][];
+  const migrations = given.migrations;
+  if (migrations !== undefined && !problems.check(isRecord(migrations), "migrations", migrations, "must be an object of settings")) return;
+
   const users = Object.entries(input.users ?? {}).filter(([, u]) => isRecord(u));
   const master = input.database.masterUsername ?? DEFAULT_MASTER_USERNAME;
   // The clients dbstack wires connect through the proxy; direct-IAM users are for other consumers.
   const proxied = users.filter(([, u]) => u.auth !== "direct-iam");
-  if (clients.ecs) validateEcsSettings(clients.ecs, proxied.map(([name]) => name), problems.at("ecs"), environment);
-  if (clients.lambda) {
-    const auth = Object.fromEntries([...users.map(([name, u]) => [name, u.auth ?? "iam"]), [master, input.proxy?.masterAuth ?? "iam"]]);
-    validateLambdaSettings(clients.lambda, auth, problems.at("lambda"), environment);
+  const auth = Object.fromEntries([...users.map(([name, u]) => [name, u.auth ?? "iam"]), [master, input.proxy?.masterAuth ?? "iam"]]);
+  for (const [name, settings] of services) {
+    validateClientName("service", name, settings.legacyNames, problems.at(`services.${name}`));
+    validateEcsSettings(settings, proxied.map(([user]) => user), problems.at(`services.${name}`), environment);
   }
-  if (clients.migrations) {
-    validateMigrationSettings(clients.migrations, Object.fromEntries(proxied.map(([name, u]) => [name, u.privileges])), problems.at("migrations"), environment);
-    problems.check(!clients.migrations.pipeline || clients.ecs !== undefined, "migrations.pipeline", "(set)",
-      "needs clients.ecs: the Deploy stage updates that service and passes its task roles");
-    const pipeline = clients.migrations.pipeline;
-    const serviceContainer = clients.ecs?.container?.name ?? "app";
-    if (pipeline && clients.ecs) problems.check((pipeline.containerName ?? "app") === serviceContainer, "migrations.pipeline.containerName", pipeline.containerName ?? "app",
-      `must be the service's container, clients.ecs.container.name (${serviceContainer}): the Deploy stage points that container at the new image`);
+  for (const [name, settings] of functions) {
+    validateClientName("function", name, settings.legacyNames, problems.at(`functions.${name}`));
+    validateLambdaSettings(settings, auth, problems.at(`functions.${name}`), environment);
   }
+  for (const [kind, group, list] of [["service", "services", services], ["function", "functions", functions]] as const) {
+    const legacy = list.filter(([, s]) => s.legacyNames === true).map(([name]) => name);
+    problems.check(legacy.length <= 1, group, legacy, `at most one ${kind} can set legacyNames: they would share the construct id "${clientConstructId(kind, "", true)}"`);
+  }
+
+  // One user per client, unless every client sharing it says so.
+  const byUser = new Map<string, string[]>();
+  for (const [path, settings] of [...services.map(([n, s]) => [`services.${n}`, s] as const), ...functions.map(([n, s]) => [`functions.${n}`, s] as const)]) {
+    if (typeof settings.user === "string") byUser.set(settings.user, [...(byUser.get(settings.user) ?? []), path]);
+  }
+  const settingsAt = (path: string) => (path.startsWith("services.") ? given.services : given.functions)![path.slice(path.indexOf(".") + 1)]!;
+  for (const [user, paths] of byUser) {
+    if (paths.length < 2) continue;
+    for (const path of paths.filter((p) => settingsAt(p).sharedUser !== true)) {
+      problems.add(`${path}.user`, user, `is also the user of ${paths.filter((p) => p !== path).map((p) => `clients.${p}`).join(", ")}: ` +
+        "give each client its own user, or set sharedUser: true on every client that shares it (they then share its grants, proxy auth entry and connections)");
+    }
+  }
+
+  if (migrations) {
+    validateMigrationSettings(migrations, Object.fromEntries(proxied.map(([name, u]) => [name, u.privileges])), problems.at("migrations"), environment);
+    if (migrations.pipeline) {
+      const deployed = pipelineServices(services);
+      problems.check(services.length > 0, "migrations.pipeline", "(set)", "needs a service in clients.services: the Deploy stage updates that service and passes its task roles");
+      if (services.length > 1) {
+        problems.check(deployed.length === 1, "migrations.pipeline", deployed.length === 0 ? "(no service)" : deployed,
+          "needs exactly one service with deployedByPipeline: true when there are several: the Deploy stage updates that one and passes its roles");
+      }
+      const [deployedName] = deployed;
+      const service = deployed.length === 1 ? services.find(([name]) => name === deployedName)?.[1] : undefined;
+      if (service) {
+        const serviceContainer = service.container?.name ?? "app";
+        problems.check((migrations.pipeline.containerName ?? "app") === serviceContainer, "migrations.pipeline.containerName", migrations.pipeline.containerName ?? "app",
+          `must be the service's container, clients.services.${deployedName}.container.name (${serviceContainer}): the Deploy stage points that container at the new image`);
+      }
+    }
+  }
+}
+
+/** The services a migrations pipeline deploys: the only one, or those that say `deployedByPipeline`. */
+export function pipelineServices(services: readonly (readonly [string, EcsSettingsInput])[]): string[] {
+  if (services.length === 1) return services[0]![1].deployedByPipeline === false ? [] : [services[0]![0]];
+  return services.filter(([, s]) => s.deployedByPipeline === true).map(([name]) => name);
+}
+
+/** Services then functions, each with its construct id and derived names. */
+export function listClients(clients: ClientsInput, names: EnvironmentNames): ClientSummary[] {
+  return [
+    ...Object.entries(clients.services ?? {}).map(([name, s]) => ({
+      kind: "service" as const, name, constructId: clientConstructId("service", name, s.legacyNames), user: s.user,
+      awsName: names.services[name]!.family, logGroup: names.services[name]!.logGroup,
+    })),
+    ...Object.entries(clients.functions ?? {}).map(([name, f]) => ({
+      kind: "function" as const, name, constructId: clientConstructId("function", name, f.legacyNames), user: f.user,
+      awsName: names.functions[name]!.functionName, logGroup: names.functions[name]!.logGroup,
+    })),
+  ];
 }
 
 /** Tag prefixes AWS keeps for itself, in any case: aws: everywhere, rds: on RDS resources. */
@@ -460,6 +563,7 @@ function validateStateRole(role: StateBackendRole, bucketRegion: string | undefi
 
 function resolveEnvironment(input: EnvironmentInput): Omit<EnvironmentConfig, "warnings"> {
   const namePrefix = `${input.app}-${input.name}`;
+  const names = namesOf(input);
   return {
     app: input.app,
     name: input.name,
@@ -486,7 +590,8 @@ function resolveEnvironment(input: EnvironmentInput): Omit<EnvironmentConfig, "w
     monitoring: resolveMonitoringSettings(input.monitoring),
     defaultLogRetentionDays: input.production ? 365 : 30,
     namePrefix,
-    names: namesOf(input),
+    clientList: listClients(input.clients ?? {}, names),
+    names,
   };
 }
 

@@ -1,6 +1,6 @@
 import type { Construct, IConstruct } from "constructs";
 import { Annotations, Aspects } from "cdktf";
-import { computeBudget, maxConnections, UNRESERVED_LAMBDA_CONCURRENCY, type Budget, type ClientDemand } from "../modules/budget.ts";
+import { computeBudget, maxConnections, UNRESERVED_LAMBDA_CONCURRENCY, type Budget, type ClientDemand, type ReaderSupply } from "../modules/budget.ts";
 import { PolicyAspect } from "../modules/policy/aspect.ts";
 import { suppressRule } from "../modules/policy/suppressions.ts";
 import { ClientsStack } from "./clients-stack.ts";
@@ -36,20 +36,22 @@ export class Environment {
 
   constructor(scope: Construct, config: EnvironmentConfig) {
     this.name = config.name;
-    const { ecs, lambda, migrations } = config.clients;
+    const { services = {}, functions = {}, migrations } = config.clients;
+    const hasServices = Object.keys(services).length > 0;
+    const hasFunctions = Object.keys(functions).length > 0;
     this.network = new NetworkStack(scope, config);
     this.database = new DatabaseStack(scope, config, { network: this.network });
     this.proxy = new ProxyStack(scope, config, { network: this.network, database: this.database });
     const stacks: LayerStack[] = [this.network, this.database, this.proxy];
-    if (ecs || lambda || migrations) {
+    if (hasServices || hasFunctions || migrations) {
       const iam = new IamStack(scope, config, { network: this.network, database: this.database, proxy: this.proxy });
       this.iam = iam;
       stacks.push(iam);
-      if (ecs && iam.service) {
-        this.ecsTaskdef = new EcsTaskdefStack(scope, config, ecs, { database: this.database, identity: iam.service });
+      if (hasServices) {
+        this.ecsTaskdef = new EcsTaskdefStack(scope, config, services, { database: this.database, identities: iam.services });
         stacks.push(this.ecsTaskdef);
       }
-      if (lambda || migrations) {
+      if (hasFunctions || migrations) {
         this.clients = new ClientsStack(scope, config, { network: this.network, database: this.database, proxy: this.proxy, iam });
         stacks.push(this.clients);
       }
@@ -71,24 +73,46 @@ export class Environment {
     }
   }
 
+  /**
+   * What the proxy may open to the readers, for the most readers there can be: Terraform's (each with its
+   * own class) and those Auto Scaling may add (the writer's class, which AWS gives them).
+   */
+  private readerSupply(config: EnvironmentConfig): ReaderSupply | undefined {
+    const d = config.database;
+    if (d.readers === 0 || d.serverless) return undefined;
+    const percent = config.proxy.pool.maxConnectionsPercent;
+    const each = (instanceClass: string) => Math.floor((maxConnections(d.engine, instanceClass, undefined, d.maxConnections).value * percent) / 100);
+    const classes = [
+      ...Array.from({ length: d.readers }, (_, i) => d.readerInstances[i]?.instanceClass ?? d.instanceClass),
+      ...Array.from({ length: (d.readerScaling?.max ?? d.readers) - d.readers }, () => d.instanceClass),
+    ];
+    const byClass = [...new Set(classes)].map((c) => `${classes.filter((x) => x === c).length} × ${each(c)} (${c})`);
+    return { readers: classes.length, supply: classes.reduce((sum, c) => sum + each(c), 0), basis: byClass.join(" + ") };
+  }
+
   /** Supply of the proxy against what the configured clients may open at once; errors fail the synth. */
   private connectionBudget(config: EnvironmentConfig): Budget {
-    const { ecs, lambda, migrations } = config.clients;
+    const { services = {}, functions = {}, migrations } = config.clients;
     const demand: ClientDemand[] = [];
-    if (ecs) {
-      const pool = ecs.connections?.poolSize ?? 10;
-      const tasks = ecs.connections?.maxTasks ?? 2;
-      demand.push({ client: "ecs service", connections: pool * tasks, basis: `pool ${pool} × ${tasks} tasks` });
+    for (const [name, service] of Object.entries(services)) {
+      const pool = service.connections?.poolSize ?? 10;
+      const tasks = service.connections?.maxTasks ?? 2;
+      demand.push({ client: `service ${name}`, connections: pool * tasks, basis: `pool ${pool} × ${tasks} tasks, as ${service.user}` });
     }
-    if (lambda) {
-      const concurrency = lambda.reservedConcurrency ?? UNRESERVED_LAMBDA_CONCURRENCY;
-      demand.push({ client: "lambda", connections: concurrency, basis: lambda.reservedConcurrency ? `reserved concurrency ${concurrency}` : `unreserved: up to the account's ${concurrency}` });
+    for (const [name, fn] of Object.entries(functions)) {
+      const concurrency = fn.reservedConcurrency ?? UNRESERVED_LAMBDA_CONCURRENCY;
+      demand.push({ client: `function ${name}`, connections: concurrency,
+        basis: `${fn.reservedConcurrency ? `reserved concurrency ${concurrency}` : `unreserved: up to the account's ${concurrency}`}, as ${fn.user}` });
     }
-    if (migrations) demand.push({ client: "migrations", connections: 1, basis: "one job, pool of 1" });
+    if (migrations) demand.push({ client: "migrations", connections: 1, basis: `one job, pool of 1, as ${migrations.user}` });
     const max = maxConnections(config.database.engine, config.database.instanceClass, config.database.serverless?.maxCapacity, config.database.maxConnections);
-    const budget = computeBudget(max, config.proxy.pool.maxConnectionsPercent, demand);
+    const budget = computeBudget(max, config.proxy.pool.maxConnectionsPercent, demand, this.readerSupply(config));
     const summary = `connection budget: demand ${budget.totalDemand} of ${budget.supply} connections (${Math.round(budget.utilisation * 100)} %; max_connections ${max.value} × ${budget.maxConnectionsPercent} %)`;
     const proxy = this.proxy.proxy;
+    // One client that alone could take every connection is named, whatever the others ask for.
+    for (const client of budget.demand.filter((d) => d.connections > budget.supply)) {
+      Annotations.of(proxy).addError(`connection budget: ${client.client} alone may open ${client.connections} connections (${client.basis}), more than the ${budget.supply} the proxy may open — lower its pool, tasks or concurrency`);
+    }
     if (budget.status === "error") Annotations.of(proxy).addError(`${summary} — the clients can exhaust the database: lower pool sizes, task counts or Lambda concurrency, or raise the capacity`);
     else if (budget.status === "warning") Annotations.of(proxy).addWarning(`${summary} — above 80 %`);
     return budget;

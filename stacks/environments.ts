@@ -56,19 +56,25 @@ export const environments: EnvironmentInput[] = [
     },
     proxy: { debugLogging: true },
     clients: {
-      ecs: {
-        user: "app",
-        mode: "template",
-        container: {
-          imageRepository: "111111111111.dkr.ecr.eu-west-1.amazonaws.com/orders",
-          imageTag: "latest",
-          cpu: 256,
-          memory: 512,
-          port: 8000,
-          healthCheck: { command: "curl -fsS http://localhost:8000/health || exit 1" },
+      services: {
+        // legacyNames: the single service of earlier versions, kept at its addresses and names (orders-dev).
+        api: {
+          legacyNames: true,
+          user: "app",
+          // The path check below connects as the same user, on purpose.
+          sharedUser: true,
+          mode: "template",
+          container: {
+            imageRepository: "111111111111.dkr.ecr.eu-west-1.amazonaws.com/orders",
+            imageTag: "latest",
+            cpu: 256,
+            memory: 512,
+            port: 8000,
+            healthCheck: { command: "curl -fsS http://localhost:8000/health || exit 1" },
+          },
         },
       },
-      lambda: { user: "app", reservedConcurrency: 5 },
+      functions: { "db-check": { legacyNames: true, user: "app", sharedUser: true, reservedConcurrency: 5 } },
       migrations: { user: "migrator" },
     },
     // What dev relaxes, on purpose: listed in every synth and review.
@@ -107,17 +113,33 @@ export const environments: EnvironmentInput[] = [
     users: {
       app: { auth: "iam", privileges: "readwrite" },
       migrator: { auth: "iam", privileges: "owner" },
+      // The queue worker's own user: its own grants, proxy auth entry and share of the connections.
+      worker: { auth: "iam", privileges: "readwrite" },
     },
     clients: {
-      ecs: {
-        user: "app",
-        container: {
-          imageRepository: "222222222222.dkr.ecr.eu-west-1.amazonaws.com/orders",
-          imageTag: "1.4.2",
-          cpu: 512,
-          memory: 1024,
-          port: 8000,
-          healthCheck: { command: "curl -fsS http://localhost:8000/health || exit 1" },
+      services: {
+        api: {
+          legacyNames: true,
+          user: "app",
+          container: {
+            imageRepository: "222222222222.dkr.ecr.eu-west-1.amazonaws.com/orders",
+            imageTag: "1.4.2",
+            cpu: 512,
+            memory: 1024,
+            port: 8000,
+            healthCheck: { command: "curl -fsS http://localhost:8000/health || exit 1" },
+          },
+        },
+        // A second task definition, family orders-staging-worker: no listener, a small pool.
+        worker: {
+          user: "worker",
+          container: {
+            imageRepository: "222222222222.dkr.ecr.eu-west-1.amazonaws.com/orders-worker",
+            imageTag: "1.4.2",
+            cpu: 256,
+            memory: 512,
+          },
+          connections: { poolSize: 4, maxTasks: 2 },
         },
       },
       migrations: { user: "migrator" },
@@ -143,7 +165,9 @@ export const environments: EnvironmentInput[] = [
       engine: "aurora-postgresql",
       engineVersion,
       instanceClass: "db.r6g.large",
-      readers: 2,
+      // Two readers Terraform creates, up to five when their CPU stays above 60 % (Aurora Auto Scaling);
+      // npm run destroy removes the ones Auto Scaling added before the cluster goes.
+      readers: { min: 2, max: 5, target: { metric: "cpu", value: 60 }, scaleInCooldownSeconds: 900 },
       databaseName: "orders",
       backupRetentionDays: 35,
       monitoringIntervalSeconds: 15,
@@ -158,19 +182,22 @@ export const environments: EnvironmentInput[] = [
     // Production must notify someone; replace the address with your on-call list (or set topicArn).
     monitoring: { notifications: { email: ["database-oncall@example.com"] } },
     clients: {
-      // Seed 000: the task definition stays out of Terraform state; CI registers revisions per commit.
-      ecs: {
-        user: "app",
-        mode: "template",
-        container: {
-          imageRepository: "333333333333.dkr.ecr.eu-west-1.amazonaws.com/orders",
-          imageTag: "bootstrap",
-          cpu: 1024,
-          memory: 2048,
-          port: 8000,
-          healthCheck: { command: "curl -fsS http://localhost:8000/health || exit 1", startPeriodSeconds: 30 },
+      services: {
+        // Seed 000: the task definition stays out of Terraform state; CI registers revisions per commit.
+        api: {
+          legacyNames: true,
+          user: "app",
+          mode: "template",
+          container: {
+            imageRepository: "333333333333.dkr.ecr.eu-west-1.amazonaws.com/orders",
+            imageTag: "bootstrap",
+            cpu: 1024,
+            memory: 2048,
+            port: 8000,
+            healthCheck: { command: "curl -fsS http://localhost:8000/health || exit 1", startPeriodSeconds: 30 },
+          },
+          connections: { poolSize: 10, maxTasks: 6 },
         },
-        connections: { poolSize: 10, maxTasks: 6 },
       },
       migrations: {
         user: "migrator",

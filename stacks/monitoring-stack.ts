@@ -33,6 +33,9 @@ export class MonitoringStack extends LayerStack {
     const { names, database } = config;
     const cluster = isAurora(database.engine);
 
+    // The path's alarms watch one function: the single client of old (legacyNames), else the first named one.
+    const functions = config.clientList.filter((c) => c.kind === "function");
+    const watchedFunction = functions.find((c) => c.constructId === "lambda") ?? functions[0];
     const path: WatchedPath = {
       proxyName: names.proxy.name,
       readOnlyEndpoint: cluster && database.readers > 0,
@@ -43,7 +46,7 @@ export class MonitoringStack extends LayerStack {
         serverless: database.instanceClass === SERVERLESS_INSTANCE_CLASS,
         engineFamily: engineFamilyOf(database.engine),
       },
-      ...(upstream.clients?.lambda && names.lambda ? { lambdaFunctionName: names.lambda.functionName } : {}),
+      ...(upstream.clients && watchedFunction ? { lambdaFunctionName: watchedFunction.awsName } : {}),
       ...(upstream.proxy.setup && names.setup ? { setupFunctionName: names.setup.functionName } : {}),
       ...(upstream.clients?.migrations && names.migrations ? { migrationsProjectName: names.migrations.project } : {}),
     };

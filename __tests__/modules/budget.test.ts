@@ -55,24 +55,34 @@ describe("the budget in a stack", () => {
     const annotations = env.proxy.proxy.node.metadata.filter((m) => m.type === "@cdktf/error" || m.type === "@cdktf/warn").map((m) => String(m.data));
     return { budget: env.budget, annotations };
   };
-  const ecs = (maxTasks: number) => ({ ecs: { user: "app", container: { imageRepository: "shop", imageTag: "1", cpu: 256, memory: 512 }, connections: { poolSize: 20, maxTasks } } });
+  const ecs = (maxTasks: number) => ({ services: { api: { user: "app", sharedUser: true, container: { imageRepository: "shop", imageTag: "1", cpu: 256, memory: 512 }, connections: { poolSize: 20, maxTasks } } } });
 
   it("counts ECS tasks, Lambda concurrency, migrations and the admin reserve", () => {
     const { budget, annotations } = synthBudget({
       users: { app: { privileges: "readwrite" }, migrator: { privileges: "owner" } },
-      clients: { ...ecs(4), lambda: { user: "app", reservedConcurrency: 30 }, migrations: { user: "migrator" } },
+      clients: { ...ecs(4), functions: { reports: { user: "app", sharedUser: true, reservedConcurrency: 30 } }, migrations: { user: "migrator" } },
     });
-    expect(budget.demand.map((d) => [d.client, d.connections])).toEqual([["ecs service", 80], ["lambda", 30], ["migrations", 1], ["admin reserve", 5]]);
+    expect(budget.demand.map((d) => [d.client, d.connections])).toEqual([["service api", 80], ["function reports", 30], ["migrations", 1], ["admin reserve", 5]]);
     expect(budget.supply).toBe(399);
     expect(annotations).toEqual([]);
   });
 
   it("fails the synth when clients can exhaust the database (an unreserved Lambda on a small instance)", () => {
-    const { budget, annotations } = synthBudget({ database: { engine: "postgres", engineVersion: "16", instanceClass: "db.t3.micro", databaseName: "shop", performanceInsights: { enabled: false } }, clients: { lambda: { user: "app" } } });
+    const { budget, annotations } = synthBudget({ database: { engine: "postgres", engineVersion: "16", instanceClass: "db.t3.micro", databaseName: "shop", performanceInsights: { enabled: false } }, clients: { functions: { reports: { user: "app" } } } });
     expect(budget.status).toBe("error");
     expect(annotations).toEqual([
+      `connection budget: function reports alone may open 1000 connections (unreserved: up to the account's 1000, as app), more than the ${budget.supply} the proxy may open — lower its pool, tasks or concurrency`,
       `connection budget: demand 1005 of ${budget.supply} connections (${Math.round(budget.utilisation * 100)} %; max_connections ${budget.maxConnections.value} × 100 %) — the clients can exhaust the database: lower pool sizes, task counts or Lambda concurrency, or raise the capacity`,
     ]);
+  });
+
+  it("adds the readers' supply for the most readers there can be: Terraform's with their classes, and Auto Scaling's at the writer's", () => {
+    const { budget } = synthBudget({ database: { engine: "aurora-postgresql", engineVersion: "16.8", instanceClass: "db.r6g.large", databaseName: "shop",
+      readers: { min: 1, max: 3, target: { metric: "cpu", value: 60 }, instances: [{ instanceClass: "db.t4g.medium" }] } } });
+    expect(budget.readers).toEqual({ readers: 3, supply: 399 + 2 * 1697, basis: "1 × 399 (db.t4g.medium) + 2 × 1697 (db.r6g.large)" });
+    expect(budget.supply).toBe(1697);
+    expect(formatBudget("test", budget)).toContain("  readers: up to 3, 3793 more for reads through the read-only endpoint (1 × 399 (db.t4g.medium) + 2 × 1697 (db.r6g.large)); not counted above");
+    expect(synthBudget({}).budget.readers).toBeUndefined();
   });
 
   it("warns above 80 % and follows the proxy's max connections percent", () => {

@@ -11,7 +11,7 @@ import { zipSingleFile } from "../../modules/zip.ts";
 import { buildEnvironment, environment, resourcesOf, synthEnvironment, type SynthesizedStack } from "../helpers.ts";
 import { Testing } from "cdktf";
 
-const withLambda = (lambda: Partial<LambdaClientSettingsInput> = {}) => environment({ clients: { lambda: { user: "app", ...lambda } } });
+const withLambda = (lambda: Partial<LambdaClientSettingsInput> = {}) => environment({ clients: { functions: { "db-check": { legacyNames: true, user: "app", ...lambda } } } });
 const statementsOf = (policy: Record<string, unknown>) => (JSON.parse(String(policy.policy)) as { Statement: Record<string, unknown>[] }).Statement;
 
 describe("LambdaClient", () => {
@@ -72,11 +72,11 @@ describe("LambdaClient", () => {
   });
 
   it.each([
-    [{ user: "reporting" }, 'test.clients.lambda.user: "reporting" — must be an auth: "iam" user: the function signs a token instead of holding a password'],
-    [{ user: "ghost" }, 'test.clients.lambda.user: "ghost" — must be one of the environment\'s users (app, reporting, dbadmin)'],
-    [{ memoryMb: 64 }, "test.clients.lambda.memoryMb: 64 — must be a whole number from 128 to 10240"],
-    [{ timeoutSeconds: 901 }, "test.clients.lambda.timeoutSeconds: 901 — must be a whole number from 1 to 900"],
-    [{ reservedConcurrency: 0 }, "test.clients.lambda.reservedConcurrency: 0 — must be a whole number from 1 to 1000"],
+    [{ user: "reporting" }, 'test.clients.functions.db-check.user: "reporting" — must be an auth: "iam" user: the function signs a token instead of holding a password'],
+    [{ user: "ghost" }, 'test.clients.functions.db-check.user: "ghost" — must be one of the environment\'s users (app, reporting, dbadmin)'],
+    [{ memoryMb: 64 }, "test.clients.functions.db-check.memoryMb: 64 — must be a whole number from 128 to 10240"],
+    [{ timeoutSeconds: 901 }, "test.clients.functions.db-check.timeoutSeconds: 901 — must be a whole number from 1 to 900"],
+    [{ reservedConcurrency: 0 }, "test.clients.functions.db-check.reservedConcurrency: 0 — must be a whole number from 1 to 1000"],
   ])("fails on %j", (lambda, expected) => {
     expect(() => resolveEnvironments([withLambda(lambda)])).toThrow(expected);
   });

@@ -11,7 +11,7 @@ const container = {
   imageRepository: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop", imageTag: "abc123", cpu: 512, memory: 1024, port: 8080,
   healthCheck: { command: "wget -qO- localhost:8080/health", retries: 5 }, environment: { LOG_LEVEL: "info" },
 };
-const withEcs = (ecs: Partial<EcsSettingsInput>) => environment({ clients: { ecs: { user: "app", container, ...ecs } } });
+const withEcs = (ecs: Partial<EcsSettingsInput>) => environment({ clients: { services: { api: { legacyNames: true, user: "app", container, ...ecs } } } });
 const policies = (parsed: SynthesizedStack) => Object.values(resourcesOf(parsed, "aws_iam_role_policy"));
 const statementsOf = (policy: Record<string, unknown>) => (JSON.parse(String(policy.policy)) as { Statement: Record<string, unknown>[] }).Statement;
 
@@ -113,9 +113,9 @@ describe("ServiceTaskDefinition as a template", () => {
       containerDefinitions: [{ image: "{{image}}", logConfiguration: { options: { "awslogs-group": "{{log_group_name}}" } } }],
     });
     expect(template.containerDefinitions[0].secrets[0]).toEqual({ name: "DB_USER", valueFrom: "{{user_secret_arn}}:username::" });
-    expect(Object.keys(parsed.output).sort()).toEqual(["ecs_family", "ecs_log_group_name", "ecs_task_definition_template"]);
+    expect(Object.keys(parsed.output).sort()).toEqual(["ecs_family", "ecs_log_group_name", "ecs_services", "ecs_task_definition_template"]);
     const identity = JSON.parse(Testing.synth(env.iam!)) as SynthesizedStack;
-    expect(Object.keys(identity.output).filter((name) => name.startsWith("ecs_")).sort()).toEqual(["ecs_execution_role_arn", "ecs_task_role_arn", "ecs_user_secret_arn"]);
+    expect(Object.keys(identity.output).filter((name) => name.startsWith("ecs_")).sort()).toEqual(["ecs_execution_role_arn", "ecs_service_roles", "ecs_task_role_arn", "ecs_user_secret_arn"]);
   });
 });
 
@@ -130,18 +130,18 @@ const problems = (ecs: Partial<EcsSettingsInput>, containerChanges: Record<strin
 
 describe("ECS settings validation", () => {
   it.each([
-    [{ user: "nobody" }, {}, 'test.clients.ecs.user: "nobody" — must be one of the environment\'s users (app, reporting)'],
-    [{ mode: "manual" as never }, {}, 'test.clients.ecs.mode: "manual" — must be one of "managed", "template"'],
-    [{}, { cpu: 300 }, "test.clients.ecs.container.cpu: 300 — must be one of 256, 512, 1024, 2048, 4096, 8192, 16384"],
-    [{}, { cpu: 256, memory: 4096 }, "test.clients.ecs.container.memory: 4096 — must be a Fargate memory size for cpu 256: 512, 1024, 2048"],
-    [{}, { cpu: 2048, memory: 2048 }, "test.clients.ecs.container.memory: 2048 — must be a Fargate memory size for cpu 2048: 4096..16384 in steps of 1024"],
-    [{}, { port: 70000 }, "test.clients.ecs.container.port: 70000 — must be a whole number from 1 to 65535"],
-    [{}, { imageTag: "v1:latest" }, 'test.clients.ecs.container.imageTag: "v1:latest" — must be a Docker tag: 1..128 letters, digits, _ . -'],
-    [{}, { imageRepository: "Shop:1" }, 'test.clients.ecs.container.imageRepository: "Shop:1" — must be an image repository without a tag, e.g. "123456789012.dkr.ecr.eu-west-1.amazonaws.com/orders"'],
-    [{}, { environment: { STRIPE_API_KEY: "sk_live_abc" } }, 'test.clients.ecs.container.environment.STRIPE_API_KEY: "(redacted)" — looks like a secret: plain environment variables are visible in the task definition; store it in Secrets Manager'],
-    [{}, { environment: { DB_HOST: "x" } }, 'test.clients.ecs.container.environment.DB_HOST: "DB_HOST" — is set by dbstack (DB_USER, DB_PASSWORD, DB_HOST, DB_PORT, DB_NAME, DB_AUTH, DB_REGION)'],
-    [{}, { healthCheck: { command: "true", intervalSeconds: 1 } }, "test.clients.ecs.container.healthCheck.intervalSeconds: 1 — must be a whole number from 5 to 300"],
-    [{}, { architecture: "ARM" }, 'test.clients.ecs.container.architecture: "ARM" — must be one of "X86_64", "ARM64"'],
+    [{ user: "nobody" }, {}, 'test.clients.services.api.user: "nobody" — must be one of the environment\'s users (app, reporting)'],
+    [{ mode: "manual" as never }, {}, 'test.clients.services.api.mode: "manual" — must be one of "managed", "template"'],
+    [{}, { cpu: 300 }, "test.clients.services.api.container.cpu: 300 — must be one of 256, 512, 1024, 2048, 4096, 8192, 16384"],
+    [{}, { cpu: 256, memory: 4096 }, "test.clients.services.api.container.memory: 4096 — must be a Fargate memory size for cpu 256: 512, 1024, 2048"],
+    [{}, { cpu: 2048, memory: 2048 }, "test.clients.services.api.container.memory: 2048 — must be a Fargate memory size for cpu 2048: 4096..16384 in steps of 1024"],
+    [{}, { port: 70000 }, "test.clients.services.api.container.port: 70000 — must be a whole number from 1 to 65535"],
+    [{}, { imageTag: "v1:latest" }, 'test.clients.services.api.container.imageTag: "v1:latest" — must be a Docker tag: 1..128 letters, digits, _ . -'],
+    [{}, { imageRepository: "Shop:1" }, 'test.clients.services.api.container.imageRepository: "Shop:1" — must be an image repository without a tag, e.g. "123456789012.dkr.ecr.eu-west-1.amazonaws.com/orders"'],
+    [{}, { environment: { STRIPE_API_KEY: "sk_live_abc" } }, 'test.clients.services.api.container.environment.STRIPE_API_KEY: "(redacted)" — looks like a secret: plain environment variables are visible in the task definition; store it in Secrets Manager'],
+    [{}, { environment: { DB_HOST: "x" } }, 'test.clients.services.api.container.environment.DB_HOST: "DB_HOST" — is set by dbstack (DB_USER, DB_PASSWORD, DB_HOST, DB_PORT, DB_NAME, DB_AUTH, DB_REGION)'],
+    [{}, { healthCheck: { command: "true", intervalSeconds: 1 } }, "test.clients.services.api.container.healthCheck.intervalSeconds: 1 — must be a whole number from 5 to 300"],
+    [{}, { architecture: "ARM" }, 'test.clients.services.api.container.architecture: "ARM" — must be one of "X86_64", "ARM64"'],
   ])("fails on %j %j", (ecs, changes, expected) => {
     expect(problems(ecs, changes)).toContain(expected);
   });

@@ -106,14 +106,14 @@ describe("migration settings validation", () => {
     [{ timeoutMinutes: 3 }, {}, "test.clients.migrations.timeoutMinutes: 3 — must be a whole number from 5 to 2160"],
     [{ computeType: "BUILD_GENERAL1_XL" as never }, {}, 'test.clients.migrations.computeType: "BUILD_GENERAL1_XL" — must be one of "BUILD_GENERAL1_SMALL", "BUILD_GENERAL1_MEDIUM", "BUILD_GENERAL1_LARGE"'],
     [{ pipeline: { connectionArn: "arn:aws:codeconnections:eu-west-1:123456789012:connection/0f5e8a52-3b1d-4c8e-9a77-2f0d6c1b9e10", repository: "o/r", branch: "main", ecsCluster: "c", ecsService: "s", imageRepository: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop" } }, {},
-      'test.clients.migrations.pipeline: "(set)" — needs clients.ecs: the Deploy stage updates that service and passes its task roles'],
+      'test.clients.migrations.pipeline: "(set)" — needs a service in clients.services: the Deploy stage updates that service and passes its task roles'],
     [{ pipeline: { connectionArn: "conn", repository: "repo", branch: "main", ecsCluster: "c", ecsService: "s", imageRepository: "shop" } }, {},
       'test.clients.migrations.pipeline.connectionArn: "conn" — must be a CodeConnections connection ARN (arn:aws:codeconnections:<region>:<account>:connection/<id>)'],
   ])("fails on %j", (migrations, clients, expected) => {
     expect(() => resolveEnvironments([withMigrations(migrations, clients)])).toThrow(expected);
   });
 
-  const ecs = environments.find((e) => e.name === "prod")!.clients!.ecs!;
+  const services = environments.find((e) => e.name === "prod")!.clients!.services!;
   const pipeline = (overrides: Partial<PipelineSettings>): Partial<MigrationSettingsInput> => ({ pipeline: {
     connectionArn: "arn:aws:codeconnections:eu-west-1:123456789012:connection/0f5e8a52-3b1d-4c8e-9a77-2f0d6c1b9e10", repository: "o/r", branch: "main",
     ecsCluster: "c", ecsService: "s", imageRepository: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop", ...overrides,
@@ -123,7 +123,7 @@ describe("migration settings validation", () => {
     ["main.lock", 'no "/"-separated part may start with "." or end with ".lock"'], ["a@{1}", 'must not contain "@{"'], ["@", 'must not be "@"'],
     ["a//b", 'must not start or end with "/" or contain "//"'], ["main.", 'must not end with "."'], ["a\tb", "must not contain spaces, control characters or any of ~ ^ : ? * [ \\"],
   ])("fails on the branch %j, which git refuses", (branch, why) => {
-    expect(() => resolveEnvironments([withMigrations(pipeline({ branch }), { ecs })])).toThrow(
+    expect(() => resolveEnvironments([withMigrations(pipeline({ branch }), { services })])).toThrow(
       `test.clients.migrations.pipeline.branch: ${JSON.stringify(branch)} — must be a branch name git accepts (git check-ref-format --branch): ${why}`);
   });
 
@@ -132,12 +132,12 @@ describe("migration settings validation", () => {
   });
 
   it("fails on a container name outside ECS's alphabet, which would otherwise reach a shell", () => {
-    expect(() => resolveEnvironments([withMigrations(pipeline({ containerName: "app' ; curl evil ; '" }), { ecs })])).toThrow(
+    expect(() => resolveEnvironments([withMigrations(pipeline({ containerName: "app' ; curl evil ; '" }), { services })])).toThrow(
       'test.clients.migrations.pipeline.containerName: "app\' ; curl evil ; \'" — must be an ECS container name: 1..255 letters, digits, hyphens or underscores');
   });
 
   it("fails when the pipeline would deploy a container that is not the service's", () => {
-    expect(() => resolveEnvironments([withMigrations(pipeline({ containerName: "web" }), { ecs })])).toThrow(
-      'test.clients.migrations.pipeline.containerName: "web" — must be the service\'s container, clients.ecs.container.name (app): the Deploy stage points that container at the new image');
+    expect(() => resolveEnvironments([withMigrations(pipeline({ containerName: "web" }), { services })])).toThrow(
+      'test.clients.migrations.pipeline.containerName: "web" — must be the service\'s container, clients.services.api.container.name (app): the Deploy stage points that container at the new image');
   });
 });

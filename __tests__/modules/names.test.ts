@@ -15,7 +15,7 @@ const inputs = (changes: Partial<NameInputs> = {}): NameInputs => ({
   network: { sharedProxyAndDatabaseGroup: false, endpoints: true },
   readOnlyEndpoint: true,
   additionalParameters: [],
-  clients: { ecs: true, lambda: true, migrations: true, pipeline: true },
+  clients: { services: [{ name: "api", legacyNames: true }, { name: "worker", legacyNames: false }], functions: ["db-check"], migrations: true, pipeline: true },
   setup: true,
   ...changes,
 });
@@ -25,10 +25,11 @@ describe("derived names", () => {
     const names = deriveNames(inputs());
     expect(names.migrations!.project).toBe(migrationProjectName("orders-prod"));
     expect(names.migrations!.pipeline!.artifactsBucket).toBe(artifactBucketName("orders-prod", "333333333333", "eu-west-1"));
-    expect(names.lambda!.logGroup).toBe(functionLogGroupName(names.lambda!.functionName));
+    expect(names.functions["db-check"]).toEqual({ functionName: "orders-prod-db-check", logGroup: functionLogGroupName("orders-prod-db-check"), role: "orders-prod-db-check-lambda" });
     expect(names.setup).toEqual({ functionName: "orders-prod-db-setup", logGroup: functionLogGroupName("orders-prod-db-setup"), role: "orders-prod-db-setup-lambda" });
     expect(names.network.securityGroups["database-setup"]).toBe("orders-prod-database-setup");
-    expect(names.ecs!.logGroup).toBe(serviceLogGroupName(names.ecs!.family));
+    expect(names.services.api).toEqual({ family: "orders-prod", logGroup: serviceLogGroupName("orders-prod"), executionRole: "orders-prod-ecs-execution", taskRole: "orders-prod-ecs-task" });
+    expect(names.services.worker).toEqual({ family: "orders-prod-worker", logGroup: serviceLogGroupName("orders-prod-worker"), executionRole: "orders-prod-worker-ecs-execution", taskRole: "orders-prod-worker-ecs-task" });
     expect(names.database.instances).toEqual(["orders-prod-1", "orders-prod-2", "orders-prod-3"]);
     expect(names.database.parameterGroups).toEqual(["orders-prod-cluster", "orders-prod-instance"]);
     expect(names.network.securityGroups).toEqual({
@@ -63,7 +64,7 @@ describe("derived names", () => {
   it("pass every rule for the longest app and name in every region", () => {
     const problems = new Problems();
     for (const region of ["ap-southeast-7", "us-gov-west-1", "cn-northwest-1"]) {
-      const longest = inputs({ app: "a".repeat(24), name: "b".repeat(12), region, clients: { ecs: true, lambda: true, migrations: true, pipeline: false } });
+      const longest = inputs({ app: "a".repeat(24), name: "b".repeat(12), region, clients: { services: [{ name: "api", legacyNames: true }], functions: ["db-check"], migrations: true, pipeline: false } });
       validateNames(deriveNames(longest), { partition: "aws", region, account: "333333333333", additionalParameters: [] }, problems);
     }
     expect(problems.all).toEqual([]);

@@ -51,7 +51,7 @@ describe("the setup function", () => {
       masterSecretArn: expect.stringMatching(/master_user_secret0secret_arn/),
     });
     expect((input.users as { name: string; privileges: string; login: string }[]).map((u) => [u.name, u.privileges, u.login])).toEqual([
-      ["app", "readwrite", "password"], ["migrator", "owner", "password"],
+      ["app", "readwrite", "password"], ["migrator", "owner", "password"], ["worker", "readwrite", "password"],
     ]);
     // With the references replaced by values of their shape, the handler's contract accepts it.
     const resolved = JSON.parse(text
@@ -67,7 +67,7 @@ describe("the setup function", () => {
     expect(read).toMatchObject({ Sid: "ReadMasterSecret", Action: "secretsmanager:GetSecretValue", Resource: expect.stringMatching(/master_user_secret0secret_arn\}$/) });
     expect(write!.Sid).toBe("WriteUserSecrets");
     expect(write!.Action).toEqual(["secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage"]);
-    expect(write!.Resource).toEqual([expect.stringMatching(/users_secret-app_[0-9A-F]+arn\}$/), expect.stringMatching(/users_secret-migrator_[0-9A-F]+arn\}$/)]);
+    expect(write!.Resource).toEqual([expect.stringMatching(/users_secret-app_[0-9A-F]+arn\}$/), expect.stringMatching(/users_secret-migrator_[0-9A-F]+arn\}$/), expect.stringMatching(/users_secret-worker_[0-9A-F]+arn\}$/)]);
     expect(key).toMatchObject({
       Sid: "UseKeyThroughSecretsManager", Action: ["kms:Decrypt", "kms:GenerateDataKey"],
       Resource: expect.stringMatching(/aws_kms_keykey_[0-9A-F]+arn\}$/),

@@ -118,7 +118,7 @@ describe("scripts as processes", () => {
   });
 
   it("register-task-definition --dry-run prints the rendered input from a real synth", () => {
-    const input = environment({ clients: { ecs: { user: "app", mode: "template", container: { imageRepository: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop", imageTag: "seed", cpu: 256, memory: 512 } } } });
+    const input = environment({ clients: { services: { api: { legacyNames: true, user: "app", mode: "template", container: { imageRepository: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop", imageTag: "seed", cpu: 256, memory: 512 } } } } });
     const outdir = Testing.fullSynth(buildEnvironment(input).ecsTaskdef!);
     const file = outputsFile({
       ecs_task_definition_template: JSON.parse(readFileSync(join(outdir, "stacks", "test-ecs-taskdef", "cdk.tf.json"), "utf8")).output.ecs_task_definition_template.value,
@@ -129,6 +129,25 @@ describe("scripts as processes", () => {
     expect(code).toBe(0);
     const rendered = JSON.parse(stdout);
     expect(rendered).toMatchObject({ family: "shop-test", executionRoleArn: "arn:aws:iam::123456789012:role/e", containerDefinitions: [{ image: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop:abc123" }] });
+  });
+
+  it("register-task-definition --service fills the template of that service from the named outputs", () => {
+    const container = { imageRepository: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop", imageTag: "seed", cpu: 256, memory: 512 };
+    const input = environment({ clients: { services: { api: { user: "app", mode: "template", container }, worker: { user: "reporting", mode: "template", container: { ...container, cpu: 512, memory: 1024 } } } } });
+    const outdir = Testing.fullSynth(buildEnvironment(input).ecsTaskdef!);
+    const services = JSON.parse(readFileSync(join(outdir, "stacks", "test-ecs-taskdef", "cdk.tf.json"), "utf8")).output.ecs_services.value as Record<string, { task_definition_template: string }>;
+    const roles = (name: string) => ({ execution_role_arn: `arn:aws:iam::123456789012:role/${name}-e`, task_role_arn: `arn:aws:iam::123456789012:role/${name}-t`, user_secret_arn: `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${name}-AbCdEf` });
+    const file = outputsFile({
+      ecs_services: Object.fromEntries(Object.entries(services).map(([name, s]) => [name, { ...s, family: `shop-test-${name}`, log_group_name: `/ecs/shop-test-${name}` }])),
+      ecs_service_roles: { api: roles("api"), worker: roles("worker") },
+    });
+    const args = ["--outputs", file, "--stack", "test", "--outdir", outdir, "--image", "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop:abc123", "--dry-run"];
+    const { code, stdout } = run("register-task-definition", [...args, "--service", "worker"]);
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toMatchObject({ family: "shop-test-worker", cpu: "512", executionRoleArn: "arn:aws:iam::123456789012:role/worker-e", taskRoleArn: "arn:aws:iam::123456789012:role/worker-t" });
+    const without = run("register-task-definition", args);
+    expect(without.code).toBe(2);
+    expect(without.stderr).toContain("--service is required: the environment has services api, worker");
   });
 
   it("register-task-definition exits 2 when the template was not synthesized", () => {

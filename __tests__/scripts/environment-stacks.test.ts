@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -106,8 +106,22 @@ describe("npm run deploy / diff / destroy / output -- <env>", () => {
 
   it("deploys and destroys every stack of the environment with one cdktf command, passing flags through", () => {
     expect(run("deploy", "staging", "--print", "--auto-approve").stdout).toBe("> cdktf deploy staging-* --auto-approve\n");
-    expect(run("destroy", "staging", "--print").stdout).toBe("> cdktf destroy staging-*\n");
+    expect(run("destroy", "staging", "--print", "--auto-approve").stdout).toBe("> cdktf synth\n> cdktf destroy staging-* --skip-synth --auto-approve\n");
     expect(run("output", "staging", "--print").stdout).toBe("> cdktf output staging-* --outputs-file staging-outputs.json\n");
+  });
+
+  it("destroys the replicas Aurora Auto Scaling added before the layers, when the cluster's readers scale", () => {
+    mkdirSync(join(outdir, "stacks", "scaled-database"), { recursive: true });
+    writeFileSync(join(outdir, "stacks", "scaled-database", "cdk.tf.json"), JSON.stringify({
+      provider: { aws: [{ region: "eu-west-1" }] },
+      resource: {
+        aws_appautoscaling_target: { t: { resource_id: "cluster:orders-scaled", scalable_dimension: "rds:cluster:ReadReplicaCount", service_namespace: "rds" } },
+        aws_rds_cluster_instance: { a: { identifier: "orders-scaled-1" }, b: { identifier: "orders-scaled-2" } },
+      },
+    }));
+    expect(run("destroy", "scaled", "--print").stdout).toBe([
+      "> cdktf synth", "> delete the replicas Aurora Auto Scaling added to cluster orders-scaled (all but orders-scaled-1, orders-scaled-2)", "> cdktf destroy scaled-* --skip-synth", "",
+    ].join("\n"));
   });
 
   it("diffs each stack after one synth, in apply order", () => {

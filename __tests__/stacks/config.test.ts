@@ -203,7 +203,7 @@ const cases: [string, EnvironmentInput | EnvironmentInput[], string][] = [
   ["proxy settings that are not an object", environment({ proxy: "tls" as never }), 'test.proxy: "tls" — must be an object of proxy settings'],
   ["tags that are not a map", environment({ tags: ["a"] as never }), 'test.tags: ["a"] — must be a map of tag key to value'],
   ["a user that is not an object", environment({ users: { app: null as never } }), "test.users.app: null — must be { auth?, privileges }"],
-  ["a client that is not an object", environment({ clients: { ecs: "yes" as never } }), 'test.clients.ecs: "yes" — must be an object of settings'],
+  ["a client that is not an object", environment({ clients: { services: { api: "yes" as never } } }), 'test.clients.services.api: "yes" — must be an object of settings'],
   ["serverless that is not an object", withDatabase({ serverless: null as never, instanceClass: undefined }), "test.database.serverless: null — must be { minCapacity, maxCapacity }"],
   ["suppressions that are not a list", environment({ policySuppressions: { rule: "PRX2" } as never }), 'test.policySuppressions: {"rule":"PRX2"} — must be a list of { rule, construct, reason }'],
   ["reserved master username", withDatabase({ masterUsername: "rdsadmin" }), 'test.database.masterUsername: "rdsadmin" — must not be one RDS reserves (public, none, current_user, current_role, session_user, information_schema, rdsadmin, rdsrepladmin, rdsproxyadmin, rdstopmgr, admin, or starting with pg_ or rds_)'],
@@ -238,7 +238,7 @@ const cases: [string, EnvironmentInput | EnvironmentInput[], string][] = [
   ["password and iam at once", environment({ users: { app: { auth: "password+iam" as never, privileges: "readwrite" } } }), 'test.users.app.auth: "password+iam" — must be "iam", "password" or "direct-iam": RDS Proxy requires or disables IAM per user for PostgreSQL and MySQL, it cannot accept both'],
   ["user auth", environment({ users: { app: { auth: "kerberos" as never, privileges: "readwrite" } } }), 'test.users.app.auth: "kerberos" — must be one of "iam", "password", "direct-iam"'],
   ["direct iam without database iam", withDatabase({ iamAuthentication: false }, { users: { etl: { auth: "direct-iam", privileges: "readonly" } } }), 'test.users.etl.auth: "direct-iam" — needs database.iamAuthentication: the database itself must accept IAM tokens'],
-  ["ecs as a direct iam user", environment({ users: { etl: { auth: "direct-iam", privileges: "readonly" } }, clients: { ecs: { user: "etl", container: { imageRepository: "shop", imageTag: "1", cpu: 256, memory: 512 } } } }), 'test.clients.ecs.user: "etl" — must be one of the environment\'s users (none configured)'],
+  ["ecs as a direct iam user", environment({ users: { etl: { auth: "direct-iam", privileges: "readonly" } }, clients: { services: { api: { user: "etl", container: { imageRepository: "shop", imageTag: "1", cpu: 256, memory: 512 } } } } }), 'test.clients.services.api.user: "etl" — must be one of the environment\'s users (none configured)'],
   ["user privileges", environment({ users: { app: { privileges: "admin" as never } } }), 'test.users.app.privileges: "admin" — must be one of "readwrite", "readonly", "owner"'],
   // Proxy
   ["tls off in production", environment({ production: true, proxy: { requireTls: false } }), "test.proxy.requireTls: false — must be true in production"],
@@ -289,7 +289,7 @@ const pipeline = {
   imageRepository: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop",
 };
 const withPipeline = (overrides: Partial<EnvironmentInput> = {}, pipelineChanges: Partial<typeof pipeline> = {}) =>
-  withClients({ ecs: { user: "app", container }, migrations: { user: "migrator", pipeline: { ...pipeline, ...pipelineChanges } } }, overrides);
+  withClients({ services: { api: { user: "app", container } }, migrations: { user: "migrator", pipeline: { ...pipeline, ...pipelineChanges } } }, overrides);
 const adopt = (databaseSubnetIds: unknown[]) => environment({
   network: { mode: "adopt", vpcId: "vpc-0123456789abcdef0", applicationSubnetIds: ["subnet-0123456789abcdef1"], databaseSubnetIds: databaseSubnetIds as never },
 });
@@ -312,8 +312,8 @@ const deployCases: [string, EnvironmentInput, string, Date?][] = [
     'test.stateBackend.kmsKeyArn: "arn:aws:kms:us-east-1:123456789012:key/0b2d6a1e-1111-4c1d-9a4e-123456789abc" — must be in eu-west-1 (the state bucket\'s region)'],
   ["a connection in another partition", withPipeline({}, { connectionArn: "arn:aws-cn:codeconnections:cn-north-1:123456789012:connection/0f5e8a52-3b1d-4c8e-9a77-2f0d6c1b9e10" }),
     'test.clients.migrations.pipeline.connectionArn: "arn:aws-cn:codeconnections:cn-north-1:123456789012:connection/0f5e8a52-3b1d-4c8e-9a77-2f0d6c1b9e10" — must be in the aws partition of eu-west-1 (arn:aws:…), not aws-cn'],
-  ["an image repository in another partition", withClients({ ecs: { user: "app", container: { ...container, imageRepository: "123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn/shop" } } }),
-    'test.clients.ecs.container.imageRepository: "123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn/shop" — is in the aws-cn partition; the environment (eu-west-1) is in aws, and ECS cannot pull across partitions'],
+  ["an image repository in another partition", withClients({ services: { api: { user: "app", container: { ...container, imageRepository: "123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn/shop" } } } }),
+    'test.clients.services.api.container.imageRepository: "123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn/shop" — is in the aws-cn partition; the environment (eu-west-1) is in aws, and ECS cannot pull across partitions'],
   ["an image repository in a region that does not exist", withPipeline({}, { imageRepository: "123456789012.dkr.ecr.eu-west-9.amazonaws.com/shop" }),
     `test.clients.migrations.pipeline.imageRepository: "123456789012.dkr.ecr.eu-west-9.amazonaws.com/shop" — names region "eu-west-9", which is not ${REGION_TEXT}`],
   // ----- Every derived name within its service's rules
@@ -360,8 +360,8 @@ const deployCases: [string, EnvironmentInput, string, Date?][] = [
     'test.database.engineVersion: "8.4.7" — is refused for new databases since 2026-11-01: AWS stops creating RDS for MySQL 8.4.7 databases in the month before its end of standard support (2026-11-30); use a version it still offers: 8.4'],
   ["an RDS major version past its end of standard support", withDatabase({ ...rdsMysql, engineVersion: "8.0" }),
     'test.database.engineVersion: "8.0" — is refused for new databases since 2026-07-01, the month before its end of standard support (2026-07-31): AWS then creates RDS for MySQL 8.0 databases only under paid RDS Extended Support, which dbstack does not opt into; use a version it still offers: 8.4'],
-  ["the Lambda runtime once AWS blocks creating functions on it", withClients({ lambda: { user: "app" } }),
-    'test.clients.lambda.runtime: "nodejs22.x" — AWS Lambda blocks creating functions on nodejs22.x since 2027-06-01 (updates from 2027-07-01): move to a supported runtime (LAMBDA_RUNTIME in modules/clients.ts)', new Date("2027-06-01T00:00:00Z")],
+  ["the Lambda runtime once AWS blocks creating functions on it", withClients({ functions: { reports: { user: "app" } } }),
+    'test.clients.functions.reports.runtime: "nodejs22.x" — AWS Lambda blocks creating functions on nodejs22.x since 2027-06-01 (updates from 2027-07-01): move to a supported runtime (LAMBDA_RUNTIME in modules/clients.ts)', new Date("2027-06-01T00:00:00Z")],
   ["the migrations' Node.js after its end of life", withClients({ migrations: { user: "migrator" } }),
     'test.clients.migrations.runtime: "nodejs 22" — Node.js 22 reached end of life on 2027-04-30 and CodeBuild drops end-of-life runtimes from its images: move the buildspec to a newer Node.js (MIGRATIONS_NODEJS_MAJOR in modules/migrations.ts)', new Date("2027-05-01T00:00:00Z")],
   ["a build image without the buildspec's Node.js", withClients({ migrations: { user: "migrator", image: "aws/codebuild/standard:6.0" } }),
@@ -388,10 +388,10 @@ const deployCases: [string, EnvironmentInput, string, Date?][] = [
   ["suppressing an error rule in production", environment({ production: true, stateBackend: s3State, policySuppressions: [{ rule: "DBS1", construct: "database", reason: "the default key is good enough here" }] }),
     'test.policySuppressions[0].rule: "DBS1" — is an error-level rule: production cannot suppress it'],
   // ----- Secrets in values, not only names
-  ["a connection URL with a password in a plain variable", withClients({ ecs: { user: "app", container: { ...container, environment: { DATABASE_URL: "postgres://app:hunter2@db.example.com:5432/shop" } } } }),
-    'test.clients.ecs.container.environment.DATABASE_URL: "(redacted)" — value looks like a URL with a password in it (scheme://user:password@host): plain environment variables are visible in the task definition; store it in Secrets Manager'],
-  ["an access key in a plain variable", withClients({ ecs: { user: "app", container: { ...container, environment: { UPLOADS: "AKIAIOSFODNN7EXAMPLE" } } } }),
-    'test.clients.ecs.container.environment.UPLOADS: "(redacted)" — value looks like an AWS access key id: plain environment variables are visible in the task definition; store it in Secrets Manager'],
+  ["a connection URL with a password in a plain variable", withClients({ services: { api: { user: "app", container: { ...container, environment: { DATABASE_URL: "postgres://app:hunter2@db.example.com:5432/shop" } } } } }),
+    'test.clients.services.api.container.environment.DATABASE_URL: "(redacted)" — value looks like a URL with a password in it (scheme://user:password@host): plain environment variables are visible in the task definition; store it in Secrets Manager'],
+  ["an access key in a plain variable", withClients({ services: { api: { user: "app", container: { ...container, environment: { UPLOADS: "AKIAIOSFODNN7EXAMPLE" } } } } }),
+    'test.clients.services.api.container.environment.UPLOADS: "(redacted)" — value looks like an AWS access key id: plain environment variables are visible in the task definition; store it in Secrets Manager'],
   ["a credential in a plain parameter", environment({ parameters: { "cache/url": "redis://:s3cr3t@cache.example.com:6379" } }),
     'test.parameters.cache/url: "(redacted)" — value looks like a URL with a password in it (scheme://user:password@host): it would be a plain String parameter, readable with ssm:GetParameter; keep it in Secrets Manager'],
 ];
@@ -413,14 +413,14 @@ describe("what AWS would refuse at deploy is refused at synth", () => {
   });
 
   it("keeps credentials out of the error message", () => {
-    const input = withClients({ ecs: { user: "app", container: { ...container, environment: { DATABASE_URL: "postgres://app:hunter2@db:5432/shop" } } } }, { parameters: { "cache/url": "redis://:s3cr3t@cache:6379" } });
+    const input = withClients({ services: { api: { user: "app", container: { ...container, environment: { DATABASE_URL: "postgres://app:hunter2@db:5432/shop" } } } } }, { parameters: { "cache/url": "redis://:s3cr3t@cache:6379" } });
     const message = problemsOf(input).join("\n");
     expect(message).not.toContain("hunter2");
     expect(message).not.toContain("s3cr3t");
   });
 
   it("accepts plain URLs and values without credentials", () => {
-    const input = withClients({ ecs: { user: "app", container: { ...container, environment: { API_URL: "https://api.example.com:8443/v1", HEALTH: "http://localhost:8000/health" } } } }, { parameters: { "feature/flags": "a=1,b=2" } });
+    const input = withClients({ services: { api: { user: "app", container: { ...container, environment: { API_URL: "https://api.example.com:8443/v1", HEALTH: "http://localhost:8000/health" } } } } }, { parameters: { "feature/flags": "a=1,b=2" } });
     expect(problemsOf(input)).toEqual([]);
   });
 
@@ -484,9 +484,9 @@ describe("warnings: accepted today, refused soon", () => {
   });
 
   it("name the Lambda runtime's block date within 90 days", () => {
-    const [config] = resolveEnvironments([withClients({ lambda: { user: "app" } })], { now: new Date("2027-04-01T00:00:00Z") });
+    const [config] = resolveEnvironments([withClients({ functions: { reports: { user: "app" } } })], { now: new Date("2027-04-01T00:00:00Z") });
     expect(config!.warnings).toContain(
-      'test.clients.lambda.runtime: "nodejs22.x" — AWS Lambda blocks creating functions on nodejs22.x from 2027-06-01, in 61 days (updates from 2027-07-01): move to a newer runtime (LAMBDA_RUNTIME in modules/clients.ts)');
+      'test.clients.functions.reports.runtime: "nodejs22.x" — AWS Lambda blocks creating functions on nodejs22.x from 2027-06-01, in 61 days (updates from 2027-07-01): move to a newer runtime (LAMBDA_RUNTIME in modules/clients.ts)');
   });
 
   it("name the migrations' Node.js end of life within 90 days", () => {
@@ -509,17 +509,17 @@ describe("derived names", () => {
     expect(names.secrets).toEqual({ prefix: "shop/test/database", users: { app: "shop/test/database/app", migrator: "shop/test/database/migrator" } });
     expect(names.parameters.names).toContain("/shop/test/database/user-secret-arn/migrator");
     expect(names.parameters.names).toContain("/shop/test/database/feature/flags");
-    expect(names.ecs).toEqual({ family: "shop-test", logGroup: "/ecs/shop-test", executionRole: "shop-test-ecs-execution", taskRole: "shop-test-ecs-task" });
+    expect(names.services).toEqual({ api: { family: "shop-test-api", logGroup: "/ecs/shop-test-api", executionRole: "shop-test-api-ecs-execution", taskRole: "shop-test-api-ecs-task" } });
     expect(names.migrations?.pipeline?.artifactsBucket).toBe("shop-test-pipeline-123456789012-eu-west-1");
-    expect(names.lambda).toBeUndefined();
+    expect(names.functions).toEqual({});
   });
 });
 
 describe("adjustable quotas", () => {
   it("warn when a Lambda reserves more concurrency than a default account allows", () => {
-    const [config] = resolveEnvironments([withClients({ lambda: { user: "app", reservedConcurrency: 950 } })], { now: NOW });
+    const [config] = resolveEnvironments([withClients({ functions: { reports: { user: "app", reservedConcurrency: 950 } } })], { now: NOW });
     expect(config!.warnings).toEqual([
-      "test.clients.lambda.reservedConcurrency: 950 — is more than a default account can reserve (900: Lambda keeps 100 of the account's 1,000 concurrent executions unreserved); AWS refuses it unless the account's concurrency quota was raised (an adjustable quota)",
+      "test.clients.functions.reports.reservedConcurrency: 950 — is more than a default account can reserve (900: Lambda keeps 100 of the account's 1,000 concurrent executions unreserved); AWS refuses it unless the account's concurrency quota was raised (an adjustable quota)",
     ]);
   });
 });

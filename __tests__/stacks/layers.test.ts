@@ -134,7 +134,7 @@ describe("each layer alone", () => {
     const grant = Object.values(parsed.resource.aws_iam_role_policy!).find((p) => p.name === "connect-app-via-proxy")!;
     expect(JSON.parse(String(grant.policy)).Statement[0].Resource).toMatch(/^\$\{local\.service_task-role_connect-app-via-proxy-arn-prefix_[0-9A-F]+\}\/app$/);
     expect(Object.values(parsed.locals!).join(" ")).toContain("data.terraform_remote_state.cross-stack-reference-input-staging-proxy.outputs.cross-stack-output-aws_db_proxyproxy_5B0EBCF1arn");
-    expect(Object.keys(parsed.output).filter((o) => !o.startsWith("cross-stack-output-")).sort()).toEqual(["ecs_execution_role_arn", "ecs_task_role_arn", "ecs_user_secret_arn"]);
+    expect(Object.keys(parsed.output).filter((o) => !o.startsWith("cross-stack-output-")).sort()).toEqual(["ecs_execution_role_arn", "ecs_service_roles", "ecs_task_role_arn", "ecs_user_secret_arn"]);
   });
 
   it("ecs-taskdef: the task definition with the iam layer's roles, and its log group", () => {
@@ -161,7 +161,7 @@ describe("layers that are not needed are not made", () => {
   });
 
   it("an environment with only a Lambda client has no ecs-taskdef layer", () => {
-    expect(buildEnvironment(environment({ clients: { lambda: { user: "app" } } })).stacks.map((s) => s.node.id))
+    expect(buildEnvironment(environment({ clients: { functions: { reports: { user: "app" } } } })).stacks.map((s) => s.node.id))
       .toEqual(["test-network", "test-database", "test-proxy", "test-iam", "test-clients", "test-monitoring"]);
   });
 });

@@ -1,5 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { countResources, mirrorCliConfig, offlineStack, plannedAdds } from "../../scripts/lib/terraform/terraform-offline.ts";
+import { deletedAddresses, priorStateFromPlan } from "../../scripts/lib/terraform/prior-state.ts";
+import { upstreamStacks } from "../../scripts/lib/terraform/stand-in-state.ts";
 import { OfflineWorkspace, checkAll, offlineUnavailableReason, type OfflineCheck } from "../../scripts/lib/terraform/terraform-runner.ts";
 import { environments } from "../../stacks/environments.ts";
 import { Testing } from "cdktf";
@@ -98,11 +102,13 @@ const VALIDATE_ONLY = new Map([["adoptssm-network", "adopt mode reads its ids fr
 describe.skipIf(unavailable !== undefined)("real terraform, offline: every stack of every environment and fixture", () => {
   let workspace: OfflineWorkspace;
   let results: Map<string, OfflineCheck>;
+  let checked: Map<string, Json>;
   const planned = [...environments.map((e) => e.name), ...Object.values(fixtures).map((f) => f.name)];
 
   beforeAll(async () => {
     workspace = await OfflineWorkspace.create("5.100.0");
-    results = new Map((await checkAll(workspace, stacksToCheck(), 1, VALIDATE_ONLY)).map((r) => [r.stack, r]));
+    checked = stacksToCheck();
+    results = new Map((await checkAll(workspace, checked, 1, VALIDATE_ONLY)).map((r) => [r.stack, r]));
   }, 900_000);
 
   afterAll(async () => {
@@ -120,6 +126,33 @@ describe.skipIf(unavailable !== undefined)("real terraform, offline: every stack
     }
   });
 
+  /**
+   * The client layers (and prod's database) as they were synthesized with the single-client layout
+   * (__tests__/fixtures/single-client-stacks.json), planned into a stand-in state; today's stacks planned
+   * against it: an environment deployed then destroys nothing, and gains only the new resources.
+   */
+  it("plans no destroy for an environment deployed with the single-client layout", async () => {
+    const before = JSON.parse(readFileSync(join(import.meta.dirname, "../fixtures/single-client-stacks.json"), "utf8")) as Record<string, Json>;
+    const entries = (stacks: Record<string, Json>) => Object.entries(stacks).map(([name, json]) => ({ name, json, upstreamStates: new Map(upstreamStacks(json).map((u) => [u, workspace.standInPath(u)])) }));
+    const deployed = await workspace.planModules("single-client", entries(before));
+    const contextOf = (module: string) => {
+      const provider = ((before[module.replace(/^module\./, "")]!.provider as Json).aws as Json[])[0]!;
+      return { region: String(provider.region), account: String((provider.allowed_account_ids as string[])[0]) };
+    };
+    const state = priorStateFromPlan(deployed, await workspace.resourceSchemas(), contextOf, (module) => before[module.replace(/^module\./, "")]!);
+    expect((state.resources as unknown[]).length).toBe(Object.values(before).reduce((sum, stack) => sum + countResources(stack), 0));
+    const plan = await workspace.planModules("named-clients", entries(Object.fromEntries(Object.keys(before).map((name) => [name, checked.get(name)!]))), state);
+    expect(deletedAddresses(plan)).toEqual([]);
+    const created = (plan.resource_changes ?? []).filter((r) => r.mode === "managed" && r.change.actions?.includes("create")).map((r) => r.address.replace(/_[0-9A-F]{8}$/, "")).sort();
+    expect(created).toEqual([
+      "module.prod-database.aws_appautoscaling_policy.database_reader-scaling_policy", "module.prod-database.aws_appautoscaling_target.database_reader-scaling_target",
+      "module.staging-ecs-taskdef.aws_cloudwatch_log_group.service-worker_log-group", "module.staging-ecs-taskdef.aws_ecs_task_definition.service-worker_task-definition",
+      "module.staging-iam.aws_iam_role.service-worker_execution-role", "module.staging-iam.aws_iam_role.service-worker_task-role",
+      "module.staging-iam.aws_iam_role_policy.service-worker_execution-role-policy", "module.staging-iam.aws_iam_role_policy.service-worker_execution-role_read-secret-worker",
+      "module.staging-iam.aws_iam_role_policy.service-worker_task-role_connect-worker-via-proxy",
+    ]);
+  }, 600_000);
+
   it("plans downstream stacks against stand-in states of exactly their upstream stacks", () => {
     expect(results.get("prod-network")!.upstream).toEqual([]);
     expect(results.get("prod-database")!.upstream).toEqual(["prod-network"]);
@@ -134,13 +167,13 @@ describe.skipIf(unavailable !== undefined)("real terraform, offline: every stack
   it("plans the resources each shipped environment's layers are expected to have", () => {
     const counts = (env: string) => Object.fromEntries([...results.values()].filter((r) => r.stack.startsWith(`${env}-`)).map((r) => [r.stack.slice(env.length + 1), r.plannedResources]));
     // dev: NAT (1) over 2 zones, 3 users, ECS template, Lambda, migrations;
-    // staging: 7 endpoints, read-only proxy endpoint, managed task definition, migrations;
-    // prod: NAT per AZ over 3 zones, 3 instances, 3 users, read-only proxy endpoint, ECS template, pipeline.
+    // staging: 7 endpoints, read-only proxy endpoint, two managed task definitions (api, worker on its own user), migrations;
+    // prod: NAT per AZ over 3 zones, 3 instances and reader auto scaling (target, policy), 3 users, read-only proxy endpoint, ECS template, pipeline.
     // Each: the setup function's group and rules (network), its function, role, policies, log group and invocation (proxy);
     // monitoring: topic and policy, subscriptions, alarms of its shape, event subscriptions, dashboard.
     expect(counts("dev")).toEqual({ network: 34, database: 11, proxy: 20, iam: 11, "ecs-taskdef": 1, clients: 4, monitoring: 26 });
-    expect(counts("staging")).toEqual({ network: 38, database: 11, proxy: 21, iam: 8, "ecs-taskdef": 2, clients: 2, monitoring: 33 });
-    expect(counts("prod")).toEqual({ network: 48, database: 13, proxy: 22, iam: 8, "ecs-taskdef": 1, clients: 14, monitoring: 34 });
+    expect(counts("staging")).toEqual({ network: 38, database: 12, proxy: 22, iam: 13, "ecs-taskdef": 4, clients: 2, monitoring: 33 });
+    expect(counts("prod")).toEqual({ network: 48, database: 15, proxy: 22, iam: 8, "ecs-taskdef": 1, clients: 14, monitoring: 34 });
   });
 
   it("validates an adopt-mode network that reads its ids from SSM, says why it was not planned, and leaves its downstream unplanned", () => {

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { mockClient } from "aws-sdk-client-mock";
 import { ECSClient, RegisterTaskDefinitionCommand, UpdateServiceCommand } from "@aws-sdk/client-ecs";
 import { Testing } from "cdktf";
-import { parseServiceRef, registerRevision, renderTaskDefinition } from "../../../scripts/lib/deploy/task-definition.ts";
+import { parseServiceRef, registerRevision, renderTaskDefinition, serviceOutputs } from "../../../scripts/lib/deploy/task-definition.ts";
 import { buildEnvironment, environment, type SynthesizedStack } from "../../helpers.ts";
 
 const outputs = {
@@ -17,7 +17,7 @@ const image = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop:3f9c2e1";
 
 /** The template exactly as a template-mode stack writes it. */
 function synthesizedTemplate(): string {
-  const input = environment({ clients: { ecs: { user: "reporting", mode: "template", container: { imageRepository: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop", imageTag: "seed", cpu: 256, memory: 512 } } } });
+  const input = environment({ clients: { services: { api: { legacyNames: true, user: "reporting", mode: "template", container: { imageRepository: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop", imageTag: "seed", cpu: 256, memory: 512 } } } } });
   const outdir = Testing.fullSynth(buildEnvironment(input).ecsTaskdef!);
   const parsed = JSON.parse(readFileSync(join(outdir, "stacks", "test-ecs-taskdef", "cdk.tf.json"), "utf8")) as SynthesizedStack;
   return readFileSync(join(outdir, "stacks", "test-ecs-taskdef", String(parsed.output.ecs_task_definition_template!.value)), "utf8");
@@ -53,6 +53,35 @@ describe("renderTaskDefinition", () => {
   it("parses cluster/service references", () => {
     expect(parseServiceRef("orders-prod/orders")).toEqual({ cluster: "orders-prod", service: "orders" });
     expect(() => parseServiceRef("orders")).toThrow("--update-service must be <cluster>/<service>");
+  });
+});
+
+describe("serviceOutputs", () => {
+  const named = {
+    ecs_services: { api: { family: "shop-test-api", log_group_name: "/ecs/shop-test-api", task_definition_template: "assets/api.json" }, worker: { family: "shop-test-worker", log_group_name: "/ecs/shop-test-worker", task_definition_arn: "arn:td" } },
+    ecs_service_roles: { api: { execution_role_arn: "arn:e", task_role_arn: "arn:t", user_secret_arn: "arn:s" }, worker: { execution_role_arn: "arn:we", task_role_arn: "arn:wt", user_secret_arn: "arn:ws" } },
+  };
+
+  it("picks the named service's template, roles, secret and log group", () => {
+    expect(serviceOutputs(named, "api")).toEqual({
+      service: "api", templatePath: "assets/api.json",
+      outputs: { ecs_execution_role_arn: "arn:e", ecs_task_role_arn: "arn:t", ecs_user_secret_arn: "arn:s", ecs_log_group_name: "/ecs/shop-test-api" },
+    });
+  });
+
+  it("needs no name when there is one service, and reads the flat outputs of an environment deployed before services were named", () => {
+    expect(serviceOutputs({ ecs_services: { api: named.ecs_services.api }, ecs_service_roles: named.ecs_service_roles }).service).toBe("api");
+    expect(serviceOutputs({ ...outputs, ecs_task_definition_template: "assets/t.json" })).toEqual({ service: undefined, templatePath: "assets/t.json", outputs: { ...outputs, ecs_task_definition_template: "assets/t.json" } });
+  });
+
+  it.each([
+    ["no name with several services", () => serviceOutputs(named), "--service is required: the environment has services api, worker"],
+    ["an unknown service", () => serviceOutputs(named, "cron"), "--service cron: no such service (the environment has api, worker)"],
+    ["a managed service", () => serviceOutputs(named, "worker"), "service worker has no task definition template: it is in managed mode"],
+    ["missing roles", () => serviceOutputs({ ecs_services: named.ecs_services }, "api"), 'stack output "ecs_service_roles" has no roles for service api'],
+    ["a name for outputs without services", () => serviceOutputs(outputs, "api"), '--service api: the outputs list no services by name'],
+  ])("fails on %s", (_case, pick, message) => {
+    expect(pick).toThrow(message);
   });
 });
 

@@ -56,7 +56,8 @@ describe("the review page", () => {
     expect(page).toContain("| PRX2 | suppressed | dev-proxy | `aws_db_proxy.proxy_5B0EBCF1` | [PRX2] Every proxy user requires IAM authentication. iam_auth is not REQUIRED for reporting (readonly) — suppressed: the reporting tool in dev cannot sign IAM tokens and uses its password |");
     expect(page.match(/No findings\./g)).toHaveLength(2);
     expect(page).toContain("**OK** — demand 66 of 1527 (4 %), headroom 1461.");
-    expect(page).toContain("| ecs service | 60 | pool 10 × 6 tasks |");
+    expect(page).toContain("| service api | 60 | pool 10 × 6 tasks, as app |");
+    expect(page).toContain("Readers: up to 5, 7635 more connections for reads through the read-only endpoint (5 × 1527 (db.r6g.large)), not counted against the demand above.");
   });
 
   it("lists each environment's alarms with metric, threshold and action, and the alarms that watch the budget", () => {
@@ -77,7 +78,7 @@ describe("the review page", () => {
     expect(prod.summary.resourceCounts).toMatchObject({ aws_rds_cluster: 1, aws_rds_cluster_instance: 3, aws_db_proxy: 1, aws_db_proxy_endpoint: 1, aws_nat_gateway: 3, aws_codepipeline: 1 });
     expect(prod.summary.stacks.map((s) => s.name)).toEqual(["prod-network", "prod-database", "prod-proxy", "prod-iam", "prod-ecs-taskdef", "prod-clients", "prod-monitoring"]);
     expect(prod.summary.stacks.reduce((sum, s) => sum + s.resources, 0)).toBe(Object.values(prod.summary.resourceCounts).reduce((a, b) => a + b, 0));
-    expect(renderMarkdown(buildReview(head))).toContain("**Stacks** (applied in dependency order, each with its own state): `prod-network` 48, `prod-database` 13, `prod-proxy` 22,");
+    expect(renderMarkdown(buildReview(head))).toContain("**Stacks** (applied in dependency order, each with its own state): `prod-network` 48, `prod-database` 15, `prod-proxy` 22,");
   });
 
   it("draws a Mermaid diagram per environment that Mermaid's own parser accepts", async () => {
@@ -92,12 +93,20 @@ describe("the review page", () => {
     expect(prod).toContain('db0[("writer orders-prod-1")]');
     expect(prod).toContain('db2[("reader orders-prod-3")]');
     expect(prod).toContain("proxyRo --> db2");
+    // The readers Auto Scaling may add, which Terraform does not create, behind the same endpoint.
+    expect(prod).toContain('dbScaled[("up to 3 more readers added by Aurora Auto Scaling")]');
+    expect(prod).toContain("proxyRo -.-> dbScaled");
     expect(prod).toContain('ecs -->|"TLS :5432"| proxy');
     expect(prod).toContain('setup -->|"TLS :5432, master secret"| db0');
     const dev = buildReview(head).environments.find((e) => e.summary.name === "dev")!.diagram;
     // The example client, not the setup function, is the Lambda among the clients.
     expect(dev).toContain('lambda["Lambda orders-dev-db-check"]');
     expect(dev).toContain('setup[/"setup on deploy: orders-dev-db-setup"/]');
+    // Every client is drawn: staging's two services, each connecting through the proxy.
+    const staging = buildReview(head).environments.find((e) => e.summary.name === "staging")!.diagram;
+    expect(staging).toContain('ecs["ECS service orders-staging"]');
+    expect(staging).toContain('ecs2["ECS service orders-staging-worker"]');
+    expect(staging).toContain('ecs2 -->|"TLS :5432"| proxy');
     await expect(mermaid.parse("flowchart LR\n  a[broken -->")).rejects.toThrow(/Parse error/);
   }, 60_000);
 });

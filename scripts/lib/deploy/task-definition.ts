@@ -14,6 +14,51 @@ export const PLACEHOLDER_OUTPUTS: Readonly<Record<string, string>> = {
   log_group_name: "ecs_log_group_name",
 };
 
+type Json = Record<string, unknown>;
+const isObject = (value: unknown): value is Json => typeof value === "object" && value !== null && !Array.isArray(value);
+
+/** One service's outputs in the shape renderTaskDefinition reads, and its template's path relative to its stack directory. */
+export interface ServiceOutputs {
+  readonly service: string | undefined;
+  readonly templatePath: string;
+  readonly outputs: Outputs;
+}
+
+/**
+ * Picks one service's outputs out of an environment's: `ecs_services` (ecs-taskdef layer) and
+ * `ecs_service_roles` (iam layer) hold every service by name; `service` may be left out when there is
+ * exactly one. Outputs of an environment deployed before services were named (only the flat `ecs_*`
+ * ones) are read as its single service.
+ */
+export function serviceOutputs(outputs: Outputs, service?: string): ServiceOutputs {
+  const services = outputs.ecs_services;
+  if (!isObject(services)) {
+    if (service !== undefined) throw new ScriptError(EXIT.usage, `--service ${service}: the outputs list no services by name (stack output "ecs_services" is missing); leave --service out for a single-service environment`);
+    const templatePath = outputs.ecs_task_definition_template;
+    if (typeof templatePath !== "string" || templatePath === "") throw new ScriptError(EXIT.usage, 'stack output "ecs_task_definition_template" is missing: is the service in template mode?');
+    return { service: undefined, templatePath, outputs };
+  }
+  const names = Object.keys(services);
+  if (service === undefined && names.length !== 1) {
+    throw new ScriptError(EXIT.usage, `--service is required: the environment has ${names.length === 0 ? "no services" : `services ${names.join(", ")}`}`);
+  }
+  const name = service ?? names[0]!;
+  const task = services[name];
+  if (!isObject(task)) throw new ScriptError(EXIT.usage, `--service ${name}: no such service (the environment has ${names.join(", ") || "none"})`);
+  if (typeof task.task_definition_template !== "string") {
+    throw new ScriptError(EXIT.usage, `service ${name} has no task definition template: it is in managed mode, and Terraform registers its revisions`);
+  }
+  const roles = isObject(outputs.ecs_service_roles) ? outputs.ecs_service_roles[name] : undefined;
+  if (!isObject(roles)) throw new ScriptError(EXIT.usage, `stack output "ecs_service_roles" has no roles for service ${name}: add the iam stack's outputs`);
+  return {
+    service: name,
+    templatePath: task.task_definition_template,
+    outputs: {
+      ecs_execution_role_arn: roles.execution_role_arn, ecs_task_role_arn: roles.task_role_arn, ecs_user_secret_arn: roles.user_secret_arn, ecs_log_group_name: task.log_group_name,
+    },
+  };
+}
+
 const IMAGE = /^[a-z0-9][a-z0-9._/:-]*[a-z0-9]:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$|^[a-z0-9][a-z0-9._/:-]*@sha256:[0-9a-f]{64}$/;
 
 export function renderTaskDefinition(template: string, outputs: Outputs, image: string): RegisterTaskDefinitionCommandInput {

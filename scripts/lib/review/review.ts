@@ -37,6 +37,8 @@ export interface BudgetReport {
   readonly headroom: number;
   readonly utilisation: number;
   readonly status: string;
+  /** Extra supply behind the read-only endpoint, for the most readers there can be. */
+  readonly readers?: { readonly readers: number; readonly supply: number; readonly basis: string };
   /** The alarms that watch the budget live, when the environment has them. */
   readonly watchedBy?: { readonly warning: string; readonly error: string; readonly demand?: string };
 }
@@ -216,14 +218,14 @@ export function dataPathDiagram(env: SynthesizedEnvironment): string {
   const outputs = Object.assign({}, ...Object.values(env.stacks).map((s) => s.output ?? {})) as Record<string, { value?: unknown }>;
   const port = String(outputs.database_port?.value ?? "");
   const clients: string[] = [];
-  // A template-mode service has no task definition resource, only its roles.
-  const ecs = first(stack, "aws_ecs_task_definition") !== undefined || all(stack, "aws_iam_role").some((r) => String(r.name).endsWith("-ecs-task"));
-  if (ecs) clients.push(`    ecs["ECS service ${label(String(first(stack, "aws_ecs_task_definition")?.family ?? summary.database.identifier))}"]`);
+  // Every service has a task role "<family>-ecs-task"; a template-mode one has no task definition resource.
+  const families = all(stack, "aws_iam_role").map((r) => String(r.name)).filter((name) => name.endsWith("-ecs-task")).map((name) => name.slice(0, -"-ecs-task".length)).sort();
+  const nodeId = (kind: string, i: number) => (i === 0 ? kind : `${kind}${i + 1}`);
+  families.forEach((family, i) => clients.push(`    ${nodeId("ecs", i)}["ECS service ${label(family)}"]`));
   // The setup function is not a client: it reaches the writer directly, through its own group.
   const functions = all(stack, "aws_lambda_function");
   const setup = functions.find((f) => String(f.function_name).endsWith("-db-setup"));
-  const lambda = functions.find((f) => f !== setup);
-  if (lambda) clients.push(`    lambda["Lambda ${label(String(lambda.function_name))}"]`);
+  functions.filter((f) => f !== setup).forEach((f, i) => clients.push(`    ${nodeId("lambda", i)}["Lambda ${label(String(f.function_name))}"]`));
   const migrate = all(stack, "aws_codebuild_project").find((p) => String(p.name).endsWith("-migrate"));
   if (migrate) clients.push(`    migrate["CodeBuild ${label(String(migrate.name))}"]`);
   if (clients.length === 0) clients.push('    clients["database clients"]');
@@ -238,8 +240,10 @@ export function dataPathDiagram(env: SynthesizedEnvironment): string {
   }
   lines.push('  subgraph databaseSg["SG database"]');
   const members = all(stack, "aws_rds_cluster_instance");
+  const scaling = all(stack, "aws_appautoscaling_target").find((t) => t.scalable_dimension === "rds:cluster:ReadReplicaCount" && Number(t.max_capacity) > members.length - 1);
   if (summary.database.kind === "Aurora cluster") {
     members.forEach((m, i) => lines.push(`    db${i}[("${i === 0 ? "writer" : "reader"} ${label(String(m.identifier))}")]`));
+    if (scaling) lines.push(`    dbScaled[("up to ${Number(scaling.max_capacity) - (members.length - 1)} more readers added by Aurora Auto Scaling")]`);
   } else {
     lines.push(`    db0[("${label(summary.database.identifier)}${summary.database.capacity.includes("Multi-AZ") ? " + standby" : ""}")]`);
   }
@@ -254,6 +258,7 @@ export function dataPathDiagram(env: SynthesizedEnvironment): string {
   if (summary.proxy) {
     lines.push(`  proxy -->|":${port}"| db0`);
     if (summary.proxy.readOnlyEndpoint) members.slice(1).forEach((_, i) => lines.push(`  proxyRo --> db${i + 1}`));
+    if (summary.proxy.readOnlyEndpoint && scaling) lines.push("  proxyRo -.-> dbScaled");
     lines.push('  proxy -. "proxy role reads" .-> secrets');
   }
   if (setup) {
@@ -492,6 +497,7 @@ export function renderMarkdown(review: Review): string {
       out.push("| client | connections | basis |", "| --- | ---: | --- |");
       for (const d of b.demand) out.push(`| ${cell(d.client)} | ${d.connections} | ${cell(d.basis)} |`);
       out.push("");
+      if (b.readers) out.push(`Readers: up to ${b.readers.readers}, ${b.readers.supply} more connections for reads through the read-only endpoint (${cell(b.readers.basis)}), not counted against the demand above.`, "");
       if (b.watchedBy) {
         out.push(`Watched live by \`${cell(b.watchedBy.warning)}\` (warning level) and \`${cell(b.watchedBy.error)}\` (error level)` +
           `${b.watchedBy.demand ? `; client connections against the total demand by \`${cell(b.watchedBy.demand)}\`` : ""}.`, "");

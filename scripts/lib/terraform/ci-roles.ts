@@ -29,7 +29,7 @@ const SERVICE_OF: readonly (readonly [string, string])[] = [
   ["aws_db_", "rds"], ["aws_rds_", "rds"], ["aws_kms_", "kms"], ["aws_secretsmanager_", "secretsmanager"], ["aws_ssm_", "ssm"],
   ["aws_iam_", "iam"], ["aws_lambda_", "lambda"], ["aws_cloudwatch_log_", "logs"], ["aws_cloudwatch_event_", "events"],
   ["aws_cloudwatch_", "cloudwatch"], ["aws_ecs_", "ecs"], ["aws_codebuild_", "codebuild"], ["aws_codepipeline", "codepipeline"],
-  ["aws_codestarconnections_", "codestar-connections"], ["aws_s3_", "s3"], ["aws_sns_", "sns"],
+  ["aws_codestarconnections_", "codestar-connections"], ["aws_s3_", "s3"], ["aws_sns_", "sns"], ["aws_appautoscaling_", "application-autoscaling"],
 ];
 
 /** Read actions per service for plan; the default is Describe*, Get*, List*. */

@@ -3,8 +3,9 @@ import { access, copyFile, mkdir, mkdtemp, readFile, readdir, rm, symlink, write
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import type { ResourceSchema } from "./prior-state.ts";
 import { standInOutputs, standInState, upstreamStacks, type PlanJson } from "./stand-in-state.ts";
-import { PROVIDER_MIRROR, countResources, mirrorCliConfig, offlineStack, plannedAdds } from "./terraform-offline.ts";
+import { AWS_PROVIDER_ADDRESS, PROVIDER_MIRROR, countResources, mirrorCliConfig, offlineStack, plannedAdds } from "./terraform-offline.ts";
 
 const run = promisify(execFile);
 export const TERRAFORM = process.env.TERRAFORM_BIN ?? "terraform";
@@ -204,6 +205,48 @@ export class OfflineWorkspace {
       results.push({ ...base, status: "planned", ok: true });
     }
     return results;
+  }
+
+  /**
+   * Plans several stacks together, each a child module of one scratch root, optionally against a prior
+   * state of the root (see prior-state.ts), and returns `terraform show -json` of the plan. Throws with
+   * Terraform's message when it fails.
+   */
+  async planModules(label: string, entries: readonly Pick<GroupEntry, "name" | "json" | "upstreamStates">[], priorState?: Json): Promise<PlanJson> {
+    const dir = join(this.root, label);
+    await mkdir(join(dir, ".terraform"), { recursive: true });
+    await symlink(join(this.initDir, ".terraform", "providers"), join(dir, ".terraform", "providers"));
+    await copyFile(join(this.initDir, ".terraform.lock.hcl"), join(dir, ".terraform.lock.hcl"));
+    for (const entry of entries) {
+      await mkdir(join(dir, entry.name));
+      await writeFile(join(dir, entry.name, "cdk.tf.json"), JSON.stringify(offlineStack(entry.json, entry.upstreamStates)));
+    }
+    await writeFile(join(dir, "main.tf.json"), JSON.stringify({
+      terraform: { required_providers: { aws: { source: "hashicorp/aws", version: this.providerVersion } } },
+      module: Object.fromEntries(entries.map((e) => [e.name, { source: `./${e.name}` }])),
+    }));
+    if (priorState) await writeFile(join(dir, "terraform.tfstate"), JSON.stringify(priorState));
+    for (const args of [["init", "-backend=false", "-input=false", "-no-color"], ["plan", "-refresh=false", "-input=false", "-lock=false", "-no-color", "-out=offline.tfplan"]]) {
+      const step = await this.run(dir, args);
+      if (step.error) throw new Error(step.error);
+    }
+    const shown = await this.run(dir, ["show", "-json", "-no-color", "offline.tfplan"]);
+    if (shown.error) throw new Error(shown.error);
+    return JSON.parse(shown.stdout!) as PlanJson;
+  }
+
+  /** Each resource type's schema version and string attributes, for states written by hand (prior-state.ts). */
+  async resourceSchemas(): Promise<Record<string, ResourceSchema>> {
+    const shown = await this.run(this.initDir, ["providers", "schema", "-json"]);
+    if (shown.error) throw new Error(shown.error);
+    type Schemas = { provider_schemas: Record<string, { resource_schemas: Record<string, { version?: number; block: { attributes?: Record<string, { type?: unknown }> } }> }> };
+    const aws = (JSON.parse(shown.stdout!) as Schemas).provider_schemas[AWS_PROVIDER_ADDRESS]!.resource_schemas;
+    return Object.fromEntries(Object.entries(aws).map(([type, schema]) => [type, {
+      version: schema.version ?? 0,
+      strings: Object.entries(schema.block.attributes ?? {}).filter(([, a]) => a.type === "string").map(([name]) => name),
+      stringCollections: Object.entries(schema.block.attributes ?? {})
+        .filter(([, a]) => Array.isArray(a.type) && ["set", "list"].includes(String(a.type[0])) && a.type[1] === "string").map(([name]) => name),
+    }]));
   }
 
   private async run(cwd: string, args: string[]): Promise<{ stdout?: string; error?: string }> {
