@@ -33,9 +33,9 @@ export class MonitoringStack extends LayerStack {
     const { names, database } = config;
     const cluster = isAurora(database.engine);
 
-    // The path's alarms watch one function: the single client of old (legacyNames), else the first named one.
-    const functions = config.clientList.filter((c) => c.kind === "function");
-    const watchedFunction = functions.find((c) => c.constructId === "lambda") ?? functions[0];
+    // Every Lambda client is watched; the single client of old (construct id "lambda") keeps its alarms' names.
+    const lambdaFunctions = config.clientList.filter((c) => c.kind === "function")
+      .map((c) => ({ key: c.constructId === "lambda" ? "lambda" : `function-${c.name}`, name: c.awsName }));
     const path: WatchedPath = {
       proxyName: names.proxy.name,
       readOnlyEndpoint: cluster && database.readers > 0,
@@ -46,7 +46,7 @@ export class MonitoringStack extends LayerStack {
         serverless: database.instanceClass === SERVERLESS_INSTANCE_CLASS,
         engineFamily: engineFamilyOf(database.engine),
       },
-      ...(upstream.clients && watchedFunction ? { lambdaFunctionName: watchedFunction.awsName } : {}),
+      ...(upstream.clients && lambdaFunctions.length > 0 ? { lambdaFunctions } : {}),
       ...(upstream.proxy.setup && names.setup ? { setupFunctionName: names.setup.functionName } : {}),
       ...(upstream.clients?.migrations && names.migrations ? { migrationsProjectName: names.migrations.project } : {}),
     };

@@ -46,7 +46,11 @@ export interface WatchedPath {
   /** Whether the proxy has a READ_ONLY endpoint over Aurora readers. */
   readonly readOnlyEndpoint: boolean;
   readonly database: { readonly identifier: string; readonly isCluster: boolean; readonly readers: number; readonly serverless: boolean; readonly engineFamily: EngineFamily };
-  readonly lambdaFunctionName?: string;
+  /**
+   * The Lambda clients, each with the key its alarms are named by: "lambda" for the single client of old
+   * (its alarms keep their names and construct ids), "function-<name>" for every named one.
+   */
+  readonly lambdaFunctions?: readonly { readonly key: string; readonly name: string }[];
   readonly setupFunctionName?: string;
   readonly migrationsProjectName?: string;
 }
@@ -235,9 +239,11 @@ export function alarmSpecs(path: WatchedPath, t: Thresholds): AlarmSpec[] {
   }
 
   // ----- Functions and builds
-  const functions: [string, string | undefined, string][] = [["lambda", path.lambdaFunctionName, "The Lambda client"], ["setup", path.setupFunctionName, "The setup function"]];
+  const functions: [string, string, string][] = [
+    ...(path.lambdaFunctions ?? []).map(({ key, name }): [string, string, string] => [key, name, "The Lambda client"]),
+    ...(path.setupFunctionName ? [["setup", path.setupFunctionName, "The setup function"] as [string, string, string]] : []),
+  ];
   for (const [key, name, what] of functions) {
-    if (!name) continue;
     const fn = new FunctionMetrics(name);
     specs.push(
       {

@@ -136,6 +136,19 @@ describe("function and build alarms", () => {
     expect(dev.alarms["orders-dev-migrations-failed"]).toMatchObject({ namespace: "AWS/CodeBuild", metric_name: "FailedBuilds", dimensions: { ProjectName: "orders-dev-migrate" }, statistic: "Sum", period: 300, threshold: 0 });
     expect(provisioned.alarms["shop-test-lambda-errors"]).toBeUndefined();
   });
+
+  it("watch every named Lambda client, the single client of old keeping its alarms' names", () => {
+    const devInput = shipped("dev");
+    const functions = { ...devInput.clients!.functions, reports: { user: "reports", reservedConcurrency: 2 } };
+    const users = { ...devInput.users, reports: { auth: "iam", privileges: "readonly" } } as const;
+    const two = monitoringOf({ ...devInput, users, clients: { ...devInput.clients, functions } });
+    expect(two.alarms["orders-dev-lambda-errors"]).toMatchObject({ dimensions: { FunctionName: "orders-dev-db-check" } });
+    for (const metric of ["Errors", "Throttles"]) {
+      expect(two.alarms[`orders-dev-function-reports-${metric.toLowerCase()}`]).toMatchObject({ namespace: "AWS/Lambda", metric_name: metric, dimensions: { FunctionName: "orders-dev-reports" }, threshold: 0 });
+    }
+    const dashboard = JSON.stringify(Object.values(two.stack.parsed.resource.aws_cloudwatch_dashboard!)[0]);
+    expect(dashboard).toContain("orders-dev-reports");
+  });
 });
 
 describe("every alarm", () => {
