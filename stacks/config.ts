@@ -8,6 +8,7 @@ import { validateEcsSettings, type EcsSettingsInput } from "../modules/ecs-taskd
 import { validateLambdaSettings, type LambdaClientSettingsInput } from "../modules/clients.ts";
 import { validateMigrationSettings, type MigrationSettingsInput } from "../modules/migrations.ts";
 import { resolveSetupSettings, validateSetupSettings, type SetupSettings, type SetupSettingsInput } from "../modules/setup.ts";
+import { resolveRotationSettings, validateRotationSettings, type RotationSettings, type RotationSettingsInput } from "../modules/rotation.ts";
 import { PARAMETER_NAME, validateAdditionalParameters } from "../modules/parameters.ts";
 import { decryptViaSecretsManager, renderPolicy } from "../modules/iam.ts";
 import { deriveNames, s3BucketName, validateNames, type EnvironmentNames } from "../modules/names.ts";
@@ -61,6 +62,12 @@ export interface EnvironmentInput {
    */
   readonly setup?: SetupSettingsInput;
   /**
+   * Scheduled rotation of every application user's password (the rotation function, Secrets Manager's
+   * four steps) and of the RDS-managed master password (managed rotation). `npm run rotate` works either way.
+   * @default every 30 days in production, no schedule elsewhere
+   */
+  readonly rotation?: RotationSettingsInput;
+  /**
    * Extra SSM parameters under /<app>/<env>/database/. Secret-looking names become SecureString with the
    * environment key, but the value still passes through Terraform state: prefer Secrets Manager.
    * @default none
@@ -74,7 +81,7 @@ export interface EnvironmentInput {
   readonly policySuppressions?: readonly PolicySuppression[];
 }
 
-export const SUPPRESSIBLE_CONSTRUCTS = ["key", "network", "database", "users", "proxy", "parameters", "setup", "service", "lambda", "migrations"] as const;
+export const SUPPRESSIBLE_CONSTRUCTS = ["key", "network", "database", "users", "proxy", "parameters", "setup", "rotation", "service", "lambda", "migrations"] as const;
 
 export interface PolicySuppression {
   readonly rule: string;
@@ -111,6 +118,7 @@ export interface EnvironmentConfig {
   readonly secretRecoveryWindowDays: number;
   readonly clients: ClientsInput;
   readonly setup: SetupSettings;
+  readonly rotation: RotationSettings;
   readonly parameters: Readonly<Record<string, string>>;
   readonly policySuppressions: readonly PolicySuppression[];
   /** Retention of client log groups that do not set their own: 365 in production, 30 elsewhere. */
@@ -240,6 +248,7 @@ function validateEnvironment(input: EnvironmentInput, problems: Problems, now: D
   validateProxySettings(input.proxy ?? {}, engineFamilyOf(engine), input.production === true, problems.at("proxy"));
   validateClients(input, problems.at("clients"), regionOk ? { region: input.region, now } : { now });
   validateSetupSettings(input.setup === undefined ? {} : input.setup, secretsManagerPath(input.network), problems.at("setup"));
+  validateRotationSettings(input.rotation === undefined ? {} : input.rotation, problems.at("rotation"));
   validateAdditionalParameters(input.parameters ?? {}, problems.at("parameters"));
   const suppressions = input.policySuppressions ?? [];
   if (!problems.check(Array.isArray(suppressions), "policySuppressions", suppressions, "must be a list of { rule, construct, reason }")) return;
@@ -428,6 +437,7 @@ function resolveEnvironment(input: EnvironmentInput): Omit<EnvironmentConfig, "w
     secretRecoveryWindowDays: input.production ? 30 : 7,
     clients: input.clients ?? {},
     setup: resolveSetupSettings(input.setup),
+    rotation: resolveRotationSettings(input.rotation, input.production),
     parameters: input.parameters ?? {},
     policySuppressions: input.policySuppressions ?? [],
     defaultLogRetentionDays: input.production ? 365 : 30,

@@ -54,7 +54,7 @@ describe("the rotation event and the function's environment", () => {
 
   it("reads the target from the environment, and fails naming every missing or malformed variable", () => {
     const env = {
-      DB_DIALECT: "mysql", DB_WRITER_HOST: "w", DB_PORT: "3306", DB_NAME: "shop", DB_MASTER_SECRET_ARN: "arn:m", DB_USER_SECRET_PREFIX: "shop/prod/database",
+      DB_DIALECT: "mysql", DB_WRITER_HOST: "w", DB_PORT: "3306", DB_NAME: "shop", DB_MASTER_ARN: "arn:m", DB_USER_PREFIX: "shop/prod/database",
       DB_PROXY_HOST: "p", DB_PROXY_IAM_USERS: "app,reporting", AWS_REGION: "eu-west-1",
     };
     expect(rotationTargetFromEnvironment(env)).toMatchObject({ dialect: "mysql", port: 3306, proxyIamUsers: ["app", "reporting"] });

@@ -525,8 +525,8 @@ async function withMaster<T>(context: StepContext, work: (session: pg.Client | m
 // The function's environment
 // ---------------------------------------------------------------------------------------------------------
 
-/** The environment variables modules/rotation.ts sets (none holds a secret). */
-export const ROTATION_ENVIRONMENT = ["DB_DIALECT", "DB_WRITER_HOST", "DB_PORT", "DB_NAME", "DB_MASTER_SECRET_ARN", "DB_USER_SECRET_PREFIX", "DB_PROXY_HOST", "DB_PROXY_IAM_USERS"] as const;
+/** The environment variables modules/rotation.ts sets: none holds a secret, and none is named like one (policy rule LMB3). */
+export const ROTATION_ENVIRONMENT = ["DB_DIALECT", "DB_WRITER_HOST", "DB_PORT", "DB_NAME", "DB_MASTER_ARN", "DB_USER_PREFIX", "DB_PROXY_HOST", "DB_PROXY_IAM_USERS"] as const;
 
 /** The target from the function's environment; every missing or malformed variable named at once. */
 export function rotationTargetFromEnvironment(env: Readonly<Record<string, string | undefined>>): RotationTarget {
@@ -543,8 +543,8 @@ export function rotationTargetFromEnvironment(env: Readonly<Record<string, strin
   const region = env.AWS_REGION ?? "";
   if (region === "") problems.push("AWS_REGION is not set");
   const target: RotationTarget = {
-    dialect: dialect as Dialect, writerHost: text("DB_WRITER_HOST"), port, database: text("DB_NAME"), masterSecretArn: text("DB_MASTER_SECRET_ARN"),
-    userSecretPrefix: text("DB_USER_SECRET_PREFIX"), proxyHost: text("DB_PROXY_HOST"),
+    dialect: dialect as Dialect, writerHost: text("DB_WRITER_HOST"), port, database: text("DB_NAME"), masterSecretArn: text("DB_MASTER_ARN"),
+    userSecretPrefix: text("DB_USER_PREFIX"), proxyHost: text("DB_PROXY_HOST"),
     proxyIamUsers: text("DB_PROXY_IAM_USERS", true).split(",").filter((name) => name !== ""), region,
   };
   if (problems.length > 0) throw new RotationError("event", `the rotation function is misconfigured: ${problems.join("; ")}`);
