@@ -1,0 +1,91 @@
+/** Scheduled rotation: the schedule's validation (Secrets Manager's RotationRules), and what the shipped environments synthesize. */
+import { describe, expect, it } from "vitest";
+import { resolveRotationSettings, validateRotationSettings, type RotationSettingsInput } from "../../modules/rotation.ts";
+import { Problems } from "../../modules/validation.ts";
+import { environments } from "../../stacks/environments.ts";
+import { resourcesOf, synthEnvironment } from "../helpers.ts";
+
+const problemsOf = (input: unknown) => {
+  const problems = new Problems();
+  validateRotationSettings(input as RotationSettingsInput, problems.at("rotation"));
+  return problems.all.map((p) => `${p.path}: ${p.allowed}`);
+};
+
+describe("rotation.schedule", () => {
+  it("defaults to 30 days in production and to no schedule elsewhere", () => {
+    expect(resolveRotationSettings(undefined, true)).toEqual({ schedule: { automaticallyAfterDays: 30 } });
+    expect(resolveRotationSettings(undefined, false)).toEqual({ schedule: false });
+    expect(resolveRotationSettings({ schedule: false }, true)).toEqual({ schedule: false });
+  });
+
+  it.each([
+    [{ automaticallyAfterDays: 1 }], [{ automaticallyAfterDays: 1000 }], [{ scheduleExpression: "rate(4 hours)", duration: "4h" }], [{ scheduleExpression: "rate(1 day)" }],
+    [{ scheduleExpression: "rate(1000 days)", duration: "24h" }], [{ scheduleExpression: "cron(0 4 ? * SUN *)", duration: "20h" }], [{ scheduleExpression: "cron(0 4/12 * * ? *)", duration: "3h" }],
+    [false],
+  ])("accepts %j", (schedule) => {
+    expect(problemsOf({ schedule })).toEqual([]);
+  });
+
+  it.each([
+    [{}, "rotation.schedule: must set exactly one of automaticallyAfterDays and scheduleExpression (Secrets Manager takes one, not both)"],
+    [{ automaticallyAfterDays: 30, scheduleExpression: "rate(30 days)" }, "rotation.schedule: must set exactly one of automaticallyAfterDays and scheduleExpression (Secrets Manager takes one, not both)"],
+    [{ automaticallyAfterDays: 0 }, "rotation.schedule.automaticallyAfterDays: must be a whole number from 1 to 1000"],
+    [{ automaticallyAfterDays: 1001 }, "rotation.schedule.automaticallyAfterDays: must be a whole number from 1 to 1000"],
+    [{ scheduleExpression: "rate(3 hours)" }, "rotation.schedule.scheduleExpression: a rate in hours must be 4..23 hours (Secrets Manager rotates at most every four hours; for a day or more, use days)"],
+    [{ scheduleExpression: "rate(1001 days)" }, "rotation.schedule.scheduleExpression: a rate in days must be 1..1000 days"],
+    [{ scheduleExpression: "rate(1 days)" }, 'rotation.schedule.scheduleExpression: the unit of a rate of 1 is singular: "rate(1 day)"'],
+    [{ scheduleExpression: "rate(2 weeks)" }, 'rotation.schedule.scheduleExpression: must be "rate(N hours)", "rate(N days)" or "cron(0 H D M W *)"'],
+    [{ scheduleExpression: "cron(0 4 * *)" }, "rotation.schedule.scheduleExpression: a cron expression has six fields: cron(Minutes Hours Day-of-month Month Day-of-week Year)"],
+    [{ scheduleExpression: "cron(15 4 ? * SUN *)" }, "rotation.schedule.scheduleExpression: the minutes field must be 0: Secrets Manager rotation windows open on the hour"],
+    [{ scheduleExpression: "cron(0 4 ? * SUN 2027)" }, "rotation.schedule.scheduleExpression: the year field must be *: Secrets Manager does not schedule rotations more than a year apart"],
+    [{ scheduleExpression: "cron(0 4 1 * SUN *)" }, "rotation.schedule.scheduleExpression: one of day-of-month and day-of-week must be ?"],
+    [{ scheduleExpression: "cron(0 24 ? * SUN *)" }, "rotation.schedule.scheduleExpression: the hours field must be 0..23"],
+    [{ automaticallyAfterDays: 30, duration: "3h" }, "rotation.schedule.duration: needs scheduleExpression: the window opens where the expression says"],
+    [{ scheduleExpression: "rate(10 days)", duration: "3 hours" }, 'rotation.schedule.duration: must be whole hours, "1h".."24h"'],
+    [{ scheduleExpression: "rate(10 days)", duration: "25h" }, 'rotation.schedule.duration: must be whole hours, "1h".."24h"'],
+    [{ scheduleExpression: "rate(6 hours)", duration: "7h" }, "rotation.schedule.duration: must end by the end of the UTC day and before the next rotation window: at most 6h for rate(6 hours)"],
+    [{ scheduleExpression: "cron(0 20 ? * SUN *)", duration: "5h" }, "rotation.schedule.duration: must end by the end of the UTC day and before the next rotation window: at most 4h for cron(0 20 ? * SUN *)"],
+  ])("fails when the schedule is %j", (schedule, message) => {
+    expect(problemsOf({ schedule })).toEqual([message]);
+  });
+
+  it("fails when the setting is not an object or the schedule neither false nor an object", () => {
+    expect(problemsOf("monthly")).toEqual(["rotation: must be an object: { schedule? }"]);
+    expect(problemsOf({ schedule: 30 })).toEqual(["rotation.schedule: must be false or { automaticallyAfterDays } or { scheduleExpression, duration? }"]);
+  });
+});
+
+describe("the shipped environments' rotation", () => {
+  const synthesized = Object.fromEntries(environments.map((e) => [e.name, synthEnvironment(e).stacks[`${e.name}-proxy`]!.parsed]));
+  const passwordUsers = (name: string) => Object.entries(environments.find((e) => e.name === name)!.users).filter(([, u]) => u.auth !== "direct-iam").map(([user]) => user).sort();
+
+  it("production schedules every application user secret on the rotation function, and the master secret by managed rotation", () => {
+    const proxy = synthesized.prod!;
+    const [fnName] = Object.keys(resourcesOf(proxy, "aws_lambda_function")).filter((n) => n.startsWith("rotation_"));
+    const fn = resourcesOf(proxy, "aws_lambda_function")[fnName!]!;
+    expect(fn).toMatchObject({ function_name: "orders-prod-db-rotate", runtime: "nodejs22.x", architectures: ["arm64"] });
+    const rotations = Object.values(resourcesOf(proxy, "aws_secretsmanager_secret_rotation"));
+    const withFunction = rotations.filter((r) => r.rotation_lambda_arn !== undefined);
+    expect(withFunction).toHaveLength(passwordUsers("prod").length);
+    for (const rotation of withFunction) {
+      expect(rotation).toMatchObject({ rotation_lambda_arn: `\${aws_lambda_function.${fnName}.arn}`, rotation_rules: { automatically_after_days: 30 }, rotate_immediately: false });
+    }
+    const userSecrets = withFunction.map((r) => r.secret_id).sort();
+    const managed = rotations.filter((r) => r.rotation_lambda_arn === undefined);
+    expect(managed).toHaveLength(1);
+    expect(userSecrets).not.toContain(managed[0]!.secret_id);
+    // Each permission lets exactly Secrets Manager, from this account, for one of those secrets, invoke the function.
+    const permissions = Object.values(resourcesOf(proxy, "aws_lambda_permission")).filter((p) => String(p.function_name).includes(fnName!));
+    expect(permissions.map((p) => p.source_arn).sort()).toEqual(userSecrets);
+    for (const permission of permissions) {
+      expect(permission).toMatchObject({ action: "lambda:InvokeFunction", principal: "secretsmanager.amazonaws.com", source_account: environments.find((e) => e.name === "prod")!.account });
+    }
+  });
+
+  it.each(["dev", "staging"])("%s has the function for npm run rotate, and no schedule", (name) => {
+    const proxy = synthesized[name]!;
+    expect(Object.values(resourcesOf(proxy, "aws_lambda_function")).map((f) => f.function_name)).toContain(`orders-${name}-db-rotate`);
+    expect(resourcesOf(proxy, "aws_secretsmanager_secret_rotation")).toEqual({});
+    expect(Object.keys(resourcesOf(proxy, "aws_lambda_permission"))).toHaveLength(passwordUsers(name).length);
+  });
+});
