@@ -51,6 +51,20 @@ describe("the review page", () => {
     expect(section("prod")).toContain("`/aws/rds/proxy/orders-prod` 365 d");
   });
 
+  it("shows each secret's rotation schedule: production's user secrets on the function and the master by RDS, none elsewhere", () => {
+    const page = renderMarkdown(buildReview(head));
+    const section = (name: string) => page.slice(page.indexOf(`## ${name}\n`), page.indexOf("### Policy findings", page.indexOf(`## ${name}\n`)));
+    expect(section("prod")).toContain("| `orders/prod/database/app` | every 30 days (rotation function) |");
+    expect(section("prod")).toContain("| `master (RDS-managed)` | every 30 days (managed by RDS) |");
+    expect(section("dev")).toContain("| `orders/dev/database/app` | none |");
+    expect(section("dev")).toContain("| `master (RDS-managed)` | none |");
+    // A schedule given as an expression with a window reads as such.
+    const windowed = baseWith("prod-proxy", (stack) => {
+      for (const rotation of Object.values(stack.resource.aws_secretsmanager_secret_rotation!)) rotation.rotation_rules = { schedule_expression: "rate(12 hours)", duration: "3h" };
+    });
+    expect(renderMarkdown(buildReview(windowed))).toContain("| `orders/prod/database/app` | rate(12 hours), 3h window (rotation function) |");
+  });
+
   it("lists policy findings with suppression reasons, and the budget table", () => {
     const page = renderMarkdown(buildReview(head));
     expect(page).toContain("| PRX2 | suppressed | dev-proxy | `aws_db_proxy.proxy_5B0EBCF1` | [PRX2] Every proxy user requires IAM authentication. iam_auth is not REQUIRED for reporting (readonly) — suppressed: the reporting tool in dev cannot sign IAM tokens and uses its password |");
@@ -64,7 +78,7 @@ describe("the review page", () => {
     expect(prod.summary.resourceCounts).toMatchObject({ aws_rds_cluster: 1, aws_rds_cluster_instance: 3, aws_db_proxy: 1, aws_db_proxy_endpoint: 1, aws_nat_gateway: 3, aws_codepipeline: 1 });
     expect(prod.summary.stacks.map((s) => s.name)).toEqual(["prod-network", "prod-database", "prod-proxy", "prod-iam", "prod-ecs-taskdef", "prod-clients"]);
     expect(prod.summary.stacks.reduce((sum, s) => sum + s.resources, 0)).toBe(Object.values(prod.summary.resourceCounts).reduce((a, b) => a + b, 0));
-    expect(renderMarkdown(buildReview(head))).toContain("**Stacks** (applied in dependency order, each with its own state): `prod-network` 48, `prod-database` 13, `prod-proxy` 22,");
+    expect(renderMarkdown(buildReview(head))).toContain("**Stacks** (applied in dependency order, each with its own state): `prod-network` 48, `prod-database` 13, `prod-proxy` 37,");
   });
 
   it("draws a Mermaid diagram per environment that Mermaid's own parser accepts", async () => {
@@ -81,10 +95,12 @@ describe("the review page", () => {
     expect(prod).toContain("proxyRo --> db2");
     expect(prod).toContain('ecs -->|"TLS :5432"| proxy');
     expect(prod).toContain('setup -->|"TLS :5432, master secret"| db0');
+    expect(prod).toContain('rotate[/"rotation on a schedule: orders-prod-db-rotate"/]');
     const dev = buildReview(head).environments.find((e) => e.summary.name === "dev")!.diagram;
-    // The example client, not the setup function, is the Lambda among the clients.
+    // The example client, not the setup or rotation function, is the Lambda among the clients.
     expect(dev).toContain('lambda["Lambda orders-dev-db-check"]');
     expect(dev).toContain('setup[/"setup on deploy: orders-dev-db-setup"/]');
+    expect(dev).toContain('rotate[/"rotation on npm run rotate: orders-dev-db-rotate"/]');
     await expect(mermaid.parse("flowchart LR\n  a[broken -->")).rejects.toThrow(/Parse error/);
   }, 60_000);
 });
