@@ -88,4 +88,12 @@ describe("the shipped environments' rotation", () => {
     expect(resourcesOf(proxy, "aws_secretsmanager_secret_rotation")).toEqual({});
     expect(Object.keys(resourcesOf(proxy, "aws_lambda_permission"))).toHaveLength(passwordUsers(name).length);
   });
+
+  it("production without a schedule fails synth with SEC3 (an error there, which production cannot suppress)", () => {
+    const prod = environments.find((e) => e.name === "prod")!;
+    const env = synthEnvironment({ ...prod, rotation: { schedule: false } }).env;
+    expect(env.policy.findings.filter((f) => f.rule === "SEC3").map((f) => [f.level, f.stack, f.message])).toEqual([
+      ["error", "prod-proxy", expect.stringMatching(/^\[SEC3\] Application users' secrets rotate on a schedule\. no rotation schedule for the secret of app \(readwrite\), migrator \(owner\), analytics \(readonly\)$/)],
+    ]);
+  });
 });

@@ -85,7 +85,7 @@ describe("the stack graph", () => {
     expect(report("prod", "stacks.json")).toEqual(LAYERS.map((layer) => `prod-${layer}`));
     expect(report("prod", "budget.json")).toMatchObject({ supply: 1527, totalDemand: 66, status: "ok", maxConnections: { value: 1697 } });
     const devPolicy = report("dev", "policy.json") as { rule: string; stack: string }[];
-    expect(devPolicy.map((f) => [f.rule, f.stack])).toEqual([["DBS3", "dev-database"], ["DBS4", "dev-database"], ["DBS5", "dev-database"], ["PRX2", "dev-proxy"], ["PRX3", "dev-proxy"]]);
+    expect(devPolicy.map((f) => [f.rule, f.stack])).toEqual([["DBS3", "dev-database"], ["DBS4", "dev-database"], ["DBS5", "dev-database"], ["PRX2", "dev-proxy"], ["PRX3", "dev-proxy"], ["SEC3", "dev-proxy"]]);
   });
 });
 

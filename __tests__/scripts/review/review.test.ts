@@ -68,7 +68,8 @@ describe("the review page", () => {
   it("lists policy findings with suppression reasons, and the budget table", () => {
     const page = renderMarkdown(buildReview(head));
     expect(page).toContain("| PRX2 | suppressed | dev-proxy | `aws_db_proxy.proxy_5B0EBCF1` | [PRX2] Every proxy user requires IAM authentication. iam_auth is not REQUIRED for reporting (readonly) — suppressed: the reporting tool in dev cannot sign IAM tokens and uses its password |");
-    expect(page.match(/No findings\./g)).toHaveLength(2);
+    // Production only: staging suppresses SEC3 (no rotation schedule outside production).
+    expect(page.match(/No findings\./g)).toHaveLength(1);
     expect(page).toContain("**OK** — demand 66 of 1527 (4 %), headroom 1461.");
     expect(page).toContain("| ecs service | 60 | pool 10 × 6 tasks |");
   });
