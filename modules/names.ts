@@ -98,6 +98,13 @@ export interface EnvironmentNames {
     readonly logGroup: string;
     readonly role: string;
   };
+  /** The rotation function, which exists with the setup function (modules/rotation.ts). */
+  readonly rotation?: {
+    /** `DatabaseRotation.functionName`: "<prefix>-db-rotate". */
+    readonly functionName: string;
+    readonly logGroup: string;
+    readonly role: string;
+  };
   readonly lambda?: {
     /** `LambdaClient.name`: the function name "<prefix>-db-check". */
     readonly functionName: string;
@@ -165,6 +172,7 @@ export function deriveNames(i: NameInputs): EnvironmentNames {
     ...(i.clients.ecs ? { ecs: { family: prefix, logGroup: `/ecs/${prefix}`, executionRole: `${prefix}-ecs-execution`, taskRole: `${prefix}-ecs-task` } } : {}),
     ...(i.clients.lambda ? { lambda: { functionName, logGroup: `/aws/lambda/${functionName}`, role: `${functionName}-lambda` } } : {}),
     ...(i.setup ? { setup: { functionName: `${prefix}-db-setup`, logGroup: `/aws/lambda/${prefix}-db-setup`, role: `${prefix}-db-setup-lambda` } } : {}),
+    ...(i.setup ? { rotation: { functionName: `${prefix}-db-rotate`, logGroup: `/aws/lambda/${prefix}-db-rotate`, role: `${prefix}-db-rotate-lambda` } } : {}),
     ...(i.clients.migrations ? {
       migrations: {
         namePrefix: prefix,
@@ -301,6 +309,11 @@ export function validateNames(names: EnvironmentNames, context: { partition: str
     check("ecs.logGroup", names.ecs.logGroup, RULES.logGroup);
     check("ecs.executionRole", names.ecs.executionRole, RULES.iamRole);
     check("ecs.taskRole", names.ecs.taskRole, RULES.iamRole);
+  }
+  if (names.rotation) {
+    check("rotation.functionName", names.rotation.functionName, RULES.lambdaFunction);
+    check("rotation.logGroup", names.rotation.logGroup, RULES.logGroup);
+    check("rotation.role", names.rotation.role, RULES.iamRole);
   }
   if (names.setup) {
     check("setup.functionName", names.setup.functionName, RULES.lambdaFunction);

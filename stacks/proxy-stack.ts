@@ -66,7 +66,7 @@ export class ProxyStack extends LayerStack {
 
       // The rotation function shares the setup's network path (writer, proxy, Secrets Manager) and its group.
       this.rotation = new DatabaseRotation(this, "rotation", {
-        functionName: `${config.namePrefix}-db-rotate`,
+        functionName: config.names.rotation!.functionName,
         account: config.account,
         region: config.region,
         partition: config.partition,
