@@ -538,8 +538,9 @@ export function rotationTargetFromEnvironment(env: Readonly<Record<string, strin
   };
   const dialect = text("DB_DIALECT");
   if (dialect !== "" && dialect !== "postgresql" && dialect !== "mysql") problems.push('DB_DIALECT must be "postgresql" or "mysql"');
-  const port = Number(text("DB_PORT"));
-  if (!(Number.isInteger(port) && port >= 1 && port <= 65535)) problems.push("DB_PORT must be a port, 1..65535");
+  const portText = text("DB_PORT");
+  const port = Number(portText);
+  if (portText !== "" && !(Number.isInteger(port) && port >= 1 && port <= 65535)) problems.push("DB_PORT must be a port, 1..65535");
   const region = env.AWS_REGION ?? "";
   if (region === "") problems.push("AWS_REGION is not set");
   const target: RotationTarget = {
