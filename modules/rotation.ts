@@ -8,7 +8,7 @@ import { SecretsmanagerSecretRotation, type SecretsmanagerSecretRotationRotation
 import { dnsSuffixOf } from "./aws-regions.ts";
 import { FunctionRole, LAMBDA_RUNTIME, functionLogGroupName } from "./clients.ts";
 import type { Database } from "./database.ts";
-import { renderPolicy } from "./iam.ts";
+import { attachGrant, dbUserArn, renderPolicy, type PolicyStatement } from "./iam.ts";
 import { bundleHandler } from "./lambda-bundle.ts";
 import type { DatabaseProxy } from "./proxy.ts";
 import { servedByProxy, type DatabaseUser, type DatabaseUsers } from "./users.ts";
@@ -100,6 +100,106 @@ export function validateRotationSettings(input: RotationSettingsInput, problems:
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// Quotas: the function's resource policy and its role's inline policies grow with the users
+// ---------------------------------------------------------------------------------------------------------
+
+/** Lambda: a function's resource-based policy (Lambda Developer Guide, Lambda quotas; fixed). */
+export const MAX_FUNCTION_POLICY_BYTES = 20_480;
+/** IAM: the aggregate size of a role's inline policies, whitespace not counted (IAM and AWS STS quotas; fixed). */
+export const MAX_ROLE_INLINE_POLICY_CHARS = 10_240;
+
+/** The role's access to the secrets: what the construct attaches and the quota check measures. */
+function secretStatements(userSecretArns: readonly string[], masterSecretArn: string, keyArns: readonly string[], region: string): PolicyStatement[] {
+  return [
+    {
+      sid: "RotateUserSecrets",
+      actions: ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage"],
+      resources: [...userSecretArns],
+    },
+    { sid: "ReadMasterSecret", actions: ["secretsmanager:GetSecretValue"], resources: [masterSecretArn] },
+    {
+      sid: "UseKeyThroughSecretsManager",
+      actions: ["kms:Decrypt", "kms:GenerateDataKey"],
+      resources: [...new Set(keyArns)],
+      conditions: { StringEquals: { "kms:ViaService": [`secretsmanager.${region}.${dnsSuffixOf(region)}`] } },
+    },
+  ];
+}
+
+/** One permission's statement as Lambda stores it (AddPermission with SourceAccount and SourceArn). */
+function permissionStatement(user: string, functionArn: string, account: string, secretArn: string): Record<string, unknown> {
+  return {
+    Sid: permissionId(user), Effect: "Allow", Principal: { Service: "secretsmanager.amazonaws.com" }, Action: "lambda:InvokeFunction", Resource: functionArn,
+    Condition: { StringEquals: { "AWS:SourceAccount": account }, ArnLike: { "AWS:SourceArn": secretArn } },
+  };
+}
+
+const permissionId = (user: string) => `secretsmanager-${user}`.slice(0, 100);
+
+export interface RotationScopeFacts {
+  readonly partition: string;
+  readonly region: string;
+  readonly account: string;
+  readonly functionName: string;
+  /** User secrets are named "<secretPrefix>/<user>". */
+  readonly secretPrefix: string;
+  /** The rotated users, and whether each one's clients authenticate to the proxy with IAM. */
+  readonly users: readonly { readonly name: string; readonly iamAtProxy: boolean }[];
+  readonly keyArn: string;
+}
+
+/** How the function's permission and its role name the secrets, and the sizes that decided it. */
+export interface RotationScope {
+  /**
+   * "secrets": one permission and one role resource per secret (the default). "prefix": the environment's
+   * user secrets by their name prefix ("<prefix>/*": this account, Secrets Manager, these names only), when
+   * one statement per secret would outgrow Lambda's 20 KB function policy or IAM's role quota.
+   */
+  readonly by: "secrets" | "prefix";
+  readonly functionPolicyBytes: number;
+  readonly roleChars: number;
+}
+
+/**
+ * Chooses how to scope the rotation function's access, measured on the policies as AWS stores them with
+ * realistic ARNs (each secret's random suffix, an RDS-managed master secret, a proxy id): per secret while
+ * that fits both quotas, by the secrets' name prefix beyond.
+ */
+export function rotationScope(facts: RotationScopeFacts): RotationScope {
+  const { partition, region, account } = facts;
+  const secretArn = (user: string) => `arn:${partition}:secretsmanager:${region}:${account}:secret:${facts.secretPrefix}/${user}-AbCdEf`;
+  const functionArn = `arn:${partition}:lambda:${region}:${account}:function:${facts.functionName}`;
+  const measure = (by: RotationScope["by"]): RotationScope => {
+    const sources = by === "secrets" ? facts.users.map((u) => [u.name, secretArn(u.name)] as const) : [["users", secretPrefixPattern(facts)] as const];
+    const functionPolicy = JSON.stringify({ Version: "2012-10-17", Id: "default", Statement: sources.map(([id, source]) => permissionStatement(id, functionArn, account, source)) });
+    const iamUsers = facts.users.filter((u) => u.iamAtProxy);
+    const role = [
+      renderPolicy(secretStatements(sources.map(([, source]) => source), `arn:${partition}:secretsmanager:${region}:${account}:secret:rds!cluster-00000000-0000-0000-0000-000000000000-AbCdEf`, [facts.keyArn], region)),
+      ...(iamUsers.length > 0 ? [renderPolicy([{ sid: "CheckUsersThroughProxy", actions: ["rds-db:connect"], resources: iamUsers.map((u) => `arn:${partition}:rds-db:${region}:${account}:dbuser:prx-0123456789abcdef0/${u.name}`) }])] : []),
+    ].join("");
+    return { by, functionPolicyBytes: functionPolicy.length, roleChars: role.replace(/\s/g, "").length + FUNCTION_ROLE_BASE_CHARS };
+  };
+  const perSecret = measure("secrets");
+  return perSecret.functionPolicyBytes <= MAX_FUNCTION_POLICY_BYTES && perSecret.roleChars <= MAX_ROLE_INLINE_POLICY_CHARS ? perSecret : measure("prefix");
+}
+
+/** The environment's user secrets by name: "arn:…:secret:<prefix>/*" (the master's, "rds!…", is not among them). */
+function secretPrefixPattern(facts: Pick<RotationScopeFacts, "partition" | "region" | "account" | "secretPrefix">): string {
+  return `arn:${facts.partition}:secretsmanager:${facts.region}:${facts.account}:secret:${facts.secretPrefix}/*`;
+}
+
+/** Fails when even the prefix scope leaves the role over IAM's quota (it still lists each IAM user for rds-db:connect). */
+export function validateRotationScope(facts: RotationScopeFacts, problems: Problems): void {
+  const scope = rotationScope(facts);
+  problems.check(scope.roleChars <= MAX_ROLE_INLINE_POLICY_CHARS, "users", `${facts.users.length} users with passwords`,
+    `the rotation function's role would hold about ${scope.roleChars} characters of inline policy (rds-db:connect names each user whose clients use IAM, for the proxy check); ` +
+    `IAM allows ${MAX_ROLE_INLINE_POLICY_CHARS} per role, a quota AWS does not raise (IAM and AWS STS quotas: role policy size): give fewer users a password or shorten their names`);
+}
+
+/** The function role's own policy (its log group, network interfaces, traces: modules/clients.ts FunctionRole), at its longest. */
+const FUNCTION_ROLE_BASE_CHARS = 700;
+
+// ---------------------------------------------------------------------------------------------------------
 // Construct
 // ---------------------------------------------------------------------------------------------------------
 
@@ -139,12 +239,21 @@ export class DatabaseRotation extends Construct {
   readonly roleArn: string;
   /** The users whose secrets this function rotates. */
   readonly rotatedUsers: readonly string[];
+  /** How its permission and role name the secrets: one by one, or by their name prefix (see rotationScope). */
+  readonly scope: RotationScope;
 
   constructor(scope: Construct, id: string, props: DatabaseRotationProps) {
     super(scope, id);
     const { users, proxy, database } = props;
     const rotated = users.all.filter((u) => servedByProxy(u.auth));
     this.rotatedUsers = rotated.map((u) => u.name);
+    const proxyIamUsers = rotated.filter((u) => u.auth === "iam").map((u) => u.name);
+    const scopeFacts = {
+      partition: props.partition, region: props.region, account: props.account, functionName: props.functionName, secretPrefix: props.secretPrefix,
+      users: rotated.map((u) => ({ name: u.name, iamAtProxy: u.auth === "iam" })), keyArn: `arn:${props.partition}:kms:${props.region}:${props.account}:key/00000000-0000-0000-0000-000000000000`,
+    };
+    this.scope = rotationScope(scopeFacts);
+    const byPrefix = this.scope.by === "prefix";
 
     const logGroup = new CloudwatchLogGroup(this, "log-group", {
       name: functionLogGroupName(props.functionName),
@@ -155,31 +264,22 @@ export class DatabaseRotation extends Construct {
       functionName: props.functionName, account: props.account, region: props.region,
       purpose: "rotates the application users' passwords for Secrets Manager",
     });
-    const secretsManager = `secretsmanager.${props.region}.${dnsSuffixOf(props.region)}`;
     const grants: ITerraformDependable[] = [];
     if (rotated.length > 0) {
       grants.push(new IamRolePolicy(this, "secrets-policy", {
         name: "rotate-user-secrets",
         role: role.name,
-        policy: renderPolicy([
-          {
-            sid: "RotateUserSecrets",
-            actions: ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage"],
-            resources: rotated.map((u) => u.secretArn),
-          },
-          { sid: "ReadMasterSecret", actions: ["secretsmanager:GetSecretValue"], resources: [users.master.secretArn] },
-          {
-            sid: "UseKeyThroughSecretsManager",
-            actions: ["kms:Decrypt", "kms:GenerateDataKey"],
-            resources: [...new Set([users.master.kmsKeyArn, ...rotated.map((u) => u.kmsKeyArn)])],
-            conditions: { StringEquals: { "kms:ViaService": [secretsManager] } },
-          },
-        ]),
+        policy: renderPolicy(secretStatements(byPrefix ? [secretPrefixPattern(scopeFacts)] : rotated.map((u) => u.secretArn), users.master.secretArn, [users.master.kmsKeyArn, ...rotated.map((u) => u.kmsKeyArn)], props.region)),
       }));
     }
-    // The proxy check logs in as each user the way its clients do: IAM users with a token.
-    const proxyIamUsers = rotated.filter((u) => u.auth === "iam").map((u) => u.name);
-    for (const name of proxyIamUsers) grants.push(proxy.grantConnect(role, name));
+    // The proxy check logs in as each user the way its clients do: IAM users with a token. One policy for
+    // all of them (not proxy.grantConnect per user): a role's inline policies share one 10,240-character quota.
+    if (proxyIamUsers.length > 0) {
+      grants.push(attachGrant("connect-users-via-proxy", role, [{
+        sid: "CheckUsersThroughProxy", actions: ["rds-db:connect"],
+        resources: proxyIamUsers.map((name) => dbUserArn(role, `proxy-check-${name}`, proxy.arn, proxy.resourceId, name)),
+      }]));
+    }
 
     const bundle = new TerraformAsset(this, "code", { path: bundleHandler("db-rotate"), type: AssetType.FILE });
     const fn = new LambdaFunction(this, "function", {
@@ -212,15 +312,16 @@ export class DatabaseRotation extends Construct {
       dependsOn: [logGroup, ...grants],
     });
 
-    // One permission per secret: a permission names one source ARN, and Secrets Manager invokes per secret.
-    const permissions = rotated.map((user) => new LambdaPermission(this, `invoke-${user.name}`, {
-      statementId: `secretsmanager-${user.name}`.slice(0, 100),
+    // One permission per secret (a permission names one source ARN); past Lambda's policy quota, one for the secrets' name prefix.
+    const permit = (id: string, sourceArn: string) => new LambdaPermission(this, `invoke-${id}`, {
+      statementId: permissionId(id),
       action: "lambda:InvokeFunction",
       functionName: fn.functionName,
       principal: "secretsmanager.amazonaws.com",
       sourceAccount: props.account,
-      sourceArn: user.secretArn,
-    }));
+      sourceArn,
+    });
+    const permissions = byPrefix ? (rotated.length > 0 ? [permit("users", secretPrefixPattern(scopeFacts))] : []) : rotated.map((user) => permit(user.name, user.secretArn));
 
     const schedule = props.settings.schedule;
     if (schedule !== false) {
@@ -232,7 +333,7 @@ export class DatabaseRotation extends Construct {
           rotationRules: rules,
           // The first rotation waits for the schedule: the setup writes each secret's first value on this deploy.
           rotateImmediately: false,
-          dependsOn: [permissions[i]!, ...(props.after ?? [])],
+          dependsOn: [permissions[byPrefix ? 0 : i]!, ...(props.after ?? [])],
         });
       });
       // RDS's managed rotation: a schedule on the RDS-managed secret, without a function.

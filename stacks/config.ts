@@ -8,7 +8,7 @@ import { validateEcsSettings, type EcsSettingsInput } from "../modules/ecs-taskd
 import { validateLambdaSettings, type LambdaClientSettingsInput } from "../modules/clients.ts";
 import { validateMigrationSettings, type MigrationSettingsInput } from "../modules/migrations.ts";
 import { resolveSetupSettings, validateSetupSettings, type SetupSettings, type SetupSettingsInput } from "../modules/setup.ts";
-import { resolveRotationSettings, validateRotationSettings, type RotationSettings, type RotationSettingsInput } from "../modules/rotation.ts";
+import { resolveRotationSettings, validateRotationScope, validateRotationSettings, type RotationSettings, type RotationSettingsInput } from "../modules/rotation.ts";
 import { PARAMETER_NAME, validateAdditionalParameters } from "../modules/parameters.ts";
 import { decryptViaSecretsManager, renderPolicy } from "../modules/iam.ts";
 import { deriveNames, s3BucketName, validateNames, type EnvironmentNames } from "../modules/names.ts";
@@ -286,6 +286,15 @@ function validateNamesAndQuotas(input: EnvironmentInput, problems: Problems): vo
   problems.check(size <= MAX_ROLE_INLINE_POLICY_CHARS, "users", `${proxied.length} users served by the proxy`,
     `the proxy role's inline policy would be about ${size} characters (one secret ARN per user); IAM allows ${MAX_ROLE_INLINE_POLICY_CHARS} per role, ` +
     "a quota AWS does not raise (IAM User Guide, IAM and AWS STS quotas: role policy size): serve fewer users through the proxy or shorten their names");
+
+  // The rotation function exists with the setup function; its role names every user with a password.
+  if (names.rotation) {
+    validateRotationScope({
+      partition, region: input.region, account: input.account, functionName: names.rotation.functionName, secretPrefix: names.secrets.prefix,
+      keyArn: input.encryption?.kmsKeyArn ?? `arn:${partition}:kms:${input.region}:${input.account}:key/00000000-0000-0000-0000-000000000000`,
+      users: proxied.map((name) => ({ name, iamAtProxy: (input.users[name]?.auth ?? "iam") === "iam" })),
+    }, problems);
+  }
 }
 
 /**

@@ -1,9 +1,10 @@
 /** Scheduled rotation: the schedule's validation (Secrets Manager's RotationRules), and what the shipped environments synthesize. */
 import { describe, expect, it } from "vitest";
-import { resolveRotationSettings, validateRotationSettings, type RotationSettingsInput } from "../../modules/rotation.ts";
+import { MAX_FUNCTION_POLICY_BYTES, resolveRotationSettings, rotationScope, validateRotationScope, validateRotationSettings, type RotationSettingsInput } from "../../modules/rotation.ts";
 import { Problems } from "../../modules/validation.ts";
 import { environments } from "../../stacks/environments.ts";
-import { resourcesOf, synthEnvironment } from "../helpers.ts";
+import { fixtures, resourcesOf, synthEnvironment } from "../helpers.ts";
+import type { EnvironmentInput } from "../../stacks/config.ts";
 
 const problemsOf = (input: unknown) => {
   const problems = new Problems();
@@ -97,3 +98,41 @@ describe("the shipped environments' rotation", () => {
     ]);
   });
 });
+
+describe("the rotation function's scope", () => {
+  // A MySQL instance set up on deploy (through a NAT gateway): the rotation function exists with the setup function.
+  const withSetup = (overrides: Partial<EnvironmentInput>): EnvironmentInput => ({ ...fixtures["rds-mysql"]!, ...overrides });
+  const users = (count: number, auth: "iam" | "password" = "iam") => Object.fromEntries(Array.from({ length: count }, (_, i) => [`user_${i}`, { auth, privileges: "readonly" as const }]));
+  const facts = (count: number) => ({
+    partition: "aws", region: "eu-west-1", account: "123456789012", functionName: "shop-test-db-rotate", secretPrefix: "shop/test/database",
+    users: Array.from({ length: count }, (_, i) => ({ name: `user_${i}`, iamAtProxy: true })), keyArn: "arn:aws:kms:eu-west-1:123456789012:key/00000000-0000-0000-0000-000000000000",
+  });
+
+  it("names each secret while one statement per secret fits Lambda's function policy, and the secrets' name prefix beyond", () => {
+    expect(rotationScope(facts(3))).toMatchObject({ by: "secrets" });
+    const many = rotationScope(facts(60));
+    expect(many.by).toBe("prefix");
+    expect(rotationScope(facts(60)).functionPolicyBytes).toBeLessThan(MAX_FUNCTION_POLICY_BYTES);
+    expect(rotationScope(facts(40)).by).toBe("secrets");
+  });
+
+  it("past the per-secret quota, one permission and the role name the environment's user secrets by prefix", () => {
+    const stack = synthEnvironment(withSetup({ users: users(60) })).stacks["rdsmysql-proxy"]!.parsed;
+    const permissions = Object.values(resourcesOf(stack, "aws_lambda_permission"));
+    expect(permissions).toEqual([expect.objectContaining({ principal: "secretsmanager.amazonaws.com", source_account: "123456789012", source_arn: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:shop/rdsmysql/database/*" })]);
+    const policy = Object.entries(resourcesOf(stack, "aws_iam_role_policy")).find(([name]) => name.startsWith("rotation_secrets-policy"))![1];
+    expect(JSON.parse(String(policy.policy)).Statement[0]).toMatchObject({ Sid: "RotateUserSecrets", Resource: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:shop/rdsmysql/database/*" });
+  });
+
+  it("fails when even then the role's rds-db:connect list outgrows IAM's quota (which the proxy role's, one secret ARN per user, reaches first)", () => {
+    const problems = (count: number) => {
+      const found = new Problems();
+      validateRotationScope(facts(count), found);
+      return found.all.map((p) => `${p.path}: ${String(p.value)} — ${p.allowed}`);
+    };
+    expect(problems(100)).toEqual([]);
+    expect(problems(130)).toEqual([expect.stringMatching(/^users: 130 users with passwords — the rotation function's role would hold about 1\d{4} characters of inline policy \(rds-db:connect names each user whose clients use IAM, for the proxy check\); IAM allows 10240 per role/)]);
+  });
+
+});
+
