@@ -385,16 +385,20 @@ async function testSecret(context: StepContext): Promise<string> {
 async function finishSecret(context: StepContext, described: DescribeSecretCommandOutput): Promise<string> {
   const { event, deps, target } = context;
   const token = event.ClientRequestToken;
-  const currentId = Object.entries(described.VersionIdsToStages ?? {}).find(([, stages]) => stages.includes(CURRENT))?.[0];
+  const currentOf = (secret: DescribeSecretCommandOutput) => Object.entries(secret.VersionIdsToStages ?? {}).find(([, stages]) => stages.includes(CURRENT))?.[0];
   let promoted = false;
-  if (currentId !== token) {
+  if (currentOf(described) !== token) {
     await withMaster(context, async () => {
-      await confirmStillPending(context);
+      // Read again under the lock: a setup run may have finished this very version meanwhile.
+      const now = await confirmStillPending(context);
+      const currentId = currentOf(now);
+      if (currentId === token) return;
       deps.log(`  making version ${token} AWSCURRENT (was ${currentId ?? "none"})`);
       await promotePending(deps.secrets, event.SecretId, context.user, token, currentId);
+      promoted = true;
     });
-    promoted = true;
-  } else {
+  }
+  if (!promoted) {
     deps.log(`  version ${token} is AWSCURRENT already: finishing what follows`);
   }
   const current = await readCurrent(context);
@@ -448,13 +452,14 @@ async function checkProxy(context: StepContext, password: string): Promise<void>
 }
 
 /** Refuses to change anything for a token that stopped being AWSPENDING meanwhile (another rotation, a bootstrap run). */
-async function confirmStillPending(context: StepContext): Promise<void> {
+async function confirmStillPending(context: StepContext): Promise<DescribeSecretCommandOutput> {
   const { event } = context;
   const now = await describe(context.deps.secrets, event.SecretId, event.Step);
   const stages = now.VersionIdsToStages?.[event.ClientRequestToken] ?? [];
   if (!stages.includes(PENDING) && !stages.includes(CURRENT)) {
     throw new RotationError(event.Step, `version ${event.ClientRequestToken} stopped being AWSPENDING while this step waited for the database: nothing was changed`);
   }
+  return now;
 }
 
 // ---------------------------------------------------------------------------------------------------------
