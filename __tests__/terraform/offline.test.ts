@@ -134,10 +134,12 @@ describe.skipIf(unavailable !== undefined)("real terraform, offline: every stack
     // dev: NAT (1) over 2 zones, 3 users, ECS template, Lambda, migrations;
     // staging: 7 endpoints, read-only proxy endpoint, managed task definition, migrations;
     // prod: NAT per AZ over 3 zones, 3 instances, 3 users, read-only proxy endpoint, ECS template, pipeline.
-    // Each: the setup function's group and rules (network), its function, role, policies, log group and invocation (proxy).
-    expect(counts("dev")).toEqual({ network: 34, database: 11, proxy: 20, iam: 11, "ecs-taskdef": 1, clients: 4 });
-    expect(counts("staging")).toEqual({ network: 38, database: 11, proxy: 21, iam: 8, "ecs-taskdef": 2, clients: 2 });
-    expect(counts("prod")).toEqual({ network: 48, database: 13, proxy: 22, iam: 8, "ecs-taskdef": 1, clients: 14 });
+    // Each: the setup function's group and rules (network), its function, role, policies, log group and invocation (proxy);
+    // the rotation function, role, policies, log group and one permission per password user (proxy), and in prod a
+    // schedule per user secret and one on the master secret.
+    expect(counts("dev")).toEqual({ network: 34, database: 11, proxy: 29, iam: 11, "ecs-taskdef": 1, clients: 4 });
+    expect(counts("staging")).toEqual({ network: 38, database: 11, proxy: 29, iam: 8, "ecs-taskdef": 2, clients: 2 });
+    expect(counts("prod")).toEqual({ network: 48, database: 13, proxy: 35, iam: 8, "ecs-taskdef": 1, clients: 14 });
   });
 
   it("validates an adopt-mode network that reads its ids from SSM, says why it was not planned, and leaves its downstream unplanned", () => {

@@ -79,7 +79,7 @@ describe("the review page", () => {
     expect(prod.summary.resourceCounts).toMatchObject({ aws_rds_cluster: 1, aws_rds_cluster_instance: 3, aws_db_proxy: 1, aws_db_proxy_endpoint: 1, aws_nat_gateway: 3, aws_codepipeline: 1 });
     expect(prod.summary.stacks.map((s) => s.name)).toEqual(["prod-network", "prod-database", "prod-proxy", "prod-iam", "prod-ecs-taskdef", "prod-clients"]);
     expect(prod.summary.stacks.reduce((sum, s) => sum + s.resources, 0)).toBe(Object.values(prod.summary.resourceCounts).reduce((a, b) => a + b, 0));
-    expect(renderMarkdown(buildReview(head))).toContain("**Stacks** (applied in dependency order, each with its own state): `prod-network` 48, `prod-database` 13, `prod-proxy` 37,");
+    expect(renderMarkdown(buildReview(head))).toContain("**Stacks** (applied in dependency order, each with its own state): `prod-network` 48, `prod-database` 13, `prod-proxy` 35,");
   });
 
   it("draws a Mermaid diagram per environment that Mermaid's own parser accepts", async () => {
