@@ -3,8 +3,8 @@ import { describe, expect, it } from "vitest";
 import { MAX_FUNCTION_POLICY_BYTES, resolveRotationSettings, rotationScope, validateRotationScope, validateRotationSettings, type RotationSettingsInput } from "../../modules/rotation.ts";
 import { Problems } from "../../modules/validation.ts";
 import { environments } from "../../stacks/environments.ts";
-import { fixtures, resourcesOf, synthEnvironment } from "../helpers.ts";
-import type { EnvironmentInput } from "../../stacks/config.ts";
+import { environment, fixtures, resourcesOf, synthEnvironment } from "../helpers.ts";
+import { resolveEnvironments, type EnvironmentInput } from "../../stacks/config.ts";
 
 const problemsOf = (input: unknown) => {
   const problems = new Problems();
@@ -48,6 +48,11 @@ describe("rotation.schedule", () => {
     [{ scheduleExpression: "cron(0 20 ? * SUN *)", duration: "5h" }, "rotation.schedule.duration: must end by the end of the UTC day and before the next rotation window: at most 4h for cron(0 20 ? * SUN *)"],
   ])("fails when the schedule is %j", (schedule, message) => {
     expect(problemsOf({ schedule })).toEqual([message]);
+  });
+
+  it("is checked with the rest of the configuration, at the environment's path", () => {
+    expect(() => resolveEnvironments([environment({ rotation: { schedule: { automaticallyAfterDays: 0 } } })], { now: new Date("2026-12-01T00:00:00Z") }))
+      .toThrow('test.rotation.schedule.automaticallyAfterDays: 0 — must be a whole number from 1 to 1000');
   });
 
   it("fails when the setting is not an object or the schedule neither false nor an object", () => {
