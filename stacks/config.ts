@@ -249,6 +249,8 @@ function validateEnvironment(input: EnvironmentInput, problems: Problems, now: D
   validateClients(input, problems.at("clients"), regionOk ? { region: input.region, now } : { now });
   validateSetupSettings(input.setup === undefined ? {} : input.setup, secretsManagerPath(input.network), problems.at("setup"));
   validateRotationSettings(input.rotation === undefined ? {} : input.rotation, problems.at("rotation"));
+  problems.check(!isRecord(input.rotation?.schedule) || resolveSetupSettings(input.setup).enabled, "rotation.schedule", "(set)",
+    "needs setup.enabled: the rotation function lives with the setup function, in the application subnets with its security group");
   validateAdditionalParameters(input.parameters ?? {}, problems.at("parameters"));
   const suppressions = input.policySuppressions ?? [];
   if (!problems.check(Array.isArray(suppressions), "policySuppressions", suppressions, "must be a list of { rule, construct, reason }")) return;

@@ -53,6 +53,9 @@ describe("rotation.schedule", () => {
   it("is checked with the rest of the configuration, at the environment's path", () => {
     expect(() => resolveEnvironments([environment({ rotation: { schedule: { automaticallyAfterDays: 0 } } })], { now: new Date("2026-12-01T00:00:00Z") }))
       .toThrow('test.rotation.schedule.automaticallyAfterDays: 0 — must be a whole number from 1 to 1000');
+    // The test environment runs no setup function, so there is no rotation function to schedule.
+    expect(() => resolveEnvironments([environment({ rotation: { schedule: { automaticallyAfterDays: 30 } } })], { now: new Date("2026-12-01T00:00:00Z") }))
+      .toThrow('test.rotation.schedule: "(set)" — needs setup.enabled: the rotation function lives with the setup function');
   });
 
   it("fails when the setting is not an object or the schedule neither false nor an object", () => {
