@@ -19,6 +19,7 @@ const PROJECT_ROOT = projectRoot();
 export const HANDLERS = {
   "db-check": join(PROJECT_ROOT, "scripts/lambda/db-check.ts"),
   "db-setup": join(PROJECT_ROOT, "scripts/lambda/db-setup.ts"),
+  "db-rotate": join(PROJECT_ROOT, "scripts/lambda/db-rotate.ts"),
 } as const;
 const bundled = new Map<string, string>();
 

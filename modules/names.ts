@@ -108,6 +108,13 @@ export interface EnvironmentNames {
     readonly logGroup: string;
     readonly role: string;
   };
+  /** The rotation function, which exists with the setup function (modules/rotation.ts). */
+  readonly rotation?: {
+    /** `DatabaseRotation.functionName`: "<prefix>-db-rotate". */
+    readonly functionName: string;
+    readonly logGroup: string;
+    readonly role: string;
+  };
   /** Each function's names, by function name. */
   readonly functions: Readonly<Record<string, {
     /** `LambdaClient.name`: "<prefix>-<function>" (the single client of old was "db-check"). */
@@ -188,6 +195,7 @@ export function deriveNames(i: NameInputs): EnvironmentNames {
     services: Object.fromEntries(i.clients.services.map((s) => [s.name, service(s.legacyNames ? prefix : `${prefix}-${s.name}`)])),
     functions: Object.fromEntries(i.clients.functions.map((name) => [name, lambda(`${prefix}-${name}`)])),
     ...(i.setup ? { setup: { functionName: `${prefix}-db-setup`, logGroup: `/aws/lambda/${prefix}-db-setup`, role: `${prefix}-db-setup-lambda` } } : {}),
+    ...(i.setup ? { rotation: { functionName: `${prefix}-db-rotate`, logGroup: `/aws/lambda/${prefix}-db-rotate`, role: `${prefix}-db-rotate-lambda` } } : {}),
     ...(i.clients.migrations ? {
       migrations: {
         namePrefix: prefix,
@@ -387,6 +395,11 @@ export function validateNames(names: EnvironmentNames, context: { partition: str
     check(`services.${name}.logGroup`, s.logGroup, RULES.logGroup, fromClient);
     check(`services.${name}.executionRole`, s.executionRole, RULES.iamRole, fromClient);
     check(`services.${name}.taskRole`, s.taskRole, RULES.iamRole, fromClient);
+  }
+  if (names.rotation) {
+    check("rotation.functionName", names.rotation.functionName, RULES.lambdaFunction);
+    check("rotation.logGroup", names.rotation.logGroup, RULES.logGroup);
+    check("rotation.role", names.rotation.role, RULES.iamRole);
   }
   if (names.setup) {
     check("setup.functionName", names.setup.functionName, RULES.lambdaFunction);

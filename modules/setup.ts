@@ -111,6 +111,8 @@ export class DatabaseSetup extends Construct {
   readonly functionName: string;
   readonly functionArn: string;
   readonly roleArn: string;
+  /** The deploy-time run, which writes each user secret's first value (what a rotation schedule waits for). */
+  readonly invocation: LambdaInvocation;
   /** What Terraform sends the function (no secret), also what `npm run rotate` sends with `rotate`. */
   readonly input: Readonly<Record<string, unknown>>;
 
@@ -192,7 +194,7 @@ export class DatabaseSetup extends Construct {
       dependsOn: [logGroup, ...grants],
     });
 
-    new LambdaInvocation(this, "invocation", {
+    this.invocation = new LambdaInvocation(this, "invocation", {
       functionName: fn.functionName,
       input: JSON.stringify(this.input),
       // create and update run the setup; delete runs the function too, which does nothing harmful.

@@ -1,13 +1,13 @@
 /**
- * New passwords for an environment's password users, made by its setup function inside the VPC:
+ * New passwords now, through Secrets Manager's rotation protocol — the same one the schedule runs:
  *
  *   npm run output -- <env>
- *   npm run rotate -- <env> [--user <name>]... [--dry-run] [--output json]
+ *   npm run rotate -- <env> [--user <name>]... [--wait-seconds N] [--dry-run] [--output json]
  *
- * The same command as `npm run setup` (scripts/setup.ts) with `rotate` added to the payload; the work is in
- * scripts/lib/deploy/invoke-setup.ts and in the function (scripts/lambda/db-setup.ts).
+ * RotateSecret on each chosen user's secret starts the rotation function (scripts/lambda/db-rotate.ts);
+ * the command waits until each new version is AWSCURRENT. The work is in scripts/lib/deploy/rotate-secrets.ts.
  */
 import { runScript } from "./lib/cli.ts";
-import { runInvocationCommand } from "./lib/deploy/invoke-setup.ts";
+import { runRotateCommand } from "./lib/deploy/rotate-secrets.ts";
 
-process.exitCode = await runScript(() => runInvocationCommand("rotate", process.argv.slice(2)));
+process.exitCode = await runScript(() => runRotateCommand(process.argv.slice(2)));

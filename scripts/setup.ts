@@ -11,4 +11,4 @@
 import { runScript } from "./lib/cli.ts";
 import { runInvocationCommand } from "./lib/deploy/invoke-setup.ts";
 
-process.exitCode = await runScript(() => runInvocationCommand("apply", process.argv.slice(2)));
+process.exitCode = await runScript(() => runInvocationCommand(process.argv.slice(2)));

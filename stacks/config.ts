@@ -9,6 +9,7 @@ import { validateEcsSettings, type EcsSettingsInput } from "../modules/ecs-taskd
 import { clientConstructId, validateClientName, validateLambdaSettings, type ClientKind, type LambdaClientSettingsInput } from "../modules/clients.ts";
 import { validateMigrationSettings, type MigrationSettingsInput } from "../modules/migrations.ts";
 import { resolveSetupSettings, validateSetupSettings, type SetupSettings, type SetupSettingsInput } from "../modules/setup.ts";
+import { resolveRotationSettings, validateRotationScope, validateRotationSettings, type RotationSettings, type RotationSettingsInput } from "../modules/rotation.ts";
 import { PARAMETER_NAME, validateAdditionalParameters } from "../modules/parameters.ts";
 import { decryptViaSecretsManager, renderPolicy } from "../modules/iam.ts";
 import { deriveNames, s3BucketName, validateNames, type EnvironmentNames } from "../modules/names.ts";
@@ -88,6 +89,12 @@ export interface EnvironmentInput {
    */
   readonly setup?: SetupSettingsInput;
   /**
+   * Scheduled rotation of every application user's password (the rotation function, Secrets Manager's
+   * four steps) and of the RDS-managed master password (managed rotation). `npm run rotate` works either way.
+   * @default every 30 days in production, no schedule elsewhere
+   */
+  readonly rotation?: RotationSettingsInput;
+  /**
    * Extra SSM parameters under /<app>/<env>/database/. Secret-looking names become SecureString with the
    * environment key, but the value still passes through Terraform state: prefer Secrets Manager.
    * @default none
@@ -107,7 +114,7 @@ export interface EnvironmentInput {
   readonly monitoring?: MonitoringSettingsInput;
 }
 
-export const SUPPRESSIBLE_CONSTRUCTS = ["key", "network", "database", "users", "proxy", "parameters", "setup", "service", "lambda", "migrations", "notifications", "alarms", "events", "dashboard"] as const;
+export const SUPPRESSIBLE_CONSTRUCTS = ["key", "network", "database", "users", "proxy", "parameters", "setup", "rotation", "service", "lambda", "migrations", "notifications", "alarms", "events", "dashboard"] as const;
 
 export interface PolicySuppression {
   readonly rule: string;
@@ -163,6 +170,7 @@ export interface EnvironmentConfig {
   readonly secretRecoveryWindowDays: number;
   readonly clients: ClientsInput;
   readonly setup: SetupSettings;
+  readonly rotation: RotationSettings;
   readonly parameters: Readonly<Record<string, string>>;
   readonly policySuppressions: readonly PolicySuppression[];
   readonly monitoring: MonitoringSettings;
@@ -304,6 +312,9 @@ function validateEnvironment(input: EnvironmentInput, problems: Problems, now: D
   validateProxySettings(input.proxy ?? {}, engineFamilyOf(engine), input.production === true, problems.at("proxy"));
   validateClients(input, problems.at("clients"), regionOk ? { region: input.region, now } : { now });
   validateSetupSettings(input.setup === undefined ? {} : input.setup, secretsManagerPath(input.network), problems.at("setup"));
+  validateRotationSettings(input.rotation === undefined ? {} : input.rotation, problems.at("rotation"));
+  problems.check(!isRecord(input.rotation?.schedule) || resolveSetupSettings(input.setup).enabled, "rotation.schedule", "(set)",
+    "needs setup.enabled: the rotation function lives with the setup function, in the application subnets with its security group");
   validateAdditionalParameters(input.parameters ?? {}, problems.at("parameters"));
   validateMonitoringSettings(input.monitoring === undefined ? {} : input.monitoring, { production: input.production === true, region: input.region }, problems.at("monitoring"));
   const suppressions = input.policySuppressions ?? [];
@@ -349,6 +360,15 @@ function validateNamesAndQuotas(input: EnvironmentInput, problems: Problems): vo
   problems.check(size <= MAX_ROLE_INLINE_POLICY_CHARS, "users", `${proxied.length} users served by the proxy`,
     `the proxy role's inline policy would be about ${size} characters (one secret ARN per user); IAM allows ${MAX_ROLE_INLINE_POLICY_CHARS} per role, ` +
     "a quota AWS does not raise (IAM User Guide, IAM and AWS STS quotas: role policy size): serve fewer users through the proxy or shorten their names");
+
+  // The rotation function exists with the setup function; its role names every user with a password.
+  if (names.rotation) {
+    validateRotationScope({
+      partition, region: input.region, account: input.account, functionName: names.rotation.functionName, secretPrefix: names.secrets.prefix,
+      keyArn: input.encryption?.kmsKeyArn ?? `arn:${partition}:kms:${input.region}:${input.account}:key/00000000-0000-0000-0000-000000000000`,
+      users: proxied.map((name) => ({ name, iamAtProxy: (input.users[name]?.auth ?? "iam") === "iam" })),
+    }, problems);
+  }
 }
 
 /**
@@ -585,6 +605,7 @@ function resolveEnvironment(input: EnvironmentInput): Omit<EnvironmentConfig, "w
     secretRecoveryWindowDays: input.production ? 30 : 7,
     clients: input.clients ?? {},
     setup: resolveSetupSettings(input.setup),
+    rotation: resolveRotationSettings(input.rotation, input.production),
     parameters: input.parameters ?? {},
     policySuppressions: input.policySuppressions ?? [],
     monitoring: resolveMonitoringSettings(input.monitoring),

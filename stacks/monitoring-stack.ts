@@ -48,6 +48,7 @@ export class MonitoringStack extends LayerStack {
       },
       ...(upstream.clients && lambdaFunctions.length > 0 ? { lambdaFunctions } : {}),
       ...(upstream.proxy.setup && names.setup ? { setupFunctionName: names.setup.functionName } : {}),
+      ...(upstream.proxy.rotation && names.rotation ? { rotationFunctionName: names.rotation.functionName } : {}),
       ...(upstream.clients?.migrations && names.migrations ? { migrationsProjectName: names.migrations.project } : {}),
     };
 

@@ -1,6 +1,7 @@
 import type { Construct } from "constructs";
 import { DatabaseParameters } from "../modules/parameters.ts";
 import { DatabaseProxy } from "../modules/proxy.ts";
+import { DatabaseRotation } from "../modules/rotation.ts";
 import { DatabaseSetup } from "../modules/setup.ts";
 import type { EnvironmentConfig } from "./config.ts";
 import type { DatabaseStack } from "./database-stack.ts";
@@ -16,6 +17,7 @@ export class ProxyStack extends LayerStack {
   readonly proxy: DatabaseProxy;
   readonly parameters: DatabaseParameters;
   readonly setup?: DatabaseSetup;
+  readonly rotation?: DatabaseRotation;
 
   constructor(scope: Construct, config: EnvironmentConfig, upstream: { network: NetworkStack; database: DatabaseStack }) {
     super(scope, config, "proxy");
@@ -61,6 +63,26 @@ export class ProxyStack extends LayerStack {
       });
       this.output("setup_function_name", this.setup.functionName, "Runs the database setup on every deploy; npm run rotate invokes it");
       this.output("setup_input", this.setup.input, "What Terraform sends the setup function (no secret); rotate sends it with { rotate }");
+
+      // The rotation function shares the setup's network path (writer, proxy, Secrets Manager) and its group.
+      this.rotation = new DatabaseRotation(this, "rotation", {
+        functionName: config.names.rotation!.functionName,
+        account: config.account,
+        region: config.region,
+        partition: config.partition,
+        network: { applicationSubnetIds: network.applicationSubnetIds, setupSecurityGroupId: network.setupSecurityGroupId },
+        database,
+        databaseName: config.database.databaseName,
+        users,
+        secretPrefix: config.names.secrets.prefix,
+        proxy: this.proxy,
+        kmsKeyArn,
+        settings: config.rotation,
+        logRetentionDays: config.setup.logRetentionDays ?? config.defaultLogRetentionDays,
+        after: [this.setup.invocation],
+      });
+      this.output("rotation_function_arn", this.rotation.functionArn, "Secrets Manager's rotation function for the application users' secrets; npm run rotate starts it through RotateSecret");
+      this.output("rotated_secrets", Object.fromEntries(users.all.filter((u) => this.rotation!.rotatedUsers.includes(u.name)).map((u) => [u.name, u.secretArn])), "User secrets the rotation function rotates, by user");
     }
 
     this.output("proxy_endpoint", this.proxy.endpoint, "Where clients connect (read/write)");

@@ -18,7 +18,8 @@ describe("the setup function", () => {
       function_name: "orders-staging-db-setup", runtime: "nodejs22.x", handler: "index.handler", timeout: 900, memory_size: 512,
       reserved_concurrent_executions: 1, tracing_config: { mode: "Active" },
     });
-    const fn = only(proxyStack.parsed, "aws_lambda_function");
+    // The proxy layer also holds the rotation function (modules/rotation.ts).
+    const fn = Object.values(resourcesOf(proxyStack.parsed, "aws_lambda_function")).find((f) => f.function_name === "orders-staging-db-setup")!;
     const vpc = fn.vpc_config as { subnet_ids: string[]; security_group_ids: string[] };
     expect(vpc.subnet_ids).toEqual([expect.stringMatching(/network_application-subnet-0_/), expect.stringMatching(/network_application-subnet-1_/)]);
     expect(vpc.security_group_ids).toEqual([expect.stringMatching(/cross-stack-output-aws_security_groupnetwork_database-setup_/)]);

@@ -38,9 +38,13 @@ describe("the shipped environments keep every resource of the single-client layo
     // Layers that did not exist then (monitoring) are not part of the comparison.
     const added = Object.entries(after).filter(([stack]) => stack in before)
       .flatMap(([stack, addresses]) => Object.keys(addresses).filter((a) => !(a in before[stack]!)).map((a) => `${stack} ${a}`));
-    const worker = added.filter((a) => a.startsWith("staging-") && a.includes("worker"));
+    // The rotation function (issue 21) came after the fixture: additions of the proxy layer only.
+    const rotation = added.filter((a) => / aws_[a-z_]+\.rotation_/.test(a));
+    expect(rotation.length).toBeGreaterThan(0);
+    expect(rotation.filter((a) => !/^[a-z]+-proxy /.test(a))).toEqual([]);
+    const worker = added.filter((a) => a.startsWith("staging-") && a.includes("worker") && !rotation.includes(a));
     expect(worker).toHaveLength(9);
-    expect(added.filter((a) => !worker.includes(a)).map((a) => a.replace(/_[0-9A-F]{8}$/, ""))).toEqual([
+    expect(added.filter((a) => !worker.includes(a) && !rotation.includes(a)).map((a) => a.replace(/_[0-9A-F]{8}$/, ""))).toEqual([
       "prod-database aws_appautoscaling_policy.database_reader-scaling_policy", "prod-database aws_appautoscaling_target.database_reader-scaling_target",
     ]);
   });
@@ -165,7 +169,7 @@ describe("named client validation", () => {
       'test.clients.migrations.pipeline: "(no service)" — needs exactly one service with deployedByPipeline: true when there are several'],
     ["a suppression on a client the environment does not have",
       withClients({ services: { api: { user: "app", container } } }, { policySuppressions: [{ rule: "DBS3", construct: "service-worker", reason: "a reason long enough" }] }),
-      'test.policySuppressions[0].construct: "service-worker" — must be one of "key", "network", "database", "users", "proxy", "parameters", "setup", "service", "lambda", "migrations", "notifications", "alarms", "events", "dashboard", "service-api"'],
+      'test.policySuppressions[0].construct: "service-worker" — must be one of "key", "network", "database", "users", "proxy", "parameters", "setup", "rotation", "service", "lambda", "migrations", "notifications", "alarms", "events", "dashboard", "service-api"'],
   ])("fails on %s", (_case, input, message) => {
     expect(() => resolveEnvironments([input])).toThrow(message);
   });

@@ -85,7 +85,7 @@ describe("the stack graph", () => {
     expect(report("prod", "stacks.json")).toEqual(LAYERS.map((layer) => `prod-${layer}`));
     expect(report("prod", "budget.json")).toMatchObject({ supply: 1527, totalDemand: 66, status: "ok", maxConnections: { value: 1697 } });
     const devPolicy = report("dev", "policy.json") as { rule: string; stack: string }[];
-    expect(devPolicy.map((f) => [f.rule, f.stack])).toEqual([["DBS3", "dev-database"], ["DBS4", "dev-database"], ["DBS5", "dev-database"], ["PRX2", "dev-proxy"], ["PRX3", "dev-proxy"]]);
+    expect(devPolicy.map((f) => [f.rule, f.stack])).toEqual([["DBS3", "dev-database"], ["DBS4", "dev-database"], ["DBS5", "dev-database"], ["PRX2", "dev-proxy"], ["PRX3", "dev-proxy"], ["SEC3", "dev-proxy"]]);
   });
 });
 
@@ -108,7 +108,7 @@ describe("stateful addresses are pinned", () => {
       "aws_rds_cluster_instance.database_instance-3_A4FBCB4D", "aws_rds_cluster_parameter_group.database_cluster-parameters_B7F2D9B3",
       "aws_secretsmanager_secret.users_secret-analytics_37FC83E8", "aws_secretsmanager_secret.users_secret-app_4186C245", "aws_secretsmanager_secret.users_secret-migrator_EAF6B1A5",
     ],
-    proxy: ["aws_cloudwatch_log_group.proxy_log-group_949D0D46", "aws_cloudwatch_log_group.setup_log-group_8E00ACEA", "aws_db_proxy.proxy_5B0EBCF1", "aws_db_proxy_endpoint.proxy_read-only-endpoint_8F759F1F"],
+    proxy: ["aws_cloudwatch_log_group.proxy_log-group_949D0D46", "aws_cloudwatch_log_group.rotation_log-group_3EB189A7", "aws_cloudwatch_log_group.setup_log-group_8E00ACEA", "aws_db_proxy.proxy_5B0EBCF1", "aws_db_proxy_endpoint.proxy_read-only-endpoint_8F759F1F"],
     iam: [],
     "ecs-taskdef": ["aws_cloudwatch_log_group.service_log-group_D4C0FDDC"],
     clients: ["aws_cloudwatch_log_group.migrations_migrate-log-group_D99B2D99", "aws_cloudwatch_log_group.migrations_render-log-group_D614ABA6", "aws_s3_bucket.migrations_artifacts_85DA0939"],

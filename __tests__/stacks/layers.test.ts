@@ -121,7 +121,7 @@ describe("each layer alone", () => {
     expect(json).toHaveResourceWithProperties(DbProxyTarget, { db_cluster_identifier: "orders-prod" });
     expect(json).not.toHaveResource(RdsCluster);
     expect(Object.keys(parsed.output).filter((o) => !o.startsWith("cross-stack-output-")).sort()).toEqual([
-      "master_auth", "proxy_arn", "proxy_endpoint", "proxy_name", "proxy_read_only_endpoint", "proxy_resource_id", "setup_function_name", "setup_input", "ssm_parameter_path",
+      "master_auth", "proxy_arn", "proxy_endpoint", "proxy_name", "proxy_read_only_endpoint", "proxy_resource_id", "rotated_secrets", "rotation_function_arn", "setup_function_name", "setup_input", "ssm_parameter_path",
     ]);
     expect(parsed.output.proxy_resource_id!.value).toMatch(/^\$\{element\(split\(":", aws_db_proxy\.proxy_[0-9A-F]+\.arn\), 6\)\}$/);
   });

@@ -21,9 +21,9 @@ export function readSingleFileZip(zip: Buffer): { name: string; content: Buffer 
   return { name, content: method === 8 ? inflateRawSync(data) : Buffer.from(data) };
 }
 
-/** The deployed db-setup zip, unpacked into a temp dir; returns the path of its index.js. */
-export function unpackedSetupBundle(): string {
-  const { name, content } = readSingleFileZip(readFileSync(bundleHandler("db-setup")));
+/** A deployed function's zip (the setup function's unless named), unpacked into a temp dir; returns the path of its index.js. */
+export function unpackedSetupBundle(handler: "db-setup" | "db-rotate" = "db-setup"): string {
+  const { name, content } = readSingleFileZip(readFileSync(bundleHandler(handler)));
   if (name !== "index.js") throw new Error(`the zip holds ${name}, not index.js`);
   const file = join(mkdtempSync(join(tmpdir(), "dbstack-setup-bundle-")), "index.js");
   writeFileSync(file, content);

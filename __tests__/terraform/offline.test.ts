@@ -170,6 +170,8 @@ describe.skipIf(unavailable !== undefined)("real terraform, offline: every stack
     // staging: 7 endpoints, read-only proxy endpoint, two managed task definitions (api, worker on its own user), migrations;
     // prod: NAT per AZ over 3 zones, 3 instances and reader auto scaling (target, policy), 3 users, read-only proxy endpoint, ECS template, pipeline.
     // Each: the setup function's group and rules (network), its function, role, policies, log group and invocation (proxy);
+    // the rotation function, role, policies, log group and one permission per password user (proxy), and in prod a
+    // schedule per user secret and one on the master secret;
     // monitoring: topic and policy, subscriptions, alarms of its shape, event subscriptions, dashboard.
     expect(counts("dev")).toEqual({ network: 34, database: 11, proxy: 20, iam: 11, "ecs-taskdef": 1, clients: 4, monitoring: 26 });
     expect(counts("staging")).toEqual({ network: 38, database: 12, proxy: 22, iam: 13, "ecs-taskdef": 4, clients: 2, monitoring: 33 });

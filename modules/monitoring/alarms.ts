@@ -52,6 +52,7 @@ export interface WatchedPath {
    */
   readonly lambdaFunctions?: readonly { readonly key: string; readonly name: string }[];
   readonly setupFunctionName?: string;
+  readonly rotationFunctionName?: string;
   readonly migrationsProjectName?: string;
 }
 
@@ -242,6 +243,7 @@ export function alarmSpecs(path: WatchedPath, t: Thresholds): AlarmSpec[] {
   const functions: [string, string, string][] = [
     ...(path.lambdaFunctions ?? []).map(({ key, name }): [string, string, string] => [key, name, "The Lambda client"]),
     ...(path.setupFunctionName ? [["setup", path.setupFunctionName, "The setup function"] as [string, string, string]] : []),
+    ...(path.rotationFunctionName ? [["rotation", path.rotationFunctionName, "The rotation function"] as [string, string, string]] : []),
   ];
   for (const [key, name, what] of functions) {
     const fn = new FunctionMetrics(name);
@@ -251,7 +253,7 @@ export function alarmSpecs(path: WatchedPath, t: Thresholds): AlarmSpec[] {
         treatMissingData: "notBreaching",
         meaning: `${what} (${name}) failed.`,
         firstStep: `Read /aws/lambda/${name} for the error; a connection error names the proxy, the user or the grant.`,
-        runbook: key === "setup" ? "setup-function-failed" : "lambda-client-errors",
+        runbook: key === "setup" ? "setup-function-failed" : key === "rotation" ? "rotation-failed" : "lambda-client-errors",
       },
       {
         key: `${key}-throttles`, metric: fn.metricThrottles(), comparison: "GreaterThanThreshold", threshold: 0, evaluationPeriods: 1, datapointsToAlarm: 1,

@@ -43,7 +43,7 @@ export function dashboardBody(path: WatchedPath, model: DashboardModel): { widge
     { title: "Client connections to the proxy", metrics: [proxy.metricClientConnections()], lines: [{ label: `budget demand ${model.demand}`, value: model.demand }, supply] },
     { title: "Authentication failures", metrics: [proxy.metricClientConnectionsSetupFailedAuth()] },
   ];
-  const functions = [...(path.lambdaFunctions ?? []).map(({ name }) => ["Lambda client", name] as const), ...(path.setupFunctionName ? [["Setup function", path.setupFunctionName] as const] : [])];
+  const functions = [...(path.lambdaFunctions ?? []).map(({ name }) => ["Lambda client", name] as const), ...(path.setupFunctionName ? [["Setup function", path.setupFunctionName] as const] : []), ...(path.rotationFunctionName ? [["Rotation function", path.rotationFunctionName] as const] : [])];
   for (const [what, name] of functions) {
     const fn = new FunctionMetrics(name);
     clients.push({ title: `${what}: invocations, errors, throttles`, metrics: [fn.metricInvocations(), fn.metricErrors(), fn.metricThrottles()] });

@@ -35,24 +35,45 @@ export function levelOf(rule: PackRule, production: boolean): "error" | "warning
   return rule.level === "error" || (production && rule.escalate) ? "error" : "warning";
 }
 
+/** A resource's synthesized blocks (type -> name -> attributes), references rendered as "${…}". */
+function rendered(resource: TerraformResource): Record<string, Record<string, Record<string, unknown>>> {
+  const stack = TerraformStack.of(resource);
+  const json = Tokenization.resolve(resource.toTerraform(), { scope: stack, preparing: false, resolver: new DefaultTokenResolver(new StringConcat()) });
+  return (json?.resource ?? {}) as Record<string, Record<string, Record<string, unknown>>>;
+}
+
 export class PolicyAspect implements IAspect {
   readonly findings: Finding[] = [];
   private readonly seen = new Set<string>();
+  private readonly stackResources = new Map<TerraformStack, Record<string, Record<string, Record<string, unknown>>>>();
 
   constructor(private readonly production: boolean, private readonly pack: readonly PackRule[] = PACK) {}
+
+  /** Every resource of the stack, rendered once per stack when its first resource is visited. */
+  private resourcesOf(stack: TerraformStack): Record<string, Record<string, Record<string, unknown>>> {
+    let resources = this.stackResources.get(stack);
+    if (!resources) {
+      resources = {};
+      for (const child of stack.node.findAll()) {
+        if (!(child instanceof TerraformResource)) continue;
+        for (const [type, byName] of Object.entries(rendered(child))) Object.assign((resources[type] ??= {}), byName);
+      }
+      this.stackResources.set(stack, resources);
+    }
+    return resources;
+  }
 
   visit(node: IConstruct): void {
     if (!(node instanceof TerraformResource) || this.seen.has(node.node.path)) return;
     this.seen.add(node.node.path);
     const stack = TerraformStack.of(node);
-    const rendered = Tokenization.resolve(node.toTerraform(), { scope: stack, preparing: false, resolver: new DefaultTokenResolver(new StringConcat()) });
-    const byType = (rendered?.resource ?? {}) as Record<string, Record<string, Record<string, unknown>>>;
-    const attributes = byType[node.terraformResourceType]?.[node.friendlyUniqueId] ?? {};
+    const attributes = rendered(node)[node.terraformResourceType]?.[node.friendlyUniqueId] ?? {};
     const facts: ResourceFacts = {
       type: node.terraformResourceType,
       address: `${node.terraformResourceType}.${node.friendlyUniqueId}`,
       attributes,
       production: this.production,
+      stackResources: this.resourcesOf(stack),
     };
     for (const { rule, status, detail } of evaluate(facts, this.pack)) {
       const suppression = suppressionFor(node, rule.id);

@@ -44,6 +44,7 @@ import { rdsStorageEncrypted } from "./rules/rds-storage-encrypted.ts";
 import { rdsTlsParameter } from "./rules/rds-tls-parameter.ts";
 import { secretCmk } from "./rules/secret-cmk.ts";
 import { secretNoVersionInState } from "./rules/secret-no-version-in-state.ts";
+import { secretRotationScheduled } from "./rules/secret-rotation-scheduled.ts";
 import { securityGroupDescriptions } from "./rules/security-group-descriptions.ts";
 import { securityGroupNoInternetIngress } from "./rules/security-group-no-internet-ingress.ts";
 import { securityGroupNoOpenEgress } from "./rules/security-group-no-open-egress.ts";
@@ -108,6 +109,8 @@ export const PACK: readonly PackRule[] = [
     info: "Secrets are encrypted with a customer managed key.", explanation: "IAM on the key, not only on the secret, decides who can read credentials." },
   { id: "SEC2", rule: secretNoVersionInState, level: "error", maps: [],
     info: "No secret value passes through Terraform.", explanation: "A secret version's value is stored in state in plain text; the bootstrap script writes values instead." },
+  { id: "SEC3", rule: secretRotationScheduled, level: "warning", escalate: true, maps: ["CKV2_AWS_57", "AwsSolutions-SMG4"],
+    info: "Application users' secrets rotate on a schedule.", explanation: "Auditors (SOC 2, PCI DSS) ask for scheduled rotation; a password that never changes outlives everyone who has seen it. Set rotation.schedule." },
   { id: "SSM1", rule: ssmSecureString, level: "error", maps: ["CKV_AWS_337"],
     info: "Secret-looking parameters are SecureString with a CMK.", explanation: "A String parameter is readable by anyone with ssm:GetParameter." },
   { id: "KMS1", rule: kmsRotation, level: "error", maps: ["CKV_AWS_7", "AVD-AWS-0065", "AwsSolutions-KMS5"],

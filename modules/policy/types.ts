@@ -10,6 +10,12 @@ export interface ResourceFacts {
   readonly attributes: Readonly<Record<string, unknown>>;
   /** Whether the stack is a production environment. */
   readonly production: boolean;
+  /**
+   * The other resources of the same stack as synthesized (type -> name -> attributes), for the few rules
+   * about how resources relate (a secret's rotation schedule, like cdk-nag's SMG4).
+   * @default unknown: rules that need it report "could not check"
+   */
+  readonly stackResources?: Readonly<Record<string, Readonly<Record<string, Readonly<Record<string, unknown>>>>>>;
 }
 
 export type Verdict =

@@ -128,7 +128,7 @@ describe("database alarms: thresholds from the model in three shapes", () => {
 
 describe("function and build alarms", () => {
   it("watch errors and throttles of the Lambda client and the setup function, and failed migration builds", () => {
-    for (const [key, fn] of [["lambda", "orders-dev-db-check"], ["setup", "orders-dev-db-setup"]]) {
+    for (const [key, fn] of [["lambda", "orders-dev-db-check"], ["setup", "orders-dev-db-setup"], ["rotation", "orders-dev-db-rotate"]]) {
       for (const metric of ["Errors", "Throttles"]) {
         expect(dev.alarms[`orders-dev-${key}-${metric.toLowerCase()}`]).toMatchObject({ namespace: "AWS/Lambda", metric_name: metric, dimensions: { FunctionName: fn }, statistic: "Sum", period: 60, threshold: 0 });
       }

@@ -178,7 +178,7 @@ describe("the shipped environments", () => {
     const stack = monitoringStack(environments.find((e) => e.name === name)!);
     const count = (type: string) => Object.keys(resourcesOf(stack.parsed, type)).length;
     expect([count("aws_sns_topic"), count("aws_sns_topic_policy"), count("aws_db_event_subscription"), count("aws_cloudwatch_dashboard")]).toEqual([1, 1, 3, 1]);
-    expect(count("aws_cloudwatch_metric_alarm")).toBe({ dev: 20, staging: 27, prod: 27 }[name]);
+    expect(count("aws_cloudwatch_metric_alarm")).toBe({ dev: 22, staging: 29, prod: 29 }[name]);
     expect(Object.keys(stack.parsed.output)).toEqual(expect.arrayContaining(["alarm_topic_arn", "alarm_names", "dashboard_name"]));
   });
 });

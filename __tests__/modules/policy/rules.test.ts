@@ -7,6 +7,13 @@ const policy = (...statements: Record<string, unknown>[]) => JSON.stringify({ Ve
 const containers = (...defs: Record<string, unknown>[]) => JSON.stringify(defs);
 const goodContainer = { name: "app", readonlyRootFilesystem: true, logConfiguration: { logDriver: "awslogs" }, environment: [{ name: "LOG_LEVEL", value: "info" }] };
 
+const APP_SECRET = "${data.terraform_remote_state.db.outputs.app_secret_arn}";
+const MASTER_SECRET = "${data.terraform_remote_state.db.outputs.aws_rds_clusterdatabase_cluster_FAF2FB92master_user_secret0secret_arn}";
+/** The stack every case is judged in (rules about how resources relate look at it): one schedule, on app's secret. */
+const STACK = {
+  aws_secretsmanager_secret_rotation: { app: { secret_id: APP_SECRET, rotation_lambda_arn: "${aws_lambda_function.rotate.arn}", rotation_rules: { automatically_after_days: 30 } } },
+};
+
 type Case = [type: string, attributes: Record<string, unknown>];
 interface RuleCases {
   compliant: Case;
@@ -38,6 +45,11 @@ const CASES: Record<string, RuleCases> = {
   LOG1: { compliant: ["aws_cloudwatch_log_group", { retention_in_days: 30, kms_key_id: KEY }], nonCompliant: ["aws_cloudwatch_log_group", { kms_key_id: KEY }, "retention_in_days is not set: logs are kept forever"], notApplicable: ["aws_kms_key", {}] },
   SEC1: { compliant: ["aws_secretsmanager_secret", { kms_key_id: KEY }], nonCompliant: ["aws_secretsmanager_secret", {}, "secret uses no customer managed key"], notApplicable: ["aws_secretsmanager_secret_version", {}] },
   SEC2: { compliant: ["aws_secretsmanager_secret_version", { secret_string_wo: "write-only", secret_string_wo_version: 1 }], nonCompliant: ["aws_secretsmanager_secret_version", { secret_string: "{\"password\":\"hunter2\"}" }, "secret_string is a literal in the configuration and the state"], notApplicable: ["aws_ssm_parameter", {}] },
+  SEC3: {
+    compliant: ["aws_db_proxy", { auth: [{ description: "app (readwrite)", secret_arn: APP_SECRET }, { description: "dbadmin (master, administration)", secret_arn: MASTER_SECRET }] }],
+    nonCompliant: ["aws_db_proxy", { auth: [{ description: "app (readwrite)", secret_arn: APP_SECRET }, { description: "reporting (readonly)", secret_arn: "${data.x.reporting}" }] }, "no rotation schedule for the secret of reporting (readonly)"],
+    notApplicable: ["aws_secretsmanager_secret", {}],
+  },
   SSM1: { compliant: ["aws_ssm_parameter", { name: "/shop/prod/database/host", type: "String" }], nonCompliant: ["aws_ssm_parameter", { name: "/shop/prod/database/password", type: "String" }, "/shop/prod/database/password looks secret but its type is String"], notApplicable: ["aws_secretsmanager_secret", {}] },
   KMS1: { compliant: ["aws_kms_key", { enable_key_rotation: true }], nonCompliant: ["aws_kms_key", {}, "enable_key_rotation is not true"], notApplicable: ["aws_kms_key", { customer_master_key_spec: "RSA_2048" }] },
   SG1: { compliant: ["aws_vpc_security_group_ingress_rule", { description: "clients to proxy" }], nonCompliant: ["aws_security_group", { description: "Managed by Terraform" }, "description is missing"], notApplicable: ["aws_vpc", {}] },
@@ -62,7 +74,7 @@ const CASES: Record<string, RuleCases> = {
   CB3: { compliant: ["aws_codebuild_project", { environment: { environment_variable: [{ name: "DB_PASSWORD", type: "SECRETS_MANAGER", value: "arn:s:password" }] } }], nonCompliant: ["aws_codebuild_project", { environment: { environment_variable: [{ name: "DB_PASSWORD", value: "hunter2" }] } }, "PLAINTEXT secret-looking variables DB_PASSWORD"], notApplicable: ["aws_codepipeline", {}] },
 };
 
-const facts = (type: string, attributes: Record<string, unknown>): ResourceFacts => ({ type, address: `${type}.x`, attributes, production: false });
+const facts = (type: string, attributes: Record<string, unknown>): ResourceFacts => ({ type, address: `${type}.x`, attributes, production: false, stackResources: STACK });
 
 describe.each(PACK.map((rule) => [rule.id, rule] as const))("rule %s", (id, rule) => {
   const cases = CASES[id];
@@ -95,6 +107,18 @@ describe.each(PACK.filter((rule) => CASES[rule.id]?.unknown).map((rule) => [rule
   it("reports what it cannot see through as unknown, never as passed", () => {
     const [type, attributes, message] = CASES[id]!.unknown!;
     expect(rule.rule(facts(type, attributes))).toEqual<Verdict>({ result: "unknown", detail: message });
+  });
+});
+
+describe("rule SEC3 without the stack", () => {
+  it("reports that it cannot see the schedules, never passes; a proxy serving only the master is not its concern", () => {
+    const rule = PACK.find((r) => r.id === "SEC3")!.rule;
+    const proxy = { type: "aws_db_proxy", address: "aws_db_proxy.p", production: true };
+    expect(rule({ ...proxy, attributes: { auth: [{ secret_arn: APP_SECRET }] } })).toEqual<Verdict>({ result: "unknown", detail: "the proxy's stack was not given, so its rotation schedules cannot be seen" });
+    expect(rule({ ...proxy, attributes: { auth: [{ secret_arn: MASTER_SECRET }] }, stackResources: {} })).toEqual<Verdict>({ result: "not-applicable" });
+    // A schedule without a function (managed rotation) does not rotate an application user's password.
+    const managedOnly = { aws_secretsmanager_secret_rotation: { app: { secret_id: APP_SECRET, rotation_rules: { automatically_after_days: 30 } } } };
+    expect(rule({ ...proxy, attributes: { auth: [{ secret_arn: APP_SECRET, description: "app (readwrite)" }] }, stackResources: managedOnly })).toEqual<Verdict>({ result: "non-compliant", detail: "no rotation schedule for the secret of app (readwrite)" });
   });
 });
 

@@ -1,7 +1,8 @@
 /**
- * `npm run setup` and `npm run rotate`: each CLI as its own process (help, usage errors before any call,
- * the dry-run payload, an invocation refused on the wire by moto's Lambda), and their one core in-process
- * against a mocked Lambda: what it sends, what it prints, and how each function failure becomes an exit code.
+ * `npm run setup`: the CLI as its own process (help, usage errors before any call, the dry-run payload, an
+ * invocation refused on the wire by moto's Lambda), and its core in-process against a mocked Lambda: what
+ * it sends, what it prints, and how each function failure becomes an exit code. (`npm run rotate` goes
+ * through Secrets Manager's rotation now: __tests__/scripts/deploy/rotate-secrets.test.ts.)
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
@@ -42,49 +43,15 @@ writeFileSync(join(dir, "bad-input.json"), JSON.stringify({ "test-proxy": { setu
 const credentials = { AWS_ACCESS_KEY_ID: "AKIAEXAMPLEEXAMPLE00", AWS_SECRET_ACCESS_KEY: "example-secret-not-real", AWS_EC2_METADATA_DISABLED: "true" };
 
 /** A CLI in its own process, from `cwd` (default outputs file: <env>-outputs.json there); AWS points nowhere unless `env` says so. */
-function run(script: "setup" | "rotate", args: string[], env: Record<string, string> = {}) {
+function run(script: "setup", args: string[], env: Record<string, string> = {}) {
   const result = spawnSync(process.execPath, ["--import", TSX, join(ROOT, `scripts/${script}.ts`), ...args], {
     cwd: dir, encoding: "utf8", env: { PATH: process.env.PATH!, HOME: tmpdir(), ...credentials, AWS_ENDPOINT_URL: "http://127.0.0.1:1", ...env },
   });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
-const rotate = (args: string[], env: Record<string, string> = {}) => run("rotate", args, env);
 const setup = (args: string[], env: Record<string, string> = {}) => run("setup", args, env);
 /** The first line of stderr that is the script's own (not a Node or SDK warning). */
 const firstError = (stderr: string) => stderr.split("\n").filter((l) => !/NodeVersionSupport|node >=22|^$/.test(l))[0];
-
-describe("npm run rotate as a process", () => {
-  it("prints its help with the exit codes and exits 0", () => {
-    const { code, stdout } = rotate(["--help"]);
-    expect(code).toBe(0);
-    expect(stdout).toMatch(/^usage: npm run rotate -- <env> \[--user <name>\]\.\.\. \[options\]/);
-    expect(stdout).toContain("Exit codes:\n  0  done");
-    expect(stdout).toContain("  6  a SQL statement failed in the function");
-  });
-
-  it.each([
-    [[], /^error: name one environment, e\.g\. npm run rotate -- staging \(got none\)/],
-    [["test", "prod"], /^error: name one environment, e\.g\. npm run rotate -- staging \(got "test" "prod"\)/],
-    [["test", "--bogus"], /^error: Unknown option '--bogus'/],
-    [["test", "--output", "xml"], /^error: --output must be text or json, not xml/],
-    [["staging"], /^error: cannot read outputs file staging-outputs\.json: ENOENT/],
-    [["test", "--outputs", "no-function.json"], /^error: stack output "setup_function_name" is missing/],
-    [["test", "--user", "bob"], /^error: --user bob: no such user \(the environment has: migrator, app, etl\)/],
-    [["test", "--user", "app", "--user", "etl"], /^error: --user etl: logs in with IAM and has no password to rotate \(password users: migrator, app\)/],
-  ])("fails with exit 2 before any call: %j", (args, message) => {
-    const { code, stderr } = rotate(args);
-    expect(firstError(stderr)).toMatch(message);
-    expect(code).toBe(2);
-  });
-
-  it("--dry-run prints the function, its region and the payload: the stack's setup input plus rotate", () => {
-    const text = rotate(["test", "--user", "app", "--dry-run"]);
-    expect(text.code).toBe(0);
-    expect(text.stdout).toBe(`dry run: would invoke shop-test-setup in eu-west-1 with\n${JSON.stringify({ ...SETUP_INPUT, rotate: { users: ["app"] } }, null, 2)}\n`);
-    const json = rotate(["test", "--dry-run", "--output", "json", "--region", "eu-central-1"]);
-    expect(JSON.parse(json.stdout)).toEqual({ functionName: "shop-test-setup", region: "eu-central-1", payload: { ...SETUP_INPUT, rotate: {} } });
-  });
-});
 
 describe("npm run setup as a process", () => {
   it("prints its help with the exit codes and exits 0", () => {
@@ -122,9 +89,9 @@ describe("npm run setup as a process", () => {
 });
 
 const noMoto = !motoAvailable();
-if (noMoto) console.warn("\n!!! SKIPPED: npm run setup and npm run rotate against Lambda's wire protocol — moto_server is not installed (pip install 'moto[server]')\n");
+if (noMoto) console.warn("\n!!! SKIPPED: npm run setup against Lambda's wire protocol — moto_server is not installed (pip install 'moto[server]')\n");
 
-describe.skipIf(noMoto)("npm run setup and npm run rotate with Lambda on the wire (moto_server)", () => {
+describe.skipIf(noMoto)("npm run setup with Lambda on the wire (moto_server)", () => {
   let moto: Awaited<ReturnType<typeof startMoto>>;
   beforeAll(async () => {
     moto = await startMoto();
@@ -133,23 +100,19 @@ describe.skipIf(noMoto)("npm run setup and npm run rotate with Lambda on the wir
     await moto?.stop();
   });
 
-  it.each([
-    ["setup", []],
-    ["rotate", ["--user", "app"]],
-  ] as const)("npm run %s exits 5 with Lambda's own error when the function does not exist", (script, args) => {
-    const { code, stdout, stderr } = run(script, ["test", ...args], { AWS_ENDPOINT_URL: moto.endpoint });
+  it("npm run setup exits 5 with Lambda's own error when the function does not exist", () => {
+    const { code, stdout, stderr } = run("setup", ["test"], { AWS_ENDPOINT_URL: moto.endpoint });
     expect(stdout).toBe("invoking shop-test-setup in eu-west-1 (waits for the function to finish)\n");
     expect(stderr).toMatch(/^error: cannot invoke shop-test-setup in eu-west-1: ResourceNotFoundException: /m);
     expect(code).toBe(5);
   }, 60_000);
 });
 
-describe("the core of npm run setup and npm run rotate", () => {
-  const rotated: SetupSummary = { action: "rotate", changes: 2, statements: ["ALTER ROLE \"app\" WITH LOGIN PASSWORD '********'"], secretsWritten: ["app"], warnings: [], proxyCheck: "ok" };
+describe("the core of npm run setup", () => {
   const applied: SetupSummary = {
     action: "apply", changes: 3, statements: ["CREATE ROLE \"billing\" WITH LOGIN PASSWORD '********'", "GRANT \"shop_readwrite\" TO \"billing\""], secretsWritten: ["billing"], warnings: [], proxyCheck: "ok",
   };
-  const invocation = setupInvocation({ setup_function_name: "shop-test-setup", setup_input: SETUP_INPUT }, { mode: "rotate", users: ["app"] });
+  const invocation = setupInvocation({ setup_function_name: "shop-test-setup", setup_input: SETUP_INPUT });
   const encode = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
   /** A Lambda client that answers Invoke with `payload`, and what it was sent. */
   const answering = (payload: unknown, functionError?: string) => {
@@ -163,43 +126,29 @@ describe("the core of npm run setup and npm run rotate", () => {
     return { lambda, sent };
   };
 
-  it("parses each command line: the environment first, repeated --user (rotate only) and --outputs, defaults", () => {
-    expect(parseInvocationArgs("rotate", ["dev", "--user", "app", "--user", "app", "--user", "reporting"])).toEqual({
-      request: { mode: "rotate", users: ["app", "reporting"] }, environment: "dev", outputs: ["dev-outputs.json"], dryRun: false, output: "text",
+  it("parses each command line: the environment first, repeated --outputs, defaults", () => {
+    expect(parseInvocationArgs(["dev", "--outputs", "a.json", "--outputs", "b.json", "--region", "eu-west-1", "--dry-run", "--output", "json"])).toEqual({
+      environment: "dev", outputs: ["a.json", "b.json"], region: "eu-west-1", dryRun: true, output: "json",
     });
-    expect(parseInvocationArgs("rotate", ["dev", "--outputs", "a.json", "--outputs", "b.json", "--region", "eu-west-1", "--dry-run", "--output", "json"])).toEqual({
-      request: { mode: "rotate", users: [] }, environment: "dev", outputs: ["a.json", "b.json"], region: "eu-west-1", dryRun: true, output: "json",
-    });
-    expect(parseInvocationArgs("apply", ["dev", "--dry-run"])).toEqual({ request: { mode: "apply" }, environment: "dev", outputs: ["dev-outputs.json"], dryRun: true, output: "text" });
-    expect(() => parseInvocationArgs("apply", ["dev", "--user", "app"])).toThrow("Unknown option '--user'");
-    expect(parseInvocationArgs("rotate", ["-h"])).toBe("help");
-    expect(parseInvocationArgs("apply", ["--help"])).toBe("help");
+    expect(parseInvocationArgs(["dev", "--dry-run"])).toEqual({ environment: "dev", outputs: ["dev-outputs.json"], dryRun: true, output: "text" });
+    expect(() => parseInvocationArgs(["dev", "--user", "app"])).toThrow("Unknown option '--user'");
+    expect(parseInvocationArgs(["--help"])).toBe("help");
   });
 
-  it("rotate: sends the stack's setup input as Terraform does, plus rotate; reads it as JSON text too, without a tf key", () => {
-    expect(invocation).toEqual({ functionName: "shop-test-setup", region: "eu-west-1", payload: { ...SETUP_INPUT, rotate: { users: ["app"] } } });
-    const asText = setupInvocation({ setup_function_name: "f", setup_input: JSON.stringify({ ...SETUP_INPUT, tf: { action: "create" } }) }, { mode: "rotate", users: [] });
-    expect(asText.payload).toEqual({ ...SETUP_INPUT, rotate: {} });
-    expect(() => setupInvocation({ setup_function_name: "f", setup_input: { ...SETUP_INPUT, port: "5432" } }, { mode: "rotate", users: [] }))
-      .toThrow('stack output "setup_input" is not what the setup function accepts: invalid setup event: port: must be a whole number from 1 to 65535');
-    expect(() => setupInvocation({ setup_function_name: "f", setup_input: { ...SETUP_INPUT, users: [SETUP_INPUT.users[2]] } }, { mode: "rotate", users: [] }))
-      .toThrow("the environment has no password users: nothing to rotate");
-  });
-
-  it("apply: sends the stack's setup input without tf or rotate, which the function reads as apply; an environment of IAM users only is fine", () => {
-    const apply = setupInvocation({ setup_function_name: "shop-test-setup", setup_input: JSON.stringify({ ...SETUP_INPUT, tf: { action: "update", prev_input: null }, rotate: {} }) }, { mode: "apply" });
+  it("apply: sends the stack's setup input (also as JSON text) without tf or rotate, which the function reads as apply; an environment of IAM users only is fine", () => {
+    const apply = setupInvocation({ setup_function_name: "shop-test-setup", setup_input: JSON.stringify({ ...SETUP_INPUT, tf: { action: "update", prev_input: null }, rotate: {} }) });
     expect(apply).toEqual({ functionName: "shop-test-setup", region: "eu-west-1", payload: SETUP_INPUT });
     const iamOnly = { ...SETUP_INPUT, users: [SETUP_INPUT.users[2]!] };
-    expect(setupInvocation({ setup_function_name: "f", setup_input: iamOnly }, { mode: "apply" }).payload).toEqual(iamOnly);
-    expect(() => setupInvocation({ setup_function_name: "f", setup_input: { ...SETUP_INPUT, proxyHost: "" } }, { mode: "apply" }))
+    expect(setupInvocation({ setup_function_name: "f", setup_input: iamOnly }).payload).toEqual(iamOnly);
+    expect(() => setupInvocation({ setup_function_name: "f", setup_input: { ...SETUP_INPUT, proxyHost: "" } }))
       .toThrow('stack output "setup_input" is not what the setup function accepts: invalid setup event: proxyHost: must be a host name');
-    expect(() => setupInvocation({ setup_function_name: "f" }, { mode: "apply" })).toThrow('stack output "setup_input" is missing');
+    expect(() => setupInvocation({ setup_function_name: "f" })).toThrow('stack output "setup_input" is missing');
   });
 
   it("invokes synchronously with the payload and returns the function's summary", async () => {
-    const { lambda, sent } = answering(rotated);
-    expect(await invokeSetup(lambda, invocation)).toEqual(rotated);
-    expect(sent()).toEqual([{ FunctionName: "shop-test-setup", InvocationType: "RequestResponse", Payload: { ...SETUP_INPUT, rotate: { users: ["app"] } } }]);
+    const { lambda, sent } = answering(applied);
+    expect(await invokeSetup(lambda, invocation)).toEqual(applied);
+    expect(sent()).toEqual([{ FunctionName: "shop-test-setup", InvocationType: "RequestResponse", Payload: SETUP_INPUT }]);
   });
 
   it("npm run setup: invokes once with the stack's input and prints what was applied; --output json prints the summary", async () => {
@@ -214,7 +163,7 @@ describe("the core of npm run setup and npm run rotate", () => {
       const { lambda, sent } = answering(applied);
       const printed: string[] = [];
       const regions: string[] = [];
-      const code = await runInvocationCommand("apply", ["test", "--outputs", outputsFile, "--output", output], {
+      const code = await runInvocationCommand(["test", "--outputs", outputsFile, "--output", output], {
         lambda: (region) => (regions.push(region), lambda), print: (text) => printed.push(text),
       });
       expect([code, printed, regions]).toEqual([0, expected, ["eu-west-1"]]);
@@ -225,7 +174,7 @@ describe("the core of npm run setup and npm run rotate", () => {
   it("npm run setup: a function failure is the exit code of its step, and nothing is printed after the invoking line", async () => {
     const { lambda } = answering({ errorType: "SetupError", errorMessage: "setup failed at wait: the database at h:5432 did not accept connections within 580 s", trace: [] }, "Unhandled");
     const printed: string[] = [];
-    const error = await runInvocationCommand("apply", ["test", "--outputs", join(dir, "test-outputs.json")], { lambda: () => lambda, print: (text) => printed.push(text) }).catch((e: unknown) => e);
+    const error = await runInvocationCommand(["test", "--outputs", join(dir, "test-outputs.json")], { lambda: () => lambda, print: (text) => printed.push(text) }).catch((e: unknown) => e);
     expect([(error as ScriptError).exitCode, (error as Error).message]).toEqual([3, "shop-test-setup: setup failed at wait: the database at h:5432 did not accept connections within 580 s"]);
     expect(printed).toEqual(["invoking shop-test-setup in eu-west-1 (waits for the function to finish)"]);
   });
@@ -256,9 +205,11 @@ describe("the core of npm run setup and npm run rotate", () => {
     expect([(error as ScriptError).exitCode, (error as Error).message]).toEqual([5, "cannot invoke shop-test-setup in eu-west-1: ResourceNotFoundException: Function not found: shop-test-setup"]);
   });
 
-  it("prints what was rotated or applied, each warning, and the proxy check", () => {
-    expect(formatSummary("shop-test-setup", { ...rotated, warnings: ["app: the database's password differs from the one in its secret; setting the secret's"] })).toEqual([
-      "rotated app: 1 statement(s), 1 secret(s) written",
+  it("prints what was applied, each warning, and the proxy check", () => {
+    expect(formatSummary("shop-test-setup", { ...applied, warnings: ["app: the database's password differs from the one in its secret; setting the secret's"] })).toEqual([
+      "applied 2 statement(s), 1 secret(s) written (billing)",
+      "  CREATE ROLE \"billing\" WITH LOGIN PASSWORD '********'",
+      "  GRANT \"shop_readwrite\" TO \"billing\"",
       "  warning: app: the database's password differs from the one in its secret; setting the secret's",
       "proxy check: ok",
     ]);

@@ -51,10 +51,25 @@ describe("the review page", () => {
     expect(section("prod")).toContain("`/aws/rds/proxy/orders-prod` 365 d");
   });
 
+  it("shows each secret's rotation schedule: production's user secrets on the function and the master by RDS, none elsewhere", () => {
+    const page = renderMarkdown(buildReview(head));
+    const section = (name: string) => page.slice(page.indexOf(`## ${name}\n`), page.indexOf("### Policy findings", page.indexOf(`## ${name}\n`)));
+    expect(section("prod")).toContain("| `orders/prod/database/app` | every 30 days (rotation function) |");
+    expect(section("prod")).toContain("| `master (RDS-managed)` | every 30 days (managed by RDS) |");
+    expect(section("dev")).toContain("| `orders/dev/database/app` | none |");
+    expect(section("dev")).toContain("| `master (RDS-managed)` | none |");
+    // A schedule given as an expression with a window reads as such.
+    const windowed = baseWith("prod-proxy", (stack) => {
+      for (const rotation of Object.values(stack.resource.aws_secretsmanager_secret_rotation!)) rotation.rotation_rules = { schedule_expression: "rate(12 hours)", duration: "3h" };
+    });
+    expect(renderMarkdown(buildReview(windowed))).toContain("| `orders/prod/database/app` | rate(12 hours), 3h window (rotation function) |");
+  });
+
   it("lists policy findings with suppression reasons, and the budget table", () => {
     const page = renderMarkdown(buildReview(head));
     expect(page).toContain("| PRX2 | suppressed | dev-proxy | `aws_db_proxy.proxy_5B0EBCF1` | [PRX2] Every proxy user requires IAM authentication. iam_auth is not REQUIRED for reporting (readonly) — suppressed: the reporting tool in dev cannot sign IAM tokens and uses its password |");
-    expect(page.match(/No findings\./g)).toHaveLength(2);
+    // Production only: staging suppresses SEC3 (no rotation schedule outside production).
+    expect(page.match(/No findings\./g)).toHaveLength(1);
     expect(page).toContain("**OK** — demand 66 of 1527 (4 %), headroom 1461.");
     expect(page).toContain("| service api | 60 | pool 10 × 6 tasks, as app |");
     expect(page).toContain("Readers: up to 5, 7635 more connections for reads through the read-only endpoint (5 × 1527 (db.r6g.large)), not counted against the demand above.");
@@ -62,7 +77,7 @@ describe("the review page", () => {
 
   it("lists each environment's alarms with metric, threshold and action, and the alarms that watch the budget", () => {
     const prod = buildReview(head).environments.find((e) => e.summary.name === "prod")!;
-    expect(prod.summary.alarms).toHaveLength(27);
+    expect(prod.summary.alarms).toHaveLength(29);
     expect(prod.summary.alarms.find((a) => a.name === "orders-prod-database-connections-writer")).toEqual({
       name: "orders-prod-database-connections-writer", metric: "AWS/RDS DatabaseConnections {DBClusterIdentifier=orders-prod, Role=WRITER} Maximum 300 s", threshold: "> 1527", actions: "1 (and OK: 1)",
     });
@@ -78,7 +93,7 @@ describe("the review page", () => {
     expect(prod.summary.resourceCounts).toMatchObject({ aws_rds_cluster: 1, aws_rds_cluster_instance: 3, aws_db_proxy: 1, aws_db_proxy_endpoint: 1, aws_nat_gateway: 3, aws_codepipeline: 1 });
     expect(prod.summary.stacks.map((s) => s.name)).toEqual(["prod-network", "prod-database", "prod-proxy", "prod-iam", "prod-ecs-taskdef", "prod-clients", "prod-monitoring"]);
     expect(prod.summary.stacks.reduce((sum, s) => sum + s.resources, 0)).toBe(Object.values(prod.summary.resourceCounts).reduce((a, b) => a + b, 0));
-    expect(renderMarkdown(buildReview(head))).toContain("**Stacks** (applied in dependency order, each with its own state): `prod-network` 48, `prod-database` 15, `prod-proxy` 22,");
+    expect(renderMarkdown(buildReview(head))).toContain("**Stacks** (applied in dependency order, each with its own state): `prod-network` 48, `prod-database` 15, `prod-proxy` 35,");
   });
 
   it("draws a Mermaid diagram per environment that Mermaid's own parser accepts", async () => {
@@ -98,8 +113,9 @@ describe("the review page", () => {
     expect(prod).toContain("proxyRo -.-> dbScaled");
     expect(prod).toContain('ecs -->|"TLS :5432"| proxy');
     expect(prod).toContain('setup -->|"TLS :5432, master secret"| db0');
+    expect(prod).toContain('rotate[/"rotation on a schedule: orders-prod-db-rotate"/]');
     const dev = buildReview(head).environments.find((e) => e.summary.name === "dev")!.diagram;
-    // The example client, not the setup function, is the Lambda among the clients.
+    // The example client, not the setup or rotation function, is the Lambda among the clients.
     expect(dev).toContain('lambda["Lambda orders-dev-db-check"]');
     expect(dev).toContain('setup[/"setup on deploy: orders-dev-db-setup"/]');
     // Every client is drawn: staging's two services, each connecting through the proxy.
@@ -107,6 +123,7 @@ describe("the review page", () => {
     expect(staging).toContain('ecs["ECS service orders-staging"]');
     expect(staging).toContain('ecs2["ECS service orders-staging-worker"]');
     expect(staging).toContain('ecs2 -->|"TLS :5432"| proxy');
+    expect(dev).toContain('rotate[/"rotation on npm run rotate: orders-dev-db-rotate"/]');
     await expect(mermaid.parse("flowchart LR\n  a[broken -->")).rejects.toThrow(/Parse error/);
   }, 60_000);
 });

@@ -207,11 +207,11 @@ describe("setup function against a real PostgreSQL over TLS", () => {
     await logIn("audit", current("audit").password as string);
   }, 60_000);
 
-  it("rotate: npm run rotate's payload gives one user a new password; the old one is refused, the others keep theirs", async () => {
+  it("rotate: the setup event's rotate field (which the function still accepts) gives one user a new password; the old one is refused, the others keep theirs", async () => {
     const old = current("app").password as string;
     const others = { migrator: current("migrator").password, audit: current("audit").password };
-    // npm run rotate's own core builds the payload from the stack outputs and reads the function's answer.
-    const invocation = setupInvocation({ setup_function_name: "shop-test-setup", setup_input: withAudit }, { mode: "rotate", users: ["app"] });
+    // npm run setup's core builds the invocation from the stack outputs; rotate is added by hand (npm run rotate uses Secrets Manager's rotation now).
+    const invocation = { ...setupInvocation({ setup_function_name: "shop-test-setup", setup_input: withAudit }), payload: { ...withAudit, rotate: { users: ["app"] } } };
     const summary = await invokeSetup(functionOnTheWire(), invocation);
     expect(summary).toEqual({
       action: "rotate", changes: 2, statements: ["ALTER ROLE \"app\" WITH LOGIN PASSWORD '********'"], secretsWritten: ["app"], warnings: [], proxyCheck: "ok",
@@ -227,7 +227,7 @@ describe("setup function against a real PostgreSQL over TLS", () => {
   it("apply: npm run setup's payload (the stack's input, no tf) finishes an update whose invocation failed but whose input the state kept", async () => {
     // terraform-plugin-sdk#476: the state holds the input with billing, the database and secrets do not.
     const kept = { ...withAudit, users: [...withAudit.users, { name: "billing", privileges: "readwrite", login: "password", secretArn: arn("billing") }] } satisfies SetupInput;
-    const invocation = setupInvocation({ setup_function_name: "shop-test-setup", setup_input: { ...kept, tf: { action: "update", prev_input: withAudit } } }, { mode: "apply" });
+    const invocation = setupInvocation({ setup_function_name: "shop-test-setup", setup_input: { ...kept, tf: { action: "update", prev_input: withAudit } } });
     expect(invocation.payload).toEqual(kept);
     const summary = await invokeSetup(functionOnTheWire(), invocation);
     expect(summary).toMatchObject({ action: "apply", secretsWritten: ["billing"], warnings: [], proxyCheck: "ok" });

@@ -391,9 +391,10 @@ async function waitForDatabase(run: RunContext): Promise<DatabaseSession> {
  * The lock one bootstrap run holds on a database while it reads and writes its users' secrets and SQL,
  * so two runs (the deploy's function and `npm run setup`, a CLI from a bastion) never interleave: a
  * PostgreSQL session advisory lock in the maintenance database, a MySQL named lock. Held by the server
- * session, so a run that dies loses it with its connection.
+ * session, so a run that dies loses it with its connection. The rotation function takes the same lock
+ * while it changes a password (scripts/lib/setup/rotation.ts).
  */
-function lockName(database: string): string {
+export function lockName(database: string): string {
   // MySQL lock names have at most 64 characters; a database name alone may have 64.
   return `dbstack-bootstrap:${createHash("sha256").update(database).digest("hex").slice(0, 40)}`;
 }

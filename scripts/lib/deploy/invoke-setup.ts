@@ -1,9 +1,10 @@
 /**
- * `npm run setup` and `npm run rotate`: the environment's setup function invoked by hand, synchronously,
- * inside the VPC, the same code path as a deploy. The payload is the stack's own `setup_input` output —
- * exactly what Terraform sends, without Terraform's `tf` key, which the function reads as "apply" — plus
- * `rotate` for new passwords. It is checked here first, so a bad input or an unknown user costs no call.
- * The function's error message names the step that failed, which picks the exit code.
+ * `npm run setup`: the environment's setup function invoked by hand, synchronously, inside the VPC, the
+ * same code path as a deploy. The payload is the stack's own `setup_input` output — exactly what Terraform
+ * sends, without Terraform's `tf` key, which the function reads as "apply". It is checked here first, so a
+ * bad input costs no call. The function's error message names the step that failed, which picks the exit
+ * code. (New passwords go through Secrets Manager's rotation protocol instead: `npm run rotate`,
+ * scripts/lib/deploy/rotate-secrets.ts.)
  */
 import { parseArgs } from "node:util";
 import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
@@ -12,34 +13,7 @@ import { failedStep, type SetupStep, type SetupSummary } from "../setup/run-setu
 import { parseSetupEvent, SetupEventError, type SetupInput } from "../setup/event.ts";
 import { readOutputs, requireString, type Outputs } from "./stack-outputs.ts";
 
-/** What the function is asked for: the deploy's apply (`npm run setup`), or new passwords (`npm run rotate`). */
-export type InvocationMode = "apply" | "rotate";
-
-export type InvocationRequest =
-  | { readonly mode: "apply" }
-  /** No users: every password user. */
-  | { readonly mode: "rotate"; readonly users: readonly string[] };
-
-const COMMAND: Readonly<Record<InvocationMode, string>> = { apply: "setup", rotate: "rotate" };
-
-const exitCodes = (usage: string) => `Exit codes:
-  0  done
-  1  unexpected error (also: the function timed out or crashed before reporting)
-  2  usage: bad flags, unreadable outputs, ${usage} (nothing was called)
-  3  the function could not reach the database, or SELECT 1 through the proxy failed, before its wait ran out
-  4  the database refused the master user
-  5  an AWS call failed: the invocation itself (no such function, access denied, throttled) or the function's
-     Secrets Manager calls
-  6  a SQL statement failed in the function`;
-
-const COMMON_OPTIONS = `  --outputs <file>        outputs file(s) of \`npm run output -- <env>\` (default: <env>-outputs.json; repeat for several)
-  --region <region>       the function's region (default: the region of the environment's master secret)
-  --dry-run               print the function and the payload it would be sent; call nothing
-  --output <format>       text (default) or json
-  -h, --help`;
-
-export const HELP: Readonly<Record<InvocationMode, string>> = {
-  apply: `usage: npm run setup -- <env> [options]
+export const HELP = `usage: npm run setup -- <env> [options]
 
 Runs the environment's setup function by hand and waits for it, as a deploy does: it creates or completes
 the database, its users and their secrets over the writer endpoint, then checks SELECT 1 through the proxy.
@@ -48,25 +22,23 @@ update: the AWS provider keeps the new input in the state anyway (terraform-plug
 deploy sees no change and does not run the function again.
 
   <env>                   environment name, e.g. staging
-${COMMON_OPTIONS}
+  --outputs <file>        outputs file(s) of \`npm run output -- <env>\` (default: <env>-outputs.json; repeat for several)
+  --region <region>       the function's region (default: the region of the environment's master secret)
+  --dry-run               print the function and the payload it would be sent; call nothing
+  --output <format>       text (default) or json
+  -h, --help
 
-${exitCodes("a setup input the function would refuse")}`,
-  rotate: `usage: npm run rotate -- <env> [--user <name>]... [options]
-
-New passwords for the environment's password users, made by its setup function inside the VPC: each new
-password goes to the user's secret as AWSPENDING, is set in the database, then made AWSCURRENT (the old one
-stays as AWSPREVIOUS and no longer logs in). Clients pick the new password up the next time they read the
-secret; RDS Proxy reads it for new connections. IAM users have no password to rotate.
-
-  <env>                   environment name, e.g. staging
-  --user <name>           rotate this user (repeat for more; default: every password user)
-${COMMON_OPTIONS}
-
-${exitCodes("an unknown user or one without a password")}`,
-};
+Exit codes:
+  0  done
+  1  unexpected error (also: the function timed out or crashed before reporting)
+  2  usage: bad flags, unreadable outputs, a setup input the function would refuse (nothing was called)
+  3  the function could not reach the database, or SELECT 1 through the proxy failed, before its wait ran out
+  4  the database refused the master user
+  5  an AWS call failed: the invocation itself (no such function, access denied, throttled) or the function's
+     Secrets Manager calls
+  6  a SQL statement failed in the function`;
 
 export interface InvocationOptions {
-  readonly request: InvocationRequest;
   readonly environment: string;
   readonly outputs: readonly string[];
   readonly region?: string;
@@ -77,34 +49,31 @@ export interface InvocationOptions {
 const ENVIRONMENT_NAME = /^[a-z][a-z0-9-]{1,30}$/;
 
 // parseFlags (cli.ts) takes no positional argument; the environment comes first here, as in `npm run deploy -- <env>`.
-const parseInvocationFlags = (mode: InvocationMode, argv: readonly string[]) => parseArgs({
+const parseInvocationFlags = (argv: readonly string[]) => parseArgs({
   args: [...argv], strict: true, allowPositionals: true,
   options: {
-    ...(mode === "rotate" ? { user: { type: "string", multiple: true, default: [] } } as const : {}),
     outputs: { type: "string", multiple: true, default: [] }, region: { type: "string" },
     "dry-run": { type: "boolean", default: false }, output: { type: "string", default: "text" }, help: { type: "boolean", short: "h", default: false },
   },
 });
 
-/** The command line of `npm run setup` (apply) or `npm run rotate` as options, or "help"; a usage error (exit 2) otherwise. */
-export function parseInvocationArgs(mode: InvocationMode, argv: readonly string[]): InvocationOptions | "help" {
+/** The command line of `npm run setup` as options, or "help"; a usage error (exit 2) otherwise. */
+export function parseInvocationArgs(argv: readonly string[]): InvocationOptions | "help" {
   let parsed: ReturnType<typeof parseInvocationFlags>;
   try {
-    parsed = parseInvocationFlags(mode, argv);
+    parsed = parseInvocationFlags(argv);
   } catch (error) {
-    throw new ScriptError(EXIT.usage, `${(error as Error).message}\n\n${HELP[mode]}`);
+    throw new ScriptError(EXIT.usage, `${(error as Error).message}\n\n${HELP}`);
   }
   const { values, positionals } = parsed;
   if (values.help) return "help";
   if (positionals.length !== 1 || !ENVIRONMENT_NAME.test(positionals[0]!)) {
     const got = positionals.length === 0 ? "none" : positionals.map((p) => JSON.stringify(p)).join(" ");
-    throw new ScriptError(EXIT.usage, `name one environment, e.g. npm run ${COMMAND[mode]} -- staging (got ${got})\n\n${HELP[mode]}`);
+    throw new ScriptError(EXIT.usage, `name one environment, e.g. npm run setup -- staging (got ${got})\n\n${HELP}`);
   }
   if (values.output !== "text" && values.output !== "json") throw new ScriptError(EXIT.usage, `--output must be text or json, not ${values.output}`);
   const environment = positionals[0]!;
-  const users = (values as { user?: string[] }).user ?? [];
   return {
-    request: mode === "rotate" ? { mode, users: [...new Set(users)] } : { mode },
     environment,
     outputs: values.outputs.length > 0 ? values.outputs : [`${environment}-outputs.json`],
     ...(values.region ? { region: values.region } : {}),
@@ -116,14 +85,14 @@ export function parseInvocationArgs(mode: InvocationMode, argv: readonly string[
 export interface SetupInvocation {
   readonly functionName: string;
   readonly region: string;
-  /** The stack's `setup_input`; for a rotation plus `rotate: { users }` (`rotate: {}` rotates every password user). */
+  /** The stack's `setup_input`. */
   readonly payload: Readonly<Record<string, unknown>>;
 }
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
 
-/** The invocation for this request, checked against the stack's setup input before anything is called. */
-export function setupInvocation(outputs: Outputs, request: InvocationRequest, region?: string): SetupInvocation {
+/** The invocation, checked against the stack's setup input before anything is called. */
+export function setupInvocation(outputs: Outputs, region?: string): SetupInvocation {
   const functionName = requireString(outputs, "setup_function_name");
   let setupInput = outputs.setup_input;
   // Terraform may hand the input over as the JSON text it sends.
@@ -136,31 +105,17 @@ export function setupInvocation(outputs: Outputs, request: InvocationRequest, re
   }
   if (!isObject(setupInput)) throw new ScriptError(EXIT.usage, 'stack output "setup_input" is missing');
   // Without `tf` the function applies; a stray `rotate` would turn an apply into a rotation.
-  const { tf: _lifecycle, rotate: _rotate, ...input } = setupInput;
-  const payload = request.mode === "rotate" ? { ...input, rotate: rotateField(input, request.users) } : input;
+  const { tf: _lifecycle, rotate: _rotate, ...payload } = setupInput;
   try {
     parseSetupEvent(payload);
   } catch (error) {
     if (error instanceof SetupEventError) throw new ScriptError(EXIT.usage, `stack output "setup_input" is not what the setup function accepts: ${error.message}`);
     throw error;
   }
-  const secretRegion = String((input as Partial<SetupInput>).masterSecretArn ?? "").split(":")[3];
+  const secretRegion = String((payload as Partial<SetupInput>).masterSecretArn ?? "").split(":")[3];
   const resolved = region ?? secretRegion;
   if (!resolved) throw new ScriptError(EXIT.usage, "cannot tell the function's region: pass --region");
   return { functionName, region: resolved, payload };
-}
-
-/** `rotate` for these users, each checked to be a configured password user. */
-function rotateField(input: Readonly<Record<string, unknown>>, users: readonly string[]): { users?: string[] } {
-  const configured = Array.isArray(input.users) ? (input.users as unknown[]).filter(isObject) : [];
-  const passwordUsers = configured.filter((u) => u.login === "password").map((u) => String(u.name));
-  for (const name of users) {
-    const user = configured.find((u) => u.name === name);
-    if (!user) throw new ScriptError(EXIT.usage, `--user ${name}: no such user (the environment has: ${configured.map((u) => String(u.name)).join(", ") || "none"})`);
-    if (user.login !== "password") throw new ScriptError(EXIT.usage, `--user ${name}: logs in with IAM and has no password to rotate (password users: ${passwordUsers.join(", ") || "none"})`);
-  }
-  if (users.length === 0 && passwordUsers.length === 0) throw new ScriptError(EXIT.usage, "the environment has no password users: nothing to rotate");
-  return users.length > 0 ? { users: [...users] } : {};
 }
 
 /** Exit code for the step a function error names (see SetupError). */
@@ -201,9 +156,7 @@ export function formatSummary(functionName: string, summary: SetupSummary): stri
   if (summary.action === "delete") return [`${functionName}: ${summary.note}`];
   const written = summary.secretsWritten;
   const counts = `${summary.statements.length} statement(s), ${written.length} secret(s) written`;
-  const lines = summary.action === "rotate"
-    ? [written.length === 0 ? `${functionName}: nothing rotated` : `rotated ${written.join(", ")}: ${counts}`]
-    : summary.changes === 0
+  const lines = summary.changes === 0
       ? [`${functionName}: nothing to do, the database and secrets already match`]
       : [`applied ${counts}${written.length > 0 ? ` (${written.join(", ")})` : ""}`, ...summary.statements.map((statement) => `  ${statement}`)];
   for (const warning of summary.warnings) lines.push(`  warning: ${warning}`);
@@ -218,22 +171,22 @@ export interface InvocationCommandDeps {
   readonly print?: (text: string) => void;
 }
 
-// One attempt: the call waits for the whole run, and a retry would run the function (or rotate) a second time.
+// One attempt: the call waits for the whole run, and a retry would run the function a second time.
 const oneAttemptLambda = (region: string) => new LambdaClient({ region, maxAttempts: 1 });
 
 /**
- * The whole command behind scripts/setup.ts and scripts/rotate.ts: reads the outputs, builds the client,
- * invokes, prints; returns the exit code or throws a ScriptError (runScript prints it).
+ * The whole command behind scripts/setup.ts: reads the outputs, builds the client, invokes, prints;
+ * returns the exit code or throws a ScriptError (runScript prints it).
  */
-export async function runInvocationCommand(mode: InvocationMode, argv: readonly string[], deps: InvocationCommandDeps = {}): Promise<number> {
+export async function runInvocationCommand(argv: readonly string[], deps: InvocationCommandDeps = {}): Promise<number> {
   const print = deps.print ?? ((text: string) => console.log(text));
-  const options = parseInvocationArgs(mode, argv);
+  const options = parseInvocationArgs(argv);
   if (options === "help") {
-    print(HELP[mode]);
+    print(HELP);
     return EXIT.ok;
   }
   // Everything before the invocation is local: a usage error exits 2 having called nothing.
-  const invocation = setupInvocation(readOutputs(options.outputs, options.environment), options.request, options.region);
+  const invocation = setupInvocation(readOutputs(options.outputs, options.environment), options.region);
   const json = options.output === "json";
   if (options.dryRun) {
     print(json ? JSON.stringify(invocation, null, 2) : `dry run: would invoke ${invocation.functionName} in ${invocation.region} with\n${JSON.stringify(invocation.payload, null, 2)}`);

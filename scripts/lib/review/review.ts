@@ -75,6 +75,8 @@ export interface EnvironmentSummary {
     readonly readOnlyEndpoint: boolean;
   };
   readonly logRetention: readonly { readonly group: string; readonly days: unknown }[];
+  /** Each database secret and its rotation schedule: "every 30 days", "rate(12 hours), 3 h window", or "none". */
+  readonly secrets: readonly { readonly secret: string; readonly rotation: string }[];
   readonly keys: readonly string[];
   readonly resourceCounts: Readonly<Record<string, number>>;
   /** Each stack of the environment with its resource count, in the order they are applied. */
@@ -188,12 +190,36 @@ export function summarize(env: SynthesizedEnvironment): EnvironmentSummary {
       },
     } : {}),
     logRetention: all(stack, "aws_cloudwatch_log_group").map((g) => ({ group: String(g.name), days: g.retention_in_days })),
+    secrets: secretSchedules(stack, db !== undefined),
     keys: all(stack, "aws_kms_alias").map((a) => String(a.name)),
     resourceCounts,
     stacks: Object.entries(env.stacks).sort(([a], [b]) => layerIndex(a) - layerIndex(b) || a.localeCompare(b))
       .map(([name, json]) => ({ name, resources: Object.values(resourcesOf(json)).reduce((sum, byName) => sum + Object.keys(byName).length, 0) })),
     alarms: alarmsOf(Object.values(env.stacks)),
   };
+}
+
+/**
+ * Each user secret and the RDS-managed master secret with the schedule that rotates it. A schedule in the
+ * proxy layer names its secret by a cross-stack reference whose output name carries the secret's logical
+ * id (…aws_secretsmanager_secret<id>arn), or the cluster's or instance's master_user_secret.
+ */
+function secretSchedules(stack: Json, hasDatabase: boolean): { secret: string; rotation: string }[] {
+  const rotations = all(stack, "aws_secretsmanager_secret_rotation");
+  const scheduleOf = (matches: (secretId: string) => boolean, viaFunction: boolean): string => {
+    const rotation = rotations.find((r) => matches(String(r.secret_id)));
+    if (!rotation) return "none";
+    const rules = block(rotation.rotation_rules) ?? {};
+    const when = rules.automatically_after_days !== undefined ? `every ${String(rules.automatically_after_days)} days` : String(rules.schedule_expression ?? "?");
+    const window = rules.duration !== undefined ? `, ${String(rules.duration)} window` : "";
+    const how = viaFunction ? (rotation.rotation_lambda_arn !== undefined ? "rotation function" : "**no function**") : "managed by RDS";
+    return `${when}${window} (${how})`;
+  };
+  const users = Object.entries(resourcesOf(stack).aws_secretsmanager_secret ?? {}).map(([id, secret]) => ({
+    secret: String(secret.name),
+    rotation: scheduleOf((secretId) => secretId.includes(`aws_secretsmanager_secret${id}arn`) || secretId.includes(`aws_secretsmanager_secret.${id}.arn`), true),
+  }));
+  return hasDatabase ? [...users, { secret: "master (RDS-managed)", rotation: scheduleOf((secretId) => secretId.includes("master_user_secret"), false) }] : users;
 }
 
 function keyName(value: unknown): string {
@@ -222,10 +248,11 @@ export function dataPathDiagram(env: SynthesizedEnvironment): string {
   const families = all(stack, "aws_iam_role").map((r) => String(r.name)).filter((name) => name.endsWith("-ecs-task")).map((name) => name.slice(0, -"-ecs-task".length)).sort();
   const nodeId = (kind: string, i: number) => (i === 0 ? kind : `${kind}${i + 1}`);
   families.forEach((family, i) => clients.push(`    ${nodeId("ecs", i)}["ECS service ${label(family)}"]`));
-  // The setup function is not a client: it reaches the writer directly, through its own group.
+  // The setup and rotation functions are not clients: they reach the writer directly, through the setup group.
   const functions = all(stack, "aws_lambda_function");
   const setup = functions.find((f) => String(f.function_name).endsWith("-db-setup"));
-  functions.filter((f) => f !== setup).forEach((f, i) => clients.push(`    ${nodeId("lambda", i)}["Lambda ${label(String(f.function_name))}"]`));
+  const rotation = functions.find((f) => String(f.function_name).endsWith("-db-rotate"));
+  functions.filter((f) => f !== setup && f !== rotation).forEach((f, i) => clients.push(`    ${nodeId("lambda", i)}["Lambda ${label(String(f.function_name))}"]`));
   const migrate = all(stack, "aws_codebuild_project").find((p) => String(p.name).endsWith("-migrate"));
   if (migrate) clients.push(`    migrate["CodeBuild ${label(String(migrate.name))}"]`);
   if (clients.length === 0) clients.push('    clients["database clients"]');
@@ -265,6 +292,12 @@ export function dataPathDiagram(env: SynthesizedEnvironment): string {
     lines.push(`  setup[/"setup on deploy: ${label(String(setup.function_name))}"/]`);
     lines.push(`  setup -->|"TLS :${port}, master secret"| db0`);
     lines.push("  setup -. writes user secrets .-> secrets");
+  }
+  if (rotation) {
+    const scheduled = all(stack, "aws_secretsmanager_secret_rotation").some((r) => r.rotation_lambda_arn !== undefined);
+    lines.push(`  rotate[/"rotation ${scheduled ? "on a schedule" : "on npm run rotate"}: ${label(String(rotation.function_name))}"/]`);
+    lines.push(`  rotate -->|"TLS :${port}, master secret"| db0`);
+    lines.push("  secrets -. invokes .-> rotate");
   }
   lines.push("  secrets -. encrypted by .-> key");
   lines.push("  db0 -. encrypted by .-> key");
@@ -483,6 +516,9 @@ export function renderMarkdown(review: Review): string {
       out.push(`| read-only endpoint | ${p.readOnlyEndpoint ? "yes" : "no"} |`);
       out.push(`| users | ${p.users.map((u) => `${cell(u.user)}: IAM ${u.iam}`).join("<br/>")} |`, "");
     }
+    out.push("| secret | rotation |", "| --- | --- |");
+    for (const secret of s.secrets) out.push(`| \`${cell(secret.secret)}\` | ${cell(secret.rotation)} |`);
+    out.push("");
     out.push("**Log retention:** " + (s.logRetention.map((l) => `\`${cell(l.group)}\` ${cell(l.days)} d`).join(", ") || "no log groups"), "");
     out.push("### Policy findings", "");
     if (env.policy.length === 0) out.push("No findings.", "");
