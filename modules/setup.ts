@@ -113,7 +113,7 @@ export class DatabaseSetup extends Construct {
   readonly roleArn: string;
   /** The deploy-time run, which writes each user secret's first value (what a rotation schedule waits for). */
   readonly invocation: LambdaInvocation;
-  /** What Terraform sends the function (no secret), also what `npm run rotate` sends with `rotate`. */
+  /** What Terraform sends the function (no secret), also what `npm run setup` sends as is. */
   readonly input: Readonly<Record<string, unknown>>;
 
   constructor(scope: Construct, id: string, props: DatabaseSetupProps) {

@@ -61,8 +61,8 @@ export class ProxyStack extends LayerStack {
         kmsKeyArn,
         logRetentionDays: config.setup.logRetentionDays ?? config.defaultLogRetentionDays,
       });
-      this.output("setup_function_name", this.setup.functionName, "Runs the database setup on every deploy; npm run rotate invokes it");
-      this.output("setup_input", this.setup.input, "What Terraform sends the setup function (no secret); rotate sends it with { rotate }");
+      this.output("setup_function_name", this.setup.functionName, "Runs the database setup on every deploy; npm run setup invokes it by hand");
+      this.output("setup_input", this.setup.input, "What Terraform sends the setup function (no secret); npm run setup sends it as is");
 
       // The rotation function shares the setup's network path (writer, proxy, Secrets Manager) and its group.
       this.rotation = new DatabaseRotation(this, "rotation", {

@@ -173,9 +173,9 @@ describe.skipIf(unavailable !== undefined)("real terraform, offline: every stack
     // the rotation function, role, policies, log group and one permission per password user (proxy), and in prod a
     // schedule per user secret and one on the master secret;
     // monitoring: topic and policy, subscriptions, alarms of its shape, event subscriptions, dashboard.
-    expect(counts("dev")).toEqual({ network: 34, database: 11, proxy: 20, iam: 11, "ecs-taskdef": 1, clients: 4, monitoring: 26 });
-    expect(counts("staging")).toEqual({ network: 38, database: 12, proxy: 22, iam: 13, "ecs-taskdef": 4, clients: 2, monitoring: 33 });
-    expect(counts("prod")).toEqual({ network: 48, database: 15, proxy: 22, iam: 8, "ecs-taskdef": 1, clients: 14, monitoring: 34 });
+    expect(counts("dev")).toEqual({ network: 34, database: 11, proxy: 29, iam: 11, "ecs-taskdef": 1, clients: 4, monitoring: 28 });
+    expect(counts("staging")).toEqual({ network: 38, database: 12, proxy: 31, iam: 13, "ecs-taskdef": 4, clients: 2, monitoring: 35 });
+    expect(counts("prod")).toEqual({ network: 48, database: 15, proxy: 35, iam: 8, "ecs-taskdef": 1, clients: 14, monitoring: 36 });
   });
 
   it("validates an adopt-mode network that reads its ids from SSM, says why it was not planned, and leaves its downstream unplanned", () => {

@@ -1,6 +1,6 @@
 /**
  * The setup function Terraform invokes at deploy time, inside the VPC (`aws_lambda_invocation`, CRUD
- * lifecycle), and `npm run setup` / `npm run rotate` invoke by hand: creates or completes the application
+ * lifecycle), and `npm run setup` invokes by hand: creates or completes the application
  * database, roles and users over the writer endpoint with the RDS-managed master secret, writes each
  * user's secret, then checks SELECT 1 through the proxy. Its event holds no secret (scripts/lib/setup/event.ts).
  * Bundled with esbuild as CommonJS and deployed as an asset; the work is in scripts/lib/setup/run-setup.ts.

@@ -1,6 +1,6 @@
 /**
  * The contract between the stack and the setup function: what `aws_lambda_invocation` sends (and what
- * `npm run setup` and `npm run rotate` send), parsed and checked before anything connects. It holds no secret — only where
+ * `npm run setup` sends), parsed and checked before anything connects. It holds no secret — only where
  * the database is, who the users are, and which secrets hold their credentials — so it can sit in
  * Terraform state and in the review page.
  */
@@ -83,8 +83,9 @@ function unknownFields(object: Record<string, unknown>, allowed: readonly string
 
 /**
  * The action an invocation event asks for: apply (Terraform's create/update, or no `tf` at all from
- * `npm run setup`), delete (nothing), or a rotation (`{ ...input, rotate: { users?: [...] } }` from
- * `npm run rotate`). Every field is checked and every problem reported at once, naming the field; nothing
+ * `npm run setup`), delete (nothing), or a rotation (`{ ...input, rotate: { users?: [...] } }`, which no
+ * command sends since rotation runs through Secrets Manager (scripts/lib/setup/rotation.ts); kept for hand
+ * invocations). Every field is checked and every problem reported at once, naming the field; nothing
  * is echoed that could be a secret.
  */
 export function parseSetupEvent(event: unknown): SetupAction {
