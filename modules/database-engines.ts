@@ -3,7 +3,7 @@
  * types, TLS parameters. Kept as data so config validation, the database construct and the connection
  * budget agree.
  */
-import { ENGINE_CATALOG, ENGINE_VERSIONS_CATALOG, PERFORMANCE_INSIGHTS_UNSUPPORTED, creationBlockedFrom, lifecycleOn, type Minimums } from "./catalog/index.ts";
+import { ENGINE_CATALOG, ENGINE_VERSIONS_CATALOG, PERFORMANCE_INSIGHTS_UNSUPPORTED, RDS_PROXY_MINIMUMS, creationBlockedFrom, lifecycleOn, type Minimums } from "./catalog/index.ts";
 
 export const DATABASE_ENGINES = ["aurora-postgresql", "aurora-mysql", "postgres", "mysql"] as const;
 export type DatabaseEngine = (typeof DATABASE_ENGINES)[number];
@@ -158,6 +158,17 @@ export function classNeedsVersion(engine: DatabaseEngine, version: string, insta
   const family = /^db\.([a-z0-9]+)\./.exec(instanceClass)?.[1];
   const minimums = family ? ENGINE_CATALOG[engine].features.classFamilies?.[family] : undefined;
   if (!minimums || meets(engine, version, minimums)) return undefined;
+  return Object.values(minimums).join(", ");
+}
+
+/**
+ * The least versions RDS Proxy needs, as text ("3.01.0"), when the catalog records them for the engine and
+ * `version` is below them (or of a major the proxy does not front); undefined when the proxy fronts it or the
+ * engine is not checked (see RDS_PROXY_MINIMUMS).
+ */
+export function rdsProxyNeedsVersion(engine: DatabaseEngine, version: string): string | undefined {
+  const minimums = RDS_PROXY_MINIMUMS[engine];
+  if (minimums === undefined || meets(engine, version, minimums)) return undefined;
   return Object.values(minimums).join(", ");
 }
 

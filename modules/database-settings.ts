@@ -2,9 +2,9 @@ import {
   AURORA_INSTANCE_CLASSES, CA_CERTIFICATES, DATABASE_ENGINES, DEFAULT_LOG_EXPORTS, LOG_EXPORTS, MONITORING_INTERVALS,
   RDS_INSTANCE_CLASSES, SERVERLESS_INSTANCE_CLASS, classNeedsVersion, currentVersions, defaultPortOf, engineFamilyOf,
   compareVersions, defaultAutoMinorVersionUpgrade, engineVersionFacts, featureMinimums, isAurora, isVersionShaped, majorVersionOf, parameterGroupFamilyOf,
-  supportsPerformanceInsights, type DatabaseEngine, type EngineVersionFacts,
+  rdsProxyNeedsVersion, supportsPerformanceInsights, type DatabaseEngine, type EngineVersionFacts,
 } from "./database-engines.ts";
-import { BLUE_GREEN_LIMITATIONS, MAJOR_UPGRADE_PATHS, creationBlockedFrom, lifecycleOn, PERFORMANCE_INSIGHTS_UNSUPPORTED } from "./catalog/index.ts";
+import { BLUE_GREEN_LIMITATIONS, MAJOR_UPGRADE_PATHS, RDS_PROXY_CATALOG, creationBlockedFrom, lifecycleOn, PERFORMANCE_INSIGHTS_UNSUPPORTED } from "./catalog/index.ts";
 import { LOG_RETENTION_DAYS } from "./aws-regions.ts";
 import { databaseNameProblem, masterUserNameProblem } from "../scripts/lib/names/database-names.ts";
 import { isRecord, Problems } from "./validation.ts";
@@ -293,6 +293,7 @@ export function validateDatabaseSettings(input: DatabaseSettingsInput, productio
   if ("allowed" in facts) problems.add("engineVersion", input.engineVersion, facts.allowed);
   else {
     if (now) checkVersionLifecycle(engine, input.engineVersion, facts, now, problems);
+    checkRdsProxySupport(engine, input.engineVersion, facts.label, problems);
     if (input.instanceClass !== undefined && !input.serverless) {
       const minimums = classNeedsVersion(engine, input.engineVersion, input.instanceClass);
       if (minimums) problems.add("instanceClass", input.instanceClass, `needs ${facts.label} ${minimums} or later; engineVersion is ${input.engineVersion}`);
@@ -414,7 +415,7 @@ function validateVersionChange(input: DatabaseSettingsInput, production: boolean
   const targets = paths[from] ?? paths[fromMajor] ?? [];
   problems.check(targets.includes(target), "engineVersion", target, targets.length > 0
     ? `is not a major upgrade target of ${from} AWS performs in place: ${targets.join(", ")} (catalog of upgrade paths; refresh with npm run catalog -- --check)`
-    : `is not a major upgrade target of ${from} in the catalog of upgrade paths (none recorded for ${from}${Object.keys(paths).length ? `; recorded sources: ${Object.keys(paths).join(", ")}` : ` on ${engine}`}); ` +
+    : `is not a major upgrade target of ${from} in the catalog of upgrade paths (none recorded for ${from}; recorded sources: ${Object.keys(paths).join(", ") || "none"}); ` +
       "check AWS's targets with npm run catalog -- --check");
   const acknowledgement = `${fromMajor}->${targetMajor}`;
   if (upgrade.allowMajor !== undefined || production) {
@@ -429,6 +430,17 @@ function validateVersionChange(input: DatabaseSettingsInput, production: boolean
     "run the apply when you mean the upgrade to happen");
   problems.check(original !== undefined, "originalMajorVersion", original,
     `must be set with a major upgrade: the major the database was created on (likely "${fromMajor}"), whose parameter groups keep their names; keep it after the upgrade`);
+}
+
+/**
+ * dbstack always fronts the database with RDS Proxy: a version the proxy cannot front is refused, whether it
+ * is a new database's version or an upgrade's target (both are `engineVersion`).
+ */
+export function checkRdsProxySupport(engine: DatabaseEngine, version: string, label: string, problems: Problems): void {
+  const needs = rdsProxyNeedsVersion(engine, version);
+  if (needs === undefined) return;
+  problems.add("engineVersion", version, `is not supported by RDS Proxy, which dbstack always puts in front of the database: ` +
+    `RDS Proxy fronts ${label} ${needs} or later (catalog of ${RDS_PROXY_CATALOG.name}, ${RDS_PROXY_CATALOG.asOf})`);
 }
 
 /** Why RDS would refuse a blue/green deployment of any dbstack database, or undefined. */

@@ -6,7 +6,9 @@ import { RdsCluster } from "@cdktf/provider-aws/lib/rds-cluster/index.js";
 import { RdsClusterInstance } from "@cdktf/provider-aws/lib/rds-cluster-instance/index.js";
 import { RdsClusterParameterGroup } from "@cdktf/provider-aws/lib/rds-cluster-parameter-group/index.js";
 import { Database } from "../../modules/database.ts";
-import { resolveDatabaseSettings, validateDatabaseSettings, type DatabaseSettingsInput } from "../../modules/database-settings.ts";
+import { ENGINE_CATALOG, RDS_PROXY_MINIMUMS } from "../../modules/catalog/index.ts";
+import { DATABASE_ENGINES, rdsProxyNeedsVersion, type DatabaseEngine } from "../../modules/database-engines.ts";
+import { checkRdsProxySupport, resolveDatabaseSettings, validateDatabaseSettings, type DatabaseSettingsInput } from "../../modules/database-settings.ts";
 import { Problems, formatProblem } from "../../modules/validation.ts";
 import { resolveEnvironments, ValidationError } from "../../stacks/config.ts";
 import { environments } from "../../stacks/environments.ts";
@@ -15,11 +17,12 @@ import type { SynthesizedStack } from "../helpers.ts";
 const NOW = new Date("2026-12-06T12:00:00Z");
 const AURORA_PG: DatabaseSettingsInput = { engine: "aurora-postgresql", engineVersion: "16.8", instanceClass: "db.r6g.large", databaseName: "shop", maxConnections: 500 };
 const RDS_MYSQL: DatabaseSettingsInput = { engine: "mysql", engineVersion: "8.4.8", instanceClass: "db.t4g.medium", databaseName: "shop" };
+const RDS_PG: DatabaseSettingsInput = { engine: "postgres", engineVersion: "16.8", instanceClass: "db.t4g.medium", databaseName: "shop" };
 const MAJOR_17: Partial<DatabaseSettingsInput> = { engineVersion: "17.6", upgrade: { from: "16.8" }, originalMajorVersion: "16" };
 
-function problemsOf(input: DatabaseSettingsInput, production = false): string[] {
+function problemsOf(input: DatabaseSettingsInput, production = false, now = NOW): string[] {
   const problems = new Problems();
-  validateDatabaseSettings(input, production, problems, NOW);
+  validateDatabaseSettings(input, production, problems, now);
   return problems.all.map(formatProblem);
 }
 
@@ -132,9 +135,29 @@ describe("upgrade validation", () => {
     );
   });
 
-  it("fails when an engine has no recorded major upgrade paths", () => {
-    expect(problemsOf({ engine: "postgres", engineVersion: "17", instanceClass: "db.t4g.medium", databaseName: "shop", upgrade: { from: "16.8" }, originalMajorVersion: "16" })).toEqual([
-      'engineVersion: "17" — is not a major upgrade target of 16.8 in the catalog of upgrade paths (none recorded for 16.8 on postgres); check AWS\'s targets with npm run catalog -- --check',
+  // The RDS for PostgreSQL table read lists targets up to 17.6 / 16.10, which AWS stopped creating on 2026-09-01:
+  // these cases are checked on a day the table was current.
+  const TABLE_CURRENT = new Date("2026-03-02T12:00:00Z");
+
+  it("accepts RDS for PostgreSQL major upgrades on AWS's paths, skipping majors where AWS does", () => {
+    expect(problemsOf({ ...RDS_PG, engineVersion: "17.6", upgrade: { from: "16.8" }, originalMajorVersion: "16" }, false, TABLE_CURRENT)).toEqual([]);
+    expect(problemsOf({ ...RDS_PG, engineVersion: "16.10", upgrade: { from: "15.14" }, originalMajorVersion: "15" }, false, TABLE_CURRENT)).toEqual([]);
+    expect(problemsOf({ ...RDS_PG, engineVersion: "17.6", upgrade: { from: "13.22" }, originalMajorVersion: "13" }, false, TABLE_CURRENT)).toEqual([]);
+  });
+
+  it("fails when an RDS for PostgreSQL upgrade target is past the day AWS stops creating it, though the path is in the table", () => {
+    expect(problemsOf({ ...RDS_PG, engineVersion: "17.6", upgrade: { from: "16.8" }, originalMajorVersion: "16" })).toEqual([
+      'engineVersion: "17.6" — is refused for new databases since 2026-09-01: AWS stops creating RDS for PostgreSQL 17.6 databases in the month before ' +
+        "its end of standard support (2026-09-30); use a version it still offers: 15, 16, 17, 18",
+    ]);
+  });
+
+  it("fails when an RDS for PostgreSQL major upgrade is not on AWS's path: a major alone, or a target older than the source's", () => {
+    expect(problemsOf({ ...RDS_PG, engineVersion: "17", upgrade: { from: "16.8" }, originalMajorVersion: "16" }, false, TABLE_CURRENT)).toEqual([
+      'engineVersion: "17" — is not a major upgrade target of 16.8 AWS performs in place: 17.4, 17.5, 17.6 (catalog of upgrade paths; refresh with npm run catalog -- --check)',
+    ]);
+    expect(problemsOf({ ...RDS_PG, engineVersion: "16.8", upgrade: { from: "15.14" }, originalMajorVersion: "15" }, false, TABLE_CURRENT)).toEqual([
+      'engineVersion: "16.8" — is not a major upgrade target of 15.14 AWS performs in place: 16.10, 17.6 (catalog of upgrade paths; refresh with npm run catalog -- --check)',
     ]);
   });
 
@@ -185,6 +208,36 @@ describe("upgrade validation", () => {
     expect(problemsOf({ ...AURORA_PG, blueGreenUpdate: true })).toEqual([
       "blueGreenUpdate: true — applies to RDS instances only; for Aurora run `npm run blue-green -- <env> --to <version>`",
     ]);
+  });
+});
+
+describe("RDS Proxy support of the version", () => {
+  const proxyProblems = (engine: DatabaseEngine, version: string) => {
+    const problems = new Problems();
+    checkRdsProxySupport(engine, version, ENGINE_CATALOG[engine].label, problems);
+    return problems.all.map(formatProblem);
+  };
+
+  it("fails when an Aurora MySQL version is older than RDS Proxy fronts, or of a major it does not list", () => {
+    expect(proxyProblems("aurora-mysql", "8.0.mysql_aurora.3.00.9")).toEqual([
+      'engineVersion: "8.0.mysql_aurora.3.00.9" — is not supported by RDS Proxy, which dbstack always puts in front of the database: ' +
+        "RDS Proxy fronts Aurora MySQL 3.01.0 or later (catalog of RDS Proxy engine support, 2026-12-06)",
+    ]);
+    expect(proxyProblems("aurora-mysql", "8.0.mysql_aurora.4.00.0")[0]).toMatch(/^engineVersion: "8.0.mysql_aurora.4.00.0" — is not supported by RDS Proxy/);
+    expect(proxyProblems("aurora-mysql", "8.0.mysql_aurora.3.01.0")).toEqual([]);
+  });
+
+  it("accepts every version the catalog offers on the engines whose proxy table was read, and checks nothing on the others", () => {
+    for (const engine of DATABASE_ENGINES) {
+      for (const row of ENGINE_CATALOG[engine].versions) expect(rdsProxyNeedsVersion(engine, row.version), `${engine} ${row.version}`).toBeUndefined();
+    }
+    expect(Object.entries(RDS_PROXY_MINIMUMS).filter(([, minimums]) => minimums === undefined).map(([engine]) => engine)).toEqual(["aurora-postgresql", "postgres", "mysql"]);
+  });
+
+  it("refuses the version through config validation, as for a new database so for an upgrade's target", () => {
+    // The catalog offers no Aurora MySQL version below 3.01.0, so validation is shown passing on the oldest it offers.
+    const auroraMysql: DatabaseSettingsInput = { engine: "aurora-mysql", engineVersion: "8.0.mysql_aurora.3.04.0", instanceClass: "db.r6g.large", databaseName: "shop" };
+    expect(problemsOf(auroraMysql).filter((p) => p.includes("RDS Proxy"))).toEqual([]);
   });
 });
 

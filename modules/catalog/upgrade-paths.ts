@@ -17,6 +17,8 @@ export const UPGRADE_PATHS_CATALOG: CatalogPart = {
   sources: [
     "Amazon Aurora User Guide — Upgrading the PostgreSQL DB engine for Aurora PostgreSQL: Getting a list of available versions in your AWS Region " +
       "(USER_UpgradeDBInstance.PostgreSQL.UpgradeVersion.html; table of major and minor upgrade targets, copy listing 17.4–17.6)",
+    "Amazon RDS User Guide — Choosing a major version for an RDS for PostgreSQL upgrade (USER_UpgradeDBInstance.PostgreSQL.MajorVersion.html; " +
+      "table of upgrade targets per source version, copy listing up to 17.6 and 16.10; major targets of the 13.18–16.10 sources recorded)",
     "Amazon RDS User Guide — Major version upgrades for RDS for MySQL (USER_UpgradeDBInstance.MySQL.Major.html): in-place 5.7 -> 8.0 and 8.0 -> 8.4, one major at a time",
   ],
 };
