@@ -1,5 +1,4 @@
 import { Construct } from "constructs";
-import { AssetType, TerraformAsset } from "cdktf";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group/index.js";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role/index.js";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy/index.js";
@@ -12,7 +11,7 @@ import type { Network } from "./network.ts";
 import type { DatabaseProxy } from "./proxy.ts";
 import type { UserAuth } from "./users.ts";
 import { Problems } from "./validation.ts";
-import { bundleHandler } from "./lambda-bundle.ts";
+import { bundledCode } from "./lambda-bundle.ts";
 
 // ---------------------------------------------------------------------------------------------------------
 // Named clients
@@ -241,15 +240,12 @@ export class LambdaClient extends Construct {
       retentionInDays: props.logRetentionDays ?? 30,
       kmsKeyId: props.kmsKeyArn,
     });
-    const bundle = new TerraformAsset(this, "code", { path: bundleHandler("db-check"), type: AssetType.FILE });
     const fn = new LambdaFunction(this, "function", {
       functionName: props.name,
       description: "dbstack example client: SELECT 1 through RDS Proxy with an IAM token over TLS",
       role: props.roleArn,
       runtime: LAMBDA_RUNTIME,
-      handler: "index.handler",
-      filename: bundle.path,
-      sourceCodeHash: bundle.assetHash,
+      ...bundledCode(this, "db-check"),
       architectures: [s.architecture ?? "arm64"],
       memorySize: s.memoryMb ?? 256,
       timeout: s.timeoutSeconds ?? 30,

@@ -1,3 +1,5 @@
+import { AssetType, TerraformAsset } from "cdktf";
+import type { Construct } from "constructs";
 import { buildSync, version as esbuildVersion } from "esbuild";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
@@ -71,4 +73,13 @@ export function bundleHandler(handler: keyof typeof HANDLERS): string {
   }
   bundled.set(handler, zip);
   return zip;
+}
+
+/**
+ * A function's code as a Lambda function takes it: the handler's bundle as the asset "code" of `scope`
+ * (the asset's construct id is part of its path in the synthesized JSON), its entry point and its hash.
+ */
+export function bundledCode(scope: Construct, handler: keyof typeof HANDLERS): { handler: string; filename: string; sourceCodeHash: string } {
+  const bundle = new TerraformAsset(scope, "code", { path: bundleHandler(handler), type: AssetType.FILE });
+  return { handler: "index.handler", filename: bundle.path, sourceCodeHash: bundle.assetHash };
 }

@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { AssetType, TerraformAsset, type ITerraformDependable } from "cdktf";
+import type { ITerraformDependable } from "cdktf";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group/index.js";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy/index.js";
 import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function/index.js";
@@ -9,7 +9,7 @@ import { dnsSuffixOf } from "./aws-regions.ts";
 import { FunctionRole, LAMBDA_RUNTIME, functionLogGroupName } from "./clients.ts";
 import type { Database } from "./database.ts";
 import { attachGrant, dbUserArn, renderPolicy, type PolicyStatement } from "./iam.ts";
-import { bundleHandler } from "./lambda-bundle.ts";
+import { bundledCode } from "./lambda-bundle.ts";
 import type { DatabaseProxy } from "./proxy.ts";
 import { servedByProxy, type DatabaseUser, type DatabaseUsers } from "./users.ts";
 import { isRecord, type Problems } from "./validation.ts";
@@ -281,15 +281,12 @@ export class DatabaseRotation extends Construct {
       }]));
     }
 
-    const bundle = new TerraformAsset(this, "code", { path: bundleHandler("db-rotate"), type: AssetType.FILE });
     const fn = new LambdaFunction(this, "function", {
       functionName: props.functionName,
       description: "dbstack rotation: Secrets Manager's four steps for the application users' passwords",
       role: role.arn,
       runtime: LAMBDA_RUNTIME,
-      handler: "index.handler",
-      filename: bundle.path,
-      sourceCodeHash: bundle.assetHash,
+      ...bundledCode(this, "db-rotate"),
       architectures: ["arm64"],
       memorySize: 256,
       // A step waits at most for the lock and a minute of proxy checks; Secrets Manager retries a failed step.

@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { AssetType, TerraformAsset, type ITerraformDependable } from "cdktf";
+import type { ITerraformDependable } from "cdktf";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group/index.js";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy/index.js";
 import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function/index.js";
@@ -8,7 +8,7 @@ import { LOG_RETENTION_DAYS, dnsSuffixOf } from "./aws-regions.ts";
 import { FunctionRole, LAMBDA_RUNTIME, functionLogGroupName } from "./clients.ts";
 import type { Database } from "./database.ts";
 import { renderPolicy } from "./iam.ts";
-import { bundleHandler } from "./lambda-bundle.ts";
+import { bundledCode } from "./lambda-bundle.ts";
 import type { DatabaseProxy } from "./proxy.ts";
 import { servedByProxy, type DatabaseUsers } from "./users.ts";
 import { isRecord, Problems } from "./validation.ts";
@@ -174,15 +174,13 @@ export class DatabaseSetup extends Construct {
       waitSeconds: s.waitSeconds,
     };
 
-    const bundle = new TerraformAsset(this, "code", { path: bundleHandler("db-setup"), type: AssetType.FILE });
+    const code = bundledCode(this, "db-setup");
     const fn = new LambdaFunction(this, "function", {
       functionName: props.functionName,
       description: "dbstack setup: application database, roles, users and their secrets, run on every deploy",
       role: role.arn,
       runtime: LAMBDA_RUNTIME,
-      handler: "index.handler",
-      filename: bundle.path,
-      sourceCodeHash: bundle.assetHash,
+      ...code,
       architectures: ["arm64"],
       memorySize: s.memoryMb,
       timeout: s.timeoutSeconds,
@@ -200,7 +198,7 @@ export class DatabaseSetup extends Construct {
       // create and update run the setup; delete runs the function too, which does nothing harmful.
       lifecycleScope: "CRUD",
       // New code runs again even when the input is unchanged.
-      triggers: { code: bundle.assetHash },
+      triggers: { code: code.sourceCodeHash },
       dependsOn: [fn, ...grants, ...proxy.registration],
     });
 
