@@ -3,15 +3,9 @@
  * from its offline plan the way stand-in upstream states are (planned values, and placeholders of the right
  * shape for what AWS assigns), so a second plan of a changed config shows what terraform would do to it.
  */
-import { execFile } from "node:child_process";
-import { copyFile, mkdir, symlink, writeFile } from "node:fs/promises";
-import { join } from "node:path";
-import { promisify } from "node:util";
 import { placeholder } from "../../scripts/lib/terraform/stand-in-state.ts";
-import { offlineStack } from "../../scripts/lib/terraform/terraform-offline.ts";
-import { TERRAFORM, type OfflineWorkspace } from "../../scripts/lib/terraform/terraform-runner.ts";
+import type { OfflineWorkspace } from "../../scripts/lib/terraform/terraform-runner.ts";
 
-const run = promisify(execFile);
 type Json = Record<string, unknown>;
 
 export interface PlannedResource {
@@ -83,26 +77,44 @@ export function appliedState(plan: ShownPlan, region: string, account: string): 
   return { version: 4, terraform_version: "1.11.0", serial: 1, lineage: "5d2c8a1e-0000-4000-a000-000000000001", outputs: {}, resources, check_results: null };
 }
 
-/**
- * Plans a stack in the workspace against its upstreams' stand-in states and, when given, its own prior
- * state; returns `terraform show -json` of the plan. Throws with terraform's words when it fails.
- */
-export async function planAgainst(workspace: OfflineWorkspace, dirName: string, stack: Json, upstreamStates: ReadonlyMap<string, string>, state?: Json): Promise<ShownPlan> {
-  const dir = join(workspace.root, dirName);
-  await mkdir(join(dir, ".terraform"), { recursive: true });
-  await writeFile(join(dir, "cdk.tf.json"), JSON.stringify(offlineStack(stack, upstreamStates), null, 1));
-  await symlink(join(workspace.root, "_init", ".terraform", "providers"), join(dir, ".terraform", "providers"));
-  await copyFile(join(workspace.root, "_init", ".terraform.lock.hcl"), join(dir, ".terraform.lock.hcl"));
-  if (state) await writeFile(join(dir, "terraform.tfstate"), JSON.stringify(state, null, 1));
-  const env = { ...process.env, TF_CLI_CONFIG_FILE: join(workspace.root, "terraform.rc"), TF_IN_AUTOMATION: "1", CHECKPOINT_DISABLE: "1", TF_INPUT: "0" };
-  const terraform = async (args: string[]) => {
-    try {
-      return (await run(TERRAFORM, args, { cwd: dir, env, timeout: 600_000, maxBuffer: 256 * 1024 * 1024 })).stdout;
-    } catch (error) {
-      const e = error as { stderr?: string; stdout?: string; message: string };
-      throw new Error(`terraform ${args[0]} in ${dirName}: ${(e.stderr || e.stdout || e.message).trim()}`);
-    }
+interface ModulePlanJson {
+  readonly planned_values?: { readonly root_module: { readonly child_modules?: readonly { readonly address: string; readonly resources?: readonly PlannedResource[] }[] } };
+  readonly configuration?: { readonly root_module: { readonly module_calls?: Record<string, { readonly module: NonNullable<ShownPlan["configuration"]>["root_module"] }> } };
+  readonly resource_changes?: readonly (ShownPlan["resource_changes"][number] & { readonly module_address?: string })[];
+}
+
+/** One module's part of a plan of several, with addresses as if the module had been planned alone. */
+function moduleView(plan: ModulePlanJson, name: string): ShownPlan {
+  const prefix = `module.${name}.`;
+  const strip = <T extends { readonly address: string }>(item: T): T => ({ ...item, address: item.address.slice(prefix.length) });
+  const child = plan.planned_values?.root_module.child_modules?.find((m) => m.address === `module.${name}`);
+  return {
+    planned_values: { root_module: { resources: (child?.resources ?? []).map(strip) } },
+    configuration: { root_module: plan.configuration?.root_module.module_calls?.[name]?.module ?? {} },
+    resource_changes: (plan.resource_changes ?? []).filter((r) => r.module_address === `module.${name}`).map(strip),
   };
-  await terraform(["plan", "-refresh=false", "-input=false", "-lock=false", "-no-color", "-out=upgrade.tfplan"]);
-  return JSON.parse(await terraform(["show", "-json", "-no-color", "upgrade.tfplan"])) as ShownPlan;
+}
+
+/** A state of a module: the same resources, addressed inside `module.<name>`. */
+function inModule(state: Json, name: string): Json[] {
+  return (state.resources as Json[]).map((resource) => ({ module: `module.${name}`, ...resource }));
+}
+
+/**
+ * Like planAgainst for several stacks at once: each is a module of one scratch root with its own prior state
+ * (when given), planned by one terraform run, so the provider loads once instead of once per stack. Returns
+ * each stack's plan as if it had been planned alone.
+ */
+export async function planSideBySide(
+  workspace: OfflineWorkspace,
+  label: string,
+  entries: readonly { readonly name: string; readonly stack: Json; readonly upstreamStates: ReadonlyMap<string, string>; readonly state?: Json }[],
+): Promise<Record<string, ShownPlan>> {
+  const states = entries.filter((e) => e.state);
+  const prior = states.length === 0 ? undefined : {
+    version: 4, terraform_version: "1.11.0", serial: 1, lineage: "5d2c8a1e-0000-4000-a000-000000000002", outputs: {},
+    resources: states.flatMap((e) => inModule(e.state!, e.name)), check_results: null,
+  };
+  const plan = await workspace.planModules(label, entries.map((e) => ({ name: e.name, json: e.stack, upstreamStates: e.upstreamStates })), prior) as ModulePlanJson;
+  return Object.fromEntries(entries.map((e) => [e.name, moduleView(plan, e.name)]));
 }

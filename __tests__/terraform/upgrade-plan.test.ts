@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { OfflineWorkspace, checkAll, offlineUnavailableReason } from "../../scripts/lib/terraform/terraform-runner.ts";
+import { OfflineWorkspace, offlineUnavailableReason } from "../../scripts/lib/terraform/terraform-runner.ts";
+import { countResources } from "../../scripts/lib/terraform/terraform-offline.ts";
 import type { DatabaseSettingsInput } from "../../modules/database-settings.ts";
 import { environment, synthEnvironment } from "../helpers.ts";
-import { appliedState, planAgainst, type ShownPlan } from "../support/resource-state.ts";
+import { appliedState, planSideBySide, type ShownPlan } from "../support/resource-state.ts";
 
 const unavailable = await offlineUnavailableReason();
 if (unavailable) console.warn(`\n!!! SKIPPED: offline plans of major engine upgrades — ${unavailable}\n`);
@@ -50,27 +51,29 @@ describe.skipIf(unavailable !== undefined)("real terraform, offline: a major upg
     const aurora16 = stacksOf("upgpg", AURORA_16);
     const aurora17 = stacksOf("upgpg", AURORA_17);
     const mysql84 = stacksOf("upgmy", MYSQL_84);
-    // The networks' stand-in states, from their own offline plans.
-    const checks = await checkAll(workspace, new Map([
-      ["upgpg-network", aurora16.network], ["upgpg-database", aurora16.database], ["upgmy-network", mysql84.network], ["upgmy-database", asDeployedOnMysql80(mysql84.database)],
-    ]), 1);
-    expect(checks.map((c) => [c.stack, c.status, c.error])).toEqual([
-      ["upgmy-database", "planned", undefined], ["upgmy-network", "planned", undefined], ["upgpg-database", "planned", undefined], ["upgpg-network", "planned", undefined],
-    ]);
+    // The networks' stand-in states, from their own offline plan (one terraform run for both).
+    const checks = await workspace.checkGroup(([["upgpg-network", aurora16.network], ["upgmy-network", mysql84.network]] as const).map(([name, json]) => ({ name, json, upstreamStates: new Map(), standIn: true })));
+    expect(checks?.map((c) => [c.stack, c.status, c.error])).toEqual([["upgpg-network", "planned", undefined], ["upgmy-network", "planned", undefined]]);
     const upstream = (env: string) => new Map([[`${env}-network`, workspace.standInPath(`${env}-network`)]]);
-    const created = await Promise.all([
-      planAgainst(workspace, "pg-created", aurora16.database, upstream("upgpg")),
-      planAgainst(workspace, "my-created", asDeployedOnMysql80(mysql84.database), upstream("upgmy")),
+    // Each database as first deployed, planned from nothing (and so validated), side by side in one run.
+    const created = await planSideBySide(workspace, "created", [
+      { name: "pg", stack: aurora16.database, upstreamStates: upstream("upgpg") },
+      { name: "my", stack: asDeployedOnMysql80(mysql84.database), upstreamStates: upstream("upgmy") },
     ]);
+    for (const [name, stack] of [["pg", aurora16.database], ["my", mysql84.database]] as const) {
+      expect(created[name]!.resource_changes.filter((c) => c.mode === "managed" && c.change.actions.includes("create")).length, name).toBe(countResources(stack));
+    }
+    const deployedPg = () => appliedState(created.pg!, "eu-west-1", "123456789012");
     // AWS applied 16.9 in a maintenance window: the state says so, the config still says 16.8.
-    const upgradedByAws = appliedState(created[0], "eu-west-1", "123456789012") as { resources: { type: string; instances: { attributes: Json }[] }[] };
+    const upgradedByAws = deployedPg() as { resources: { type: string; instances: { attributes: Json }[] }[] };
     for (const r of upgradedByAws.resources) if (r.type === "aws_rds_cluster" || r.type === "aws_rds_cluster_instance") r.instances[0]!.attributes.engine_version = "16.9";
-    [plans.pg, plans.pgUnchanged, plans.my, plans.pgDrift] = await Promise.all([
-      planAgainst(workspace, "pg-upgrade", aurora17.database, upstream("upgpg"), appliedState(created[0], "eu-west-1", "123456789012")),
-      planAgainst(workspace, "pg-unchanged", aurora16.database, upstream("upgpg"), appliedState(created[0], "eu-west-1", "123456789012")),
-      planAgainst(workspace, "my-upgrade", mysql84.database, upstream("upgmy"), appliedState(created[1], "eu-west-1", "123456789012")),
-      planAgainst(workspace, "pg-drift", aurora16.database, upstream("upgpg"), upgradedByAws as unknown as Json),
-    ]);
+    // Every change against its deployed state, again in one run.
+    Object.assign(plans, await planSideBySide(workspace, "changes", [
+      { name: "pg", stack: aurora17.database, upstreamStates: upstream("upgpg"), state: deployedPg() },
+      { name: "pgUnchanged", stack: aurora16.database, upstreamStates: upstream("upgpg"), state: deployedPg() },
+      { name: "my", stack: mysql84.database, upstreamStates: upstream("upgmy"), state: appliedState(created.my!, "eu-west-1", "123456789012") },
+      { name: "pgDrift", stack: aurora16.database, upstreamStates: upstream("upgpg"), state: upgradedByAws as unknown as Json },
+    ]));
   }, 900_000);
 
   afterAll(async () => {
