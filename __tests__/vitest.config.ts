@@ -6,6 +6,7 @@ export default defineConfig({
   test: {
     include: ["__tests__/**/*.test.ts"],
     setupFiles: ["__tests__/setup.ts"],
+    globalSetup: ["__tests__/global-setup.ts"],
     // Terraform plans of every stack are the slowest tests; forks keep each file's memory separate.
     pool: "forks",
     isolate: false,
