@@ -93,6 +93,9 @@ function stacksToCheck(): Map<string, Json> {
   const broken = synthEnvironment(environment({ name: "broken" }));
   const database = broken.stacks["broken-database"]!.parsed;
   Object.values(database.resource.aws_rds_cluster!)[0]!.backup_retention_period = 99;
+  // And a stack of it that terraform validates without planning, which fails validation among others that pass.
+  const monitoring = broken.stacks["broken-monitoring"]!.parsed as unknown as { resource: Record<string, Record<string, Json>> };
+  Object.values(monitoring.resource.aws_sns_topic!)[0]!.not_an_argument = true;
   add(broken);
   return stacks;
 }
@@ -194,5 +197,13 @@ describe.skipIf(unavailable !== undefined)("real terraform, offline: every stack
     expect(result.error).toMatch(/backup_retention_period/);
     expect(results.get("broken-proxy")).toMatchObject({ status: "validated", ok: false, note: expect.stringContaining("upstream stack broken-database did not plan") });
     expect(results.get("broken-network")!.status).toBe("planned");
+  });
+
+  it("blames a failed validation on its own stack when stacks are validated together, and passes the others", () => {
+    const monitoring = results.get("broken-monitoring")!;
+    expect(monitoring).toMatchObject({ status: "failed", ok: false });
+    expect(monitoring.error).toMatch(/^terraform validate: [\s\S]*broken-monitoring\/cdk.tf.json[\s\S]*No argument or block type is named "not_an_argument"/);
+    expect(results.get("adoptssm-monitoring")).toMatchObject({ status: "validated" });
+    expect(results.get("adoptssm-proxy")).toMatchObject({ status: "validated" });
   });
 });

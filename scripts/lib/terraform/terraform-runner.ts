@@ -208,11 +208,39 @@ export class OfflineWorkspace {
   }
 
   /**
-   * Plans several stacks together, each a child module of one scratch root, optionally against a prior
-   * state of the root (see prior-state.ts), and returns `terraform show -json` of the plan. Throws with
-   * Terraform's message when it fails.
+   * Validates several stacks in one terraform run, each a child module of a scratch root, for stacks that
+   * are validated but not planned (`reason` says why): the provider's schema loads once for all of them.
+   * Where terraform fails without naming a module, each stack is validated alone, so every error is
+   * reported against its own stack.
    */
-  async planModules(label: string, entries: readonly Pick<GroupEntry, "name" | "json" | "upstreamStates">[], priorState?: Json): Promise<PlanJson> {
+  async validateGroup(entries: readonly { readonly name: string; readonly json: Json; readonly reason: string }[]): Promise<OfflineCheck[]> {
+    if (entries.length <= 1) {
+      return Promise.all(entries.map((e) => this.check(e.name, e.json, { plan: { reason: e.reason }, upstreamStates: new Map(), standIn: false })));
+    }
+    const started = Date.now();
+    const dir = await this.groupRoot(`validate-${++this.groups}`, entries.map((e) => ({ name: e.name, json: e.json, upstreamStates: new Map() })));
+    const init = await this.run(dir, ["init", "-backend=false", "-input=false", "-no-color"]);
+    const validated = init.error ? init : await this.run(dir, ["validate", "-no-color"]);
+    const seconds = (Date.now() - started) / 1000;
+    const result = (e: (typeof entries)[number], error?: string): OfflineCheck => ({
+      stack: e.name, expectedResources: countResources(e.json), upstream: [], seconds,
+      ...(error === undefined ? { status: "validated", ok: true, note: e.reason } : { status: "failed", ok: false, error }),
+    });
+    if (!validated.error) return entries.map((e) => result(e));
+    const blamed = entries.filter((e) => validated.error!.includes(`module.${e.name}.`) || validated.error!.includes(`${e.name}/cdk.tf.json`));
+    if (blamed.length === 0) return this.validateEach(entries);
+    const rest = entries.filter((e) => !blamed.includes(e));
+    return [...blamed.map((e) => result(e, validated.error)), ...(await this.validateGroup(rest))];
+  }
+
+  private async validateEach(entries: readonly { readonly name: string; readonly json: Json; readonly reason: string }[]): Promise<OfflineCheck[]> {
+    const results: OfflineCheck[] = [];
+    for (const e of entries) results.push(await this.check(e.name, e.json, { plan: { reason: e.reason }, upstreamStates: new Map(), standIn: false }));
+    return results;
+  }
+
+  /** A scratch root whose child modules are the given stacks, made offline, with the shared providers linked in. */
+  private async groupRoot(label: string, entries: readonly Pick<GroupEntry, "name" | "json" | "upstreamStates">[]): Promise<string> {
     const dir = join(this.root, label);
     await mkdir(join(dir, ".terraform"), { recursive: true });
     await symlink(join(this.initDir, ".terraform", "providers"), join(dir, ".terraform", "providers"));
@@ -225,6 +253,16 @@ export class OfflineWorkspace {
       terraform: { required_providers: { aws: { source: "hashicorp/aws", version: this.providerVersion } } },
       module: Object.fromEntries(entries.map((e) => [e.name, { source: `./${e.name}` }])),
     }));
+    return dir;
+  }
+
+  /**
+   * Plans several stacks together, each a child module of one scratch root, optionally against a prior
+   * state of the root (see prior-state.ts), and returns `terraform show -json` of the plan. Throws with
+   * Terraform's message when it fails.
+   */
+  async planModules(label: string, entries: readonly Pick<GroupEntry, "name" | "json" | "upstreamStates">[], priorState?: Json): Promise<PlanJson> {
+    const dir = await this.groupRoot(label, entries);
     if (priorState) await writeFile(join(dir, "terraform.tfstate"), JSON.stringify(priorState));
     for (const args of [["init", "-backend=false", "-input=false", "-no-color"], ["plan", "-refresh=false", "-input=false", "-lock=false", "-no-color", "-out=offline.tfplan"]]) {
       const step = await this.run(dir, args);
@@ -329,9 +367,7 @@ export async function checkAll(
       else for (const entry of group) await alone(entry);
     });
     tasks.push((async () => {
-      for (const [name, reason] of validateAlone) {
-        record(await workspace.check(name, stacks.get(name)!, { plan: { reason }, upstreamStates: new Map(), standIn: false }));
-      }
+      (await workspace.validateGroup(validateAlone.map(([name, reason]) => ({ name, json: stacks.get(name)!, reason })))).forEach(record);
     })());
     await Promise.all(tasks);
   }
