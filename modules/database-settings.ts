@@ -440,7 +440,7 @@ export function checkRdsProxySupport(engine: DatabaseEngine, version: string, la
   const needs = rdsProxyNeedsVersion(engine, version);
   if (needs === undefined) return;
   problems.add("engineVersion", version, `is not supported by RDS Proxy, which dbstack always puts in front of the database: ` +
-    `RDS Proxy fronts ${label} ${needs} or later (catalog of ${RDS_PROXY_CATALOG.name}, ${RDS_PROXY_CATALOG.asOf})`);
+    `RDS Proxy fronts ${label} ${needs} (catalog of ${RDS_PROXY_CATALOG.name}, ${RDS_PROXY_CATALOG.asOf})`);
 }
 
 /** Why RDS would refuse a blue/green deployment of any dbstack database, or undefined. */

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { Testing } from "cdktf";
 import { DbInstance } from "@cdktf/provider-aws/lib/db-instance/index.js";
 import { DbParameterGroup } from "@cdktf/provider-aws/lib/db-parameter-group/index.js";
@@ -6,7 +6,7 @@ import { RdsCluster } from "@cdktf/provider-aws/lib/rds-cluster/index.js";
 import { RdsClusterInstance } from "@cdktf/provider-aws/lib/rds-cluster-instance/index.js";
 import { RdsClusterParameterGroup } from "@cdktf/provider-aws/lib/rds-cluster-parameter-group/index.js";
 import { Database } from "../../modules/database.ts";
-import { ENGINE_CATALOG, RDS_PROXY_MINIMUMS } from "../../modules/catalog/index.ts";
+import { ENGINE_CATALOG, RDS_PROXY_SUPPORT } from "../../modules/catalog/index.ts";
 import { DATABASE_ENGINES, rdsProxyNeedsVersion, type DatabaseEngine } from "../../modules/database-engines.ts";
 import { checkRdsProxySupport, resolveDatabaseSettings, validateDatabaseSettings, type DatabaseSettingsInput } from "../../modules/database-settings.ts";
 import { Problems, formatProblem } from "../../modules/validation.ts";
@@ -217,27 +217,65 @@ describe("RDS Proxy support of the version", () => {
     checkRdsProxySupport(engine, version, ENGINE_CATALOG[engine].label, problems);
     return problems.all.map(formatProblem);
   };
+  const auroraPostgresMinimums = (RDS_PROXY_SUPPORT["aurora-postgresql"] as { minimums: Record<string, string> }).minimums;
+  const original = { ...auroraPostgresMinimums };
+  afterEach(() => Object.assign(auroraPostgresMinimums, original));
 
   it("fails when an Aurora MySQL version is older than RDS Proxy fronts, or of a major it does not list", () => {
     expect(proxyProblems("aurora-mysql", "8.0.mysql_aurora.3.00.9")).toEqual([
       'engineVersion: "8.0.mysql_aurora.3.00.9" — is not supported by RDS Proxy, which dbstack always puts in front of the database: ' +
-        "RDS Proxy fronts Aurora MySQL 3.01.0 or later (catalog of RDS Proxy engine support, 2026-12-06)",
+        "RDS Proxy fronts Aurora MySQL 3.01.0 or later (catalog of RDS Proxy engine support, 2026-12-07)",
     ]);
     expect(proxyProblems("aurora-mysql", "8.0.mysql_aurora.4.00.0")[0]).toMatch(/^engineVersion: "8.0.mysql_aurora.4.00.0" — is not supported by RDS Proxy/);
     expect(proxyProblems("aurora-mysql", "8.0.mysql_aurora.3.01.0")).toEqual([]);
   });
 
-  it("accepts every version the catalog offers on the engines whose proxy table was read, and checks nothing on the others", () => {
+  it("fails when an Aurora PostgreSQL version is older than RDS Proxy fronts: 13.3, the first Aurora 13, predates the proxy's 13.4", () => {
+    expect(proxyProblems("aurora-postgresql", "13.3")).toEqual([
+      'engineVersion: "13.3" — is not supported by RDS Proxy, which dbstack always puts in front of the database: ' +
+        "RDS Proxy fronts Aurora PostgreSQL 12.8, 13.4, 14.3, 15.2, 16.1, 17.4, 18.3 or later (catalog of RDS Proxy engine support, 2026-12-07)",
+    ]);
+    expect(proxyProblems("aurora-postgresql", "13.4")).toEqual([]);
+    expect(proxyProblems("aurora-postgresql", "18.3")).toEqual([]);
+    // Aurora PostgreSQL 11 ("11.9 and 11.13 and higher") is not recorded; 19 is not in the table yet.
+    expect(proxyProblems("aurora-postgresql", "11.13")).toHaveLength(1);
+    expect(proxyProblems("aurora-postgresql", "19.1")).toHaveLength(1);
+  });
+
+  it("fails when an RDS version is of a major the proxy table does not list, and accepts every version of those it lists", () => {
+    expect(proxyProblems("postgres", "19.1")).toEqual([
+      'engineVersion: "19.1" — is not supported by RDS Proxy, which dbstack always puts in front of the database: ' +
+        "RDS Proxy fronts RDS for PostgreSQL versions of 10, 11, 12, 13, 14, 15, 16, 17, 18 (every minor of each) (catalog of RDS Proxy engine support, 2026-12-07)",
+    ]);
+    expect(proxyProblems("mysql", "9.4.0")).toEqual([
+      'engineVersion: "9.4.0" — is not supported by RDS Proxy, which dbstack always puts in front of the database: ' +
+        "RDS Proxy fronts RDS for MySQL versions of 5.7, 8.0, 8.4 (every minor of each) (catalog of RDS Proxy engine support, 2026-12-07)",
+    ]);
+    for (const version of ["10.1", "16.1", "18", "18.6"]) expect(proxyProblems("postgres", version), version).toEqual([]);
+    for (const version of ["5.7.44", "8.0.28", "8.4", "8.4.11"]) expect(proxyProblems("mysql", version), version).toEqual([]);
+  });
+
+  it("checks every engine, and accepts every version the catalog offers", () => {
+    expect(Object.keys(RDS_PROXY_SUPPORT).sort()).toEqual([...DATABASE_ENGINES].sort());
     for (const engine of DATABASE_ENGINES) {
-      for (const row of ENGINE_CATALOG[engine].versions) expect(rdsProxyNeedsVersion(engine, row.version), `${engine} ${row.version}`).toBeUndefined();
+      const catalog = ENGINE_CATALOG[engine];
+      for (const version of [...catalog.versions.map((row) => row.version), ...Object.keys(catalog.majors ?? {})]) {
+        expect(rdsProxyNeedsVersion(engine, version), `${engine} ${version}`).toBeUndefined();
+      }
     }
-    expect(Object.entries(RDS_PROXY_MINIMUMS).filter(([, minimums]) => minimums === undefined).map(([engine]) => engine)).toEqual(["aurora-postgresql", "postgres", "mysql"]);
   });
 
   it("refuses the version through config validation, as for a new database so for an upgrade's target", () => {
-    // The catalog offers no Aurora MySQL version below 3.01.0, so validation is shown passing on the oldest it offers.
-    const auroraMysql: DatabaseSettingsInput = { engine: "aurora-mysql", engineVersion: "8.0.mysql_aurora.3.04.0", instanceClass: "db.r6g.large", databaseName: "shop" };
-    expect(problemsOf(auroraMysql).filter((p) => p.includes("RDS Proxy"))).toEqual([]);
+    // No version the catalog offers is below the proxy's minimums, so the 16 minimum is raised for this test.
+    auroraPostgresMinimums["16"] = "16.9";
+    expect(problemsOf(AURORA_PG).filter((p) => p.includes("RDS Proxy"))).toEqual([
+      'engineVersion: "16.8" — is not supported by RDS Proxy, which dbstack always puts in front of the database: ' +
+        "RDS Proxy fronts Aurora PostgreSQL 12.8, 13.4, 14.3, 15.2, 16.9, 17.4, 18.3 or later (catalog of RDS Proxy engine support, 2026-12-07)",
+    ]);
+    auroraPostgresMinimums["17"] = "17.7";
+    expect(problemsOf({ ...AURORA_PG, ...MAJOR_17 }).filter((p) => p.includes("RDS Proxy"))).toEqual([
+      expect.stringMatching(/^engineVersion: "17.6" — is not supported by RDS Proxy, .*17\.7, 18\.3 or later/),
+    ]);
   });
 });
 
