@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import {
-  CATALOG_PARTS, CODEBUILD_IMAGES, ENGINE_CATALOG, LAMBDA_RUNTIMES, MAX_CATALOG_AGE_DAYS, NODEJS_END_OF_LIFE, REGIONS, WARNING_DAYS,
+  CATALOG_PARTS, CODEBUILD_IMAGES, ENGINE_CATALOG, LAMBDA_RUNTIMES, MAJOR_UPGRADE_PATHS, MAX_CATALOG_AGE_DAYS, NODEJS_END_OF_LIFE, REGIONS, WARNING_DAYS,
   catalogAgeDays, creationBlockedFrom, dayOf, lifecycleOn,
 } from "../../modules/catalog/index.ts";
 import { DATABASE_ENGINES, engineVersionFacts, versionAtLeast } from "../../modules/database-engines.ts";
@@ -261,5 +261,52 @@ describe("Lambda runtimes", () => {
     const problems = new Problems();
     checkLambdaRuntime(runtime, new Date("2026-11-23T12:00:00Z"), problems);
     expect(problems.all.map((p) => `${p.path}: ${p.allowed}`)).toEqual([expected]);
+  });
+});
+
+describe("major upgrade paths: rows of AWS's upgrade tables (read 2026-12-07)", () => {
+  const major = (targets: readonly string[] | undefined, of: string) => (targets ?? []).filter((t) => t.startsWith(`${of}.`));
+
+  it.each([
+    ["16.4", ["17.4", "17.5", "17.6", "17.7", "17.9", "17.10"]],
+    ["16.8", ["17.4", "17.5", "17.6", "17.7", "17.9", "17.10"]],
+    ["16.9", ["17.6", "17.7", "17.9", "17.10"]],
+    ["16.10", ["17.7", "17.9", "17.10"]],
+    ["16.11", ["17.9", "17.10"]],
+    ["16.13", ["17.9", "17.10"]],
+  ])("Aurora PostgreSQL %s upgrades to the 17.x of its row: %j", (source, targets) => {
+    expect(major(MAJOR_UPGRADE_PATHS["aurora-postgresql"]![source], "17")).toEqual(targets);
+  });
+
+  // Rows as the RDS table prints them (newest first there), checked against the release model that builds the table.
+  it.each<[string, string]>([
+    ["17.11", "18.6"],
+    ["17.8", "18.6, 18.4, 18.3, 18.2"],
+    ["17.4", "18.6, 18.4, 18.3, 18.2, 18.1"],
+    ["16.15", "18.6 | 17.11"],
+    ["16.13", "18.6, 18.4, 18.3 | 17.11, 17.10, 17.9"],
+    ["16.11", "18.6, 18.4, 18.3, 18.2, 18.1 | 17.11, 17.10, 17.9, 17.8, 17.7"],
+    ["16.8", "18.6, 18.4, 18.3, 18.2, 18.1 | 17.11, 17.10, 17.9, 17.8, 17.7, 17.6, 17.5"],
+    ["15.17", "18.6, 18.4, 18.3 | 17.11, 17.10, 17.9 | 16.15, 16.14, 16.13"],
+    ["15.14", "18.6, 18.4, 18.3, 18.2, 18.1 | 17.11, 17.10, 17.9, 17.8, 17.7, 17.6 | 16.15, 16.14, 16.13, 16.12, 16.11, 16.10"],
+    ["15.2", "18.6, 18.4, 18.3, 18.2, 18.1 | 17.11, 17.10, 17.9, 17.8, 17.7, 17.6, 17.5 | 16.15, 16.14, 16.13, 16.12, 16.11, 16.10, 16.9"],
+    ["14.21", "18.6, 18.4, 18.3, 18.2 | 17.11, 17.10, 17.9, 17.8 | 16.15, 16.14, 16.13, 16.12 | 15.19, 15.18, 15.17, 15.16"],
+    ["14.20", "18.6, 18.4, 18.3, 18.2, 18.1 | 17.11, 17.10, 17.9, 17.8, 17.7 | 16.15, 16.14, 16.13, 16.12, 16.11 | 15.19, 15.18, 15.17, 15.16, 15.15"],
+    ["13.23", "18.6, 18.4, 18.3, 18.2, 18.1 | 17.11, 17.10, 17.9, 17.8, 17.7 | 16.15, 16.14, 16.13, 16.12, 16.11 | 15.19, 15.18, 15.17, 15.16, 15.15 | 14.24, 14.23, 14.22, 14.21, 14.20"],
+    ["13.22", "18.6, 18.4, 18.3, 18.2, 18.1 | 17.11, 17.10, 17.9, 17.8, 17.7, 17.6 | 16.15, 16.14, 16.13, 16.12, 16.11, 16.10 | 15.19, 15.18, 15.17, 15.16, 15.15, 15.14 | 14.24, 14.23, 14.22, 14.21, 14.20, 14.19"],
+  ])("RDS for PostgreSQL %s upgrades to %s", (source, row) => {
+    const targets = MAJOR_UPGRADE_PATHS.postgres![source];
+    const printed = ["18", "17", "16", "15", "14"].map((m) => major(targets, m).reverse().join(", ")).filter(Boolean).join(" | ");
+    expect(printed).toBe(row);
+  });
+
+  it("has no RDS for PostgreSQL major targets for 18.x, and no 15.1 (never on RDS)", () => {
+    expect(MAJOR_UPGRADE_PATHS.postgres!["18.6"]).toBeUndefined();
+    expect(MAJOR_UPGRADE_PATHS.postgres!["15.1"]).toBeUndefined();
+  });
+
+  it("pairs each RDS for MySQL 8.0 minor with the 8.4 minors of its release or later (dbstack's pairing: AWS publishes none)", () => {
+    expect(MAJOR_UPGRADE_PATHS.mysql!["8.0.42"]).toEqual(["8.4", "8.4.5", "8.4.6", "8.4.7", "8.4.8", "8.4.9", "8.4.10", "8.4.11"]);
+    expect(MAJOR_UPGRADE_PATHS.mysql!["8.0.46"]).toEqual(["8.4", "8.4.9", "8.4.10", "8.4.11"]);
   });
 });

@@ -127,16 +127,18 @@ describe("upgrade validation", () => {
   });
 
   it("fails when a major upgrade is not a path in the catalog, naming the targets AWS offers", () => {
-    expect(problemsOf({ ...AURORA_PG, ...MAJOR_17, engineVersion: "17.7" })).toEqual([
-      'engineVersion: "17.7" — is not a major upgrade target of 16.8 AWS performs in place: 17.4, 17.5, 17.6 (catalog of upgrade paths; refresh with npm run catalog -- --check)',
+    // AWS's table lists 17.7 as a target of 16.4–16.10, but not of 16.11, whose lowest 17 is 17.9.
+    expect(problemsOf({ ...AURORA_PG, ...MAJOR_17, engineVersion: "17.7", upgrade: { from: "16.11" } })).toEqual([
+      'engineVersion: "17.7" — is not a major upgrade target of 16.11 AWS performs in place: 17.9, 17.10 (catalog of upgrade paths; refresh with npm run catalog -- --check)',
     ]);
-    expect(problemsOf({ ...AURORA_PG, ...MAJOR_17, upgrade: { from: "16.10" } })[0]).toBe(
-      'engineVersion: "17.6" — is not a major upgrade target of 16.10 in the catalog of upgrade paths (none recorded for 16.10; recorded sources: 16.4, 16.6, 16.8, 16.9); check AWS\'s targets with npm run catalog -- --check',
+    expect(problemsOf({ ...AURORA_PG, ...MAJOR_17, engineVersion: "17.7" })).toEqual([]);
+    expect(problemsOf({ ...AURORA_PG, ...MAJOR_17, upgrade: { from: "15.10" }, originalMajorVersion: "15" })[0]).toBe(
+      'engineVersion: "17.6" — is not a major upgrade target of 15.10 in the catalog of upgrade paths (none recorded for 15.10; recorded sources: 16.4, 16.6, 16.8, 16.9, 16.10, 16.11, 16.13); check AWS\'s targets with npm run catalog -- --check',
     );
   });
 
-  // The RDS for PostgreSQL table read lists targets up to 17.6 / 16.10, which AWS stopped creating on 2026-09-01:
-  // these cases are checked on a day the table was current.
+  // Targets such as 17.6 and 16.10 left standard support in 2026 (AWS stopped creating them the month before):
+  // these cases are checked on a day they were still created.
   const TABLE_CURRENT = new Date("2026-03-02T12:00:00Z");
 
   it("accepts RDS for PostgreSQL major upgrades on AWS's paths, skipping majors where AWS does", () => {
@@ -154,10 +156,12 @@ describe("upgrade validation", () => {
 
   it("fails when an RDS for PostgreSQL major upgrade is not on AWS's path: a major alone, or a target older than the source's", () => {
     expect(problemsOf({ ...RDS_PG, engineVersion: "17", upgrade: { from: "16.8" }, originalMajorVersion: "16" }, false, TABLE_CURRENT)).toEqual([
-      'engineVersion: "17" — is not a major upgrade target of 16.8 AWS performs in place: 17.4, 17.5, 17.6 (catalog of upgrade paths; refresh with npm run catalog -- --check)',
+      'engineVersion: "17" — is not a major upgrade target of 16.8 AWS performs in place: 17.5, 17.6, 17.7, 17.8, 17.9, 17.10, 17.11, 18.1, 18.2, 18.3, 18.4, 18.6 ' +
+        "(catalog of upgrade paths; refresh with npm run catalog -- --check)",
     ]);
     expect(problemsOf({ ...RDS_PG, engineVersion: "16.8", upgrade: { from: "15.14" }, originalMajorVersion: "15" }, false, TABLE_CURRENT)).toEqual([
-      'engineVersion: "16.8" — is not a major upgrade target of 15.14 AWS performs in place: 16.10, 17.6 (catalog of upgrade paths; refresh with npm run catalog -- --check)',
+      'engineVersion: "16.8" — is not a major upgrade target of 15.14 AWS performs in place: 16.10, 16.11, 16.12, 16.13, 16.14, 16.15, 17.6, 17.7, 17.8, 17.9, 17.10, 17.11, ' +
+        "18.1, 18.2, 18.3, 18.4, 18.6 (catalog of upgrade paths; refresh with npm run catalog -- --check)",
     ]);
   });
 

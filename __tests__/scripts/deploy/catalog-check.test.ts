@@ -4,6 +4,8 @@ import { mockClient } from "aws-sdk-client-mock";
 import { DescribeDBEngineVersionsCommand, RDSClient } from "@aws-sdk/client-rds";
 import { EXIT, runScript } from "../../../scripts/lib/cli.ts";
 import { compareCatalog, readReported, runCatalogCommand } from "../../../scripts/lib/deploy/catalog-check.ts";
+import { ENGINE_CATALOG } from "../../../scripts/lib/catalog/engine-versions.ts";
+import { MAJOR_UPGRADE_PATHS } from "../../../scripts/lib/catalog/upgrade-paths.ts";
 
 /** `aws rds describe-db-engine-versions` for aurora-postgresql and mysql as AWS answered in December 2026 (recorded shape). */
 const RECORDED = join(import.meta.dirname, "fixtures", "describe-db-engine-versions-2026-12.json");
@@ -17,19 +19,19 @@ describe("catalog check against a recorded describe-db-engine-versions response"
       // Every 13.x, and the minors whose standard support ended in May and November 2026.
       retired: ["13.9", "13.18", "13.20", "13.21", "13.22", "13.23", "14.15", "14.17", "15.8", "15.12", "16.4", "16.6", "17.4"],
       added: ["16.12", "17.8"],
-      upgradePathsNotOffered: ["16.8 -> 17.4"],
+      // The catalog records the newer table (17.9, 17.10 targets) than this response.
+      upgradePathsNotOffered: ["16.8 -> 17.4", "16.8 -> 17.9", "16.8 -> 17.10", "16.9 -> 17.9", "16.9 -> 17.10", "16.10 -> 17.9", "16.10 -> 17.10", "16.11 -> 17.9", "16.11 -> 17.10"],
     });
-    // The catalog records 16.x sources only; AWS's answer shows what to add, e.g. the LTS-to-LTS path 16.8 -> 17.7.
-    expect(auroraPostgres!.upgradePathsMissing).toContain("16.8 -> 17.7");
+    // The catalog records 16.x sources only; AWS's answer shows what to add, e.g. 15.10 -> 16.8.
     expect(auroraPostgres!.upgradePathsMissing).toContain("15.10 -> 16.8");
-    expect(auroraPostgres!.upgradePathsMissing.filter((p) => p.startsWith("16.8 "))).toEqual(["16.8 -> 17.7"]);
+    expect(auroraPostgres!.upgradePathsMissing.filter((p) => p.startsWith("16.8 "))).toEqual([]);
     expect(mysql).toEqual({
       engine: "mysql",
       retired: ["8.0.40", "8.0.41", "8.0.42", "8.0.43", "8.4.3", "8.4.4"],
       added: ["8.4.9"],
       // 8.0.44 -> 8.4.7/8.4.8 and 8.0.45 -> 8.4.8 agree with the catalog's pairing; "8.4" alone is not compared.
       upgradePathsMissing: [],
-      upgradePathsNotOffered: [],
+      upgradePathsNotOffered: ["8.0.44 -> 8.4.10", "8.0.44 -> 8.4.11", "8.0.45 -> 8.4.10", "8.0.45 -> 8.4.11"],
     });
   });
 
@@ -38,8 +40,8 @@ describe("catalog check against a recorded describe-db-engine-versions response"
     expect(await runScript(() => runCatalogCommand(["--check", "--from-file", RECORDED], { print: (l) => lines.push(l) }))).toBe(EXIT.unexpected);
     const report = lines.join("\n").split("\n");
     expect(report).toContain("  new (offered by AWS, not in the catalog): 16.12, 17.8");
-    expect(report).toContain("  major upgrade paths in the catalog AWS does not list: 16.8 -> 17.4");
-    expect(report.slice(-3)).toEqual(["mysql:", "  retired (in the catalog, not offered by AWS): 8.0.40, 8.0.41, 8.0.42, 8.0.43, 8.4.3, 8.4.4", "  new (offered by AWS, not in the catalog): 8.4.9"]);
+    expect(report).toContain("  major upgrade paths in the catalog AWS does not list: 16.8 -> 17.4, 16.8 -> 17.9, 16.8 -> 17.10, 16.9 -> 17.9, 16.9 -> 17.10, 16.10 -> 17.9, 16.10 -> 17.10, 16.11 -> 17.9, 16.11 -> 17.10");
+    expect(report.slice(-4, -1)).toEqual(["mysql:", "  retired (in the catalog, not offered by AWS): 8.0.40, 8.0.41, 8.0.42, 8.0.43, 8.4.3, 8.4.4", "  new (offered by AWS, not in the catalog): 8.4.9"]);
   });
 
   it("exits 0 and says in sync when AWS reports exactly the catalog", async () => {
@@ -47,12 +49,13 @@ describe("catalog check against a recorded describe-db-engine-versions response"
     const rds = new RDSClient({ region: "eu-west-1" });
     const mock = mockClient(rds);
     mock.on(DescribeDBEngineVersionsCommand).resolves({ DBEngineVersions: [] });
-    // Each 8.0 minor upgrades to the 8.4 minors of its quarter or later, as the catalog records.
-    const minors84 = ["8.4.3", "8.4.4", "8.4.5", "8.4.6", "8.4.7", "8.4.8"];
-    const sources80 = ["8.0.40", "8.0.41", "8.0.42", "8.0.43", "8.0.44", "8.0.45"].map((v, i) => ({
-      Engine: "mysql", EngineVersion: v, Status: "available", ValidUpgradeTarget: minors84.slice(i).map((t) => ({ Engine: "mysql", EngineVersion: t, IsMajorVersionUpgrade: true })),
+    // AWS answers with exactly the catalog's versions and major upgrade paths ("8.4" alone: RDS picks the minor).
+    const paths = MAJOR_UPGRADE_PATHS.mysql!;
+    const versions = ENGINE_CATALOG.mysql.versions.map((row) => ({
+      Engine: "mysql", EngineVersion: row.version, Status: "available",
+      ValidUpgradeTarget: (paths[row.version] ?? []).filter((t) => t !== "8.4").map((t) => ({ Engine: "mysql", EngineVersion: t, IsMajorVersionUpgrade: true })),
     }));
-    mock.on(DescribeDBEngineVersionsCommand, { Engine: "mysql" }).resolves({ DBEngineVersions: [...sources80, ...minors84.map((v) => ({ Engine: "mysql", EngineVersion: v, Status: "available" }))] });
+    mock.on(DescribeDBEngineVersionsCommand, { Engine: "mysql" }).resolves({ DBEngineVersions: versions });
     expect(await runScript(() => runCatalogCommand(["--check", "--region", "eu-west-1"], { rds: () => rds, print: (l) => lines.push(l) }))).toBe(EXIT.ok);
     expect(lines).toEqual(["mysql:\n  in sync"]);
     expect(mock.commandCalls(DescribeDBEngineVersionsCommand).map((c) => c.args[0].input.Engine)).toEqual(["aurora-postgresql", "aurora-mysql", "postgres", "mysql"]);
