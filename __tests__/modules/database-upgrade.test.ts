@@ -114,6 +114,19 @@ describe("upgrade validation", () => {
     expect(problemsOf({ ...RDS_MYSQL, engineVersion: "8.4.8", upgrade: { from: "8.0.42" }, originalMajorVersion: "8.0" })).toEqual([]);
   });
 
+  it("takes a version AWS no longer creates as the source of an upgrade, while refusing it for a new database", () => {
+    // RDS for MySQL 8.0.46 came out on 8 May 2026, two months before AWS stopped creating 8.0 databases.
+    expect(problemsOf({ ...RDS_MYSQL, engineVersion: "8.0.46" })[0]).toMatch(/^engineVersion: "8.0.46" — is refused for new databases since 2026-07-01/);
+    expect(problemsOf({ ...RDS_MYSQL, engineVersion: "8.4.9", upgrade: { from: "8.0.46" }, originalMajorVersion: "8.0" })).toEqual([]);
+    expect(problemsOf({ ...RDS_MYSQL, engineVersion: "8.4.8", upgrade: { from: "8.0.46" }, originalMajorVersion: "8.0" })).toEqual([
+      'engineVersion: "8.4.8" — is not a major upgrade target of 8.0.46 AWS performs in place: 8.4, 8.4.9, 8.4.10, 8.4.11 (catalog of upgrade paths; refresh with npm run catalog -- --check)',
+    ]);
+  });
+
+  it("takes Aurora PostgreSQL from 16 straight to 18, as AWS's table lists", () => {
+    expect(problemsOf({ ...AURORA_PG, engineVersion: "18.3", upgrade: { from: "16.8", allowMajor: "16->18" }, originalMajorVersion: "16", applyImmediately: true }, true)).toEqual([]);
+  });
+
   it("fails when the target is not newer than what runs", () => {
     expect(problemsOf({ ...AURORA_PG, engineVersion: "16.8", upgrade: { from: "16.9" } })).toEqual([
       'engineVersion: "16.8" — must be newer than upgrade.from (16.9): RDS does not downgrade an engine; remove upgrade to leave the version alone',
@@ -129,11 +142,11 @@ describe("upgrade validation", () => {
   it("fails when a major upgrade is not a path in the catalog, naming the targets AWS offers", () => {
     // AWS's table lists 17.7 as a target of 16.4–16.10, but not of 16.11, whose lowest 17 is 17.9.
     expect(problemsOf({ ...AURORA_PG, ...MAJOR_17, engineVersion: "17.7", upgrade: { from: "16.11" } })).toEqual([
-      'engineVersion: "17.7" — is not a major upgrade target of 16.11 AWS performs in place: 17.9, 17.10 (catalog of upgrade paths; refresh with npm run catalog -- --check)',
+      'engineVersion: "17.7" — is not a major upgrade target of 16.11 AWS performs in place: 17.9, 17.10, 18.3, 18.4 (catalog of upgrade paths; refresh with npm run catalog -- --check)',
     ]);
     expect(problemsOf({ ...AURORA_PG, ...MAJOR_17, engineVersion: "17.7" })).toEqual([]);
     expect(problemsOf({ ...AURORA_PG, ...MAJOR_17, upgrade: { from: "15.10" }, originalMajorVersion: "15" })[0]).toBe(
-      'engineVersion: "17.6" — is not a major upgrade target of 15.10 in the catalog of upgrade paths (none recorded for 15.10; recorded sources: 16.4, 16.6, 16.8, 16.9, 16.10, 16.11, 16.13); check AWS\'s targets with npm run catalog -- --check',
+      'engineVersion: "17.6" — is not a major upgrade target of 15.10 in the catalog of upgrade paths (none recorded for 15.10; recorded sources: 16.4, 16.6, 16.8, 16.9, 16.10, 16.11, 16.13, 17.4, 17.5, 17.6, 17.7, 17.9); check AWS\'s targets with npm run catalog -- --check',
     );
   });
 
@@ -149,8 +162,8 @@ describe("upgrade validation", () => {
 
   it("fails when an RDS for PostgreSQL upgrade target is past the day AWS stops creating it, though the path is in the table", () => {
     expect(problemsOf({ ...RDS_PG, engineVersion: "17.6", upgrade: { from: "16.8" }, originalMajorVersion: "16" })).toEqual([
-      'engineVersion: "17.6" — is refused for new databases since 2026-09-01: AWS stops creating RDS for PostgreSQL 17.6 databases in the month before ' +
-        "its end of standard support (2026-09-30); use a version it still offers: 15, 16, 17, 18",
+      'engineVersion: "17.6" — is refused for new databases since 2026-10-01: AWS stops creating RDS for PostgreSQL 17.6 databases in the month before ' +
+        "its end of standard support (2026-10-31); use a version it still offers: 15, 15.18, 15.19, 16, 16.14, 16.15, 17, 17.10, 17.11, 18, 18.4, 18.6",
     ]);
   });
 

@@ -40,15 +40,21 @@ const RDS_POSTGRES_OLDER: readonly { readonly major: string; readonly minors: nu
  */
 export const MAJOR_UPGRADE_PATHS: Readonly<Partial<Record<"aurora-postgresql" | "aurora-mysql" | "postgres" | "mysql", UpgradeTable>>> = {
   "aurora-postgresql": {
-    // The table's rows for the 16.x sources, 17.x targets. The table has no Aurora 17.8: 17.7 is a target from
-    // 16.4–16.10, not from 16.11 or 16.13, whose lowest 17 is 17.9. Its 15.x rows are not recorded.
-    "16.4": ["17.4", "17.5", "17.6", "17.7", "17.9", "17.10"],
-    "16.6": ["17.4", "17.5", "17.6", "17.7", "17.9", "17.10"],
-    "16.8": ["17.4", "17.5", "17.6", "17.7", "17.9", "17.10"],
-    "16.9": ["17.6", "17.7", "17.9", "17.10"],
-    "16.10": ["17.7", "17.9", "17.10"],
-    "16.11": ["17.9", "17.10"],
-    "16.13": ["17.9", "17.10"],
+    // The table's rows for the 16.x and 17.x sources. The table has no Aurora 17.8: 17.7 is a target from
+    // 16.4–16.10, not from 16.11 or 16.13, whose lowest 17 is 17.9. Every 16.x and 17.x row lists 18.3 and 18.4.
+    // Its 15.x rows are not recorded.
+    "16.4": ["17.4", "17.5", "17.6", "17.7", "17.9", "17.10", "18.3", "18.4"],
+    "16.6": ["17.4", "17.5", "17.6", "17.7", "17.9", "17.10", "18.3", "18.4"],
+    "16.8": ["17.4", "17.5", "17.6", "17.7", "17.9", "17.10", "18.3", "18.4"],
+    "16.9": ["17.6", "17.7", "17.9", "17.10", "18.3", "18.4"],
+    "16.10": ["17.7", "17.9", "17.10", "18.3", "18.4"],
+    "16.11": ["17.9", "17.10", "18.3", "18.4"],
+    "16.13": ["17.9", "17.10", "18.3", "18.4"],
+    "17.4": ["18.3", "18.4"],
+    "17.5": ["18.3", "18.4"],
+    "17.6": ["18.3", "18.4"],
+    "17.7": ["18.3", "18.4"],
+    "17.9": ["18.3", "18.4"],
   },
   postgres: rdsPostgresPaths(),
   mysql: {
