@@ -17,7 +17,7 @@ export const UPGRADE_PATHS_CATALOG: CatalogPart = {
   sources: [
     "Amazon Aurora User Guide — Getting a list of available versions in your AWS Region " +
       "(https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/USER_UpgradeDBInstance.PostgreSQL.UpgradeVersion.html): " +
-      "table \"Current source version | Upgrade targets\", rows 16.4, 16.6, 16.8, 16.9, 16.10, 16.11, 16.13 (17.x targets) and 17.4–17.9 (18.x targets); copy listing up to 17.10, 16.14 and 18.4",
+      "table \"Current source version | Upgrade targets\", rows 14.15–14.22, 15.8–15.17, 16.2–16.13 and 17.4–17.9 (major targets; 14.6 and 13.x rows not read); copy listing up to 18.4, 17.10, 16.14, 15.18, 14.23",
     "Amazon RDS User Guide — Choosing a major version for an RDS for PostgreSQL upgrade " +
       "(https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_UpgradeDBInstance.PostgreSQL.MajorVersion.html): " +
       "table \"Current source version | Upgrade targets\", rows 17.11 down to 13.1 (major targets recorded; 12.x and the -rds Extended Support rows not recorded); copy listing up to 18.6, 17.11 and 16.15",
