@@ -3,7 +3,7 @@
  * types, TLS parameters. Kept as data so config validation, the database construct and the connection
  * budget agree.
  */
-import { ENGINE_CATALOG, ENGINE_VERSIONS_CATALOG, PERFORMANCE_INSIGHTS_UNSUPPORTED, RDS_PROXY_MINIMUMS, creationBlockedFrom, lifecycleOn, type Minimums } from "./catalog/index.ts";
+import { ENGINE_CATALOG, ENGINE_VERSIONS_CATALOG, PERFORMANCE_INSIGHTS_UNSUPPORTED, RDS_PROXY_SUPPORT, creationBlockedFrom, lifecycleOn, type Minimums } from "./catalog/index.ts";
 
 export const DATABASE_ENGINES = ["aurora-postgresql", "aurora-mysql", "postgres", "mysql"] as const;
 export type DatabaseEngine = (typeof DATABASE_ENGINES)[number];
@@ -162,14 +162,16 @@ export function classNeedsVersion(engine: DatabaseEngine, version: string, insta
 }
 
 /**
- * The least versions RDS Proxy needs, as text ("3.01.0"), when the catalog records them for the engine and
- * `version` is below them (or of a major the proxy does not front); undefined when the proxy fronts it or the
- * engine is not checked (see RDS_PROXY_MINIMUMS).
+ * What RDS Proxy fronts of the engine, as text for a message ("3.01.0 or later", "versions of 10, 11, …"),
+ * when `version` is not among it: below its major's least version, or of a major the proxy table does not
+ * list. Undefined when the proxy fronts the version. Every engine is checked (see RDS_PROXY_SUPPORT).
  */
 export function rdsProxyNeedsVersion(engine: DatabaseEngine, version: string): string | undefined {
-  const minimums = RDS_PROXY_MINIMUMS[engine];
-  if (minimums === undefined || meets(engine, version, minimums)) return undefined;
-  return Object.values(minimums).join(", ");
+  const support = RDS_PROXY_SUPPORT[engine];
+  if ("everyVersionOf" in support) {
+    return support.everyVersionOf.includes(majorOf(engine, version)) ? undefined : `versions of ${support.everyVersionOf.join(", ")} (every minor of each)`;
+  }
+  return meets(engine, version, support.minimums) ? undefined : `${Object.values(support.minimums).join(", ")} or later`;
 }
 
 /** Minimum versions of a feature, for messages: "13.10, 14.7, 15.2, 16.1, 17.4". */

@@ -424,7 +424,16 @@ function validateVersionChange(input: DatabaseSettingsInput, production: boolean
       : `must be "${acknowledgement}", the major upgrade this config plans`);
   }
   // The new family's groups replace the old ones in the same apply; deferred to the maintenance window, the
-  // database would still use the old groups when Terraform deletes them, which RDS refuses.
+  // database would still use the old groups when Terraform deletes them, which RDS refuses. (That reasoning is
+  // dbstack's.) AWS's fact behind it: ModifyDBCluster and ModifyDBInstance say of EngineVersion that the change
+  // "is applied during the next maintenance window unless ApplyImmediately is enabled" (Amazon RDS API Reference,
+  // ModifyDBCluster / ModifyDBInstance, EngineVersion and ApplyImmediately; AWS SDK docs read 2026-12-07; older
+  // ModifyDBCluster text said all but a few changes applied immediately regardless, so a deferred upgrade is not
+  // something to rely on either way). hashicorp/terraform-provider-aws PR #47121 (2026-03, closed, fix not
+  // confirmed merged) reports the same trap from the other side: a PostgreSQL 16 -> 17 upgrade with
+  // apply_immediately = false defers the engine but not the new-family parameter group, which fails with
+  // "InvalidParameterCombination: The parameter group ... with DBParameterGroupFamily postgres17 can't be used
+  // for this instance" and drifts on every plan.
   problems.check(input.applyImmediately ?? !production, "applyImmediately", input.applyImmediately ?? false,
     "must be true with a major upgrade: the parameter groups of the old family are deleted in the same apply, so the upgrade must happen then, not in the maintenance window; " +
     "run the apply when you mean the upgrade to happen");
@@ -440,7 +449,7 @@ export function checkRdsProxySupport(engine: DatabaseEngine, version: string, la
   const needs = rdsProxyNeedsVersion(engine, version);
   if (needs === undefined) return;
   problems.add("engineVersion", version, `is not supported by RDS Proxy, which dbstack always puts in front of the database: ` +
-    `RDS Proxy fronts ${label} ${needs} or later (catalog of ${RDS_PROXY_CATALOG.name}, ${RDS_PROXY_CATALOG.asOf})`);
+    `RDS Proxy fronts ${label} ${needs} (catalog of ${RDS_PROXY_CATALOG.name}, ${RDS_PROXY_CATALOG.asOf})`);
 }
 
 /** Why RDS would refuse a blue/green deployment of any dbstack database, or undefined. */

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import {
-  CATALOG_PARTS, CODEBUILD_IMAGES, ENGINE_CATALOG, LAMBDA_RUNTIMES, MAX_CATALOG_AGE_DAYS, NODEJS_END_OF_LIFE, REGIONS, WARNING_DAYS,
+  CATALOG_PARTS, CODEBUILD_IMAGES, ENGINE_CATALOG, LAMBDA_RUNTIMES, MAJOR_UPGRADE_PATHS, MAX_CATALOG_AGE_DAYS, NODEJS_END_OF_LIFE, REGIONS, WARNING_DAYS,
   catalogAgeDays, creationBlockedFrom, dayOf, lifecycleOn,
 } from "../../modules/catalog/index.ts";
 import { DATABASE_ENGINES, engineVersionFacts, versionAtLeast } from "../../modules/database-engines.ts";
@@ -80,16 +80,17 @@ function endOf(engine: (typeof DATABASE_ENGINES)[number], version: string): stri
 /** [version, end of standard support] pairs for several versions with the same date. */
 const sharing = (end: string, versions: string[]) => versions.map((version) => [version, end] as const);
 
-describe("engine versions: release-calendar dates (research of 2026-11-23)", () => {
+describe("engine versions: release-calendar dates (calendars read 2026-12-07)", () => {
   it.each<readonly [string, string]>([
     // Aurora PostgreSQL calendar; LTS versions (14.6, 15.10, 16.8, 17.7) run to the end of their major.
-    ...sharing("2026-05-31", ["14.15", "15.8", "16.4", "16.6"]),
+    ...sharing("2026-05-31", ["14.15", "15.8", "16.4", "16.6"]), // from the earlier copy: no longer listed
     ...sharing("2026-11-30", ["14.17", "15.12", "17.4"]),
     ...sharing("2026-12-31", ["14.18", "15.13", "16.9", "17.5"]),
-    ...sharing("2027-02-28", ["14.6", "14.19", "14.20"]),
-    ...sharing("2027-06-30", ["15.14", "16.10", "17.6"]),
-    ...sharing("2027-07-31", ["15.15", "16.11"]),
-    ["15.10", "2028-02-29"], ["16.8", "2029-02-28"], ["17.7", "2030-02-28"], ["13.23", "2026-02-28"],
+    ...sharing("2027-02-28", ["14.6", "14.19", "14.20", "14.22"]),
+    ...sharing("2027-04-30", ["15.14", "16.10", "17.6"]),
+    ...sharing("2027-05-31", ["15.15", "16.11"]),
+    ...sharing("2027-09-30", ["15.17", "16.13", "17.9"]),
+    ["18.3", "2027-11-30"], ["15.10", "2028-02-29"], ["16.8", "2029-02-28"], ["17.7", "2030-02-28"], ["13.23", "2026-02-28"],
   ])("Aurora PostgreSQL %s ends standard support on %s", (version, end) => {
     expect(endOf("aurora-postgresql", version)).toBe(end);
   });
@@ -105,10 +106,11 @@ describe("engine versions: release-calendar dates (research of 2026-11-23)", () 
 
   it.each<readonly [string, string]>([
     ["13", "2026-02-28"], ["14", "2027-02-28"], ["15", "2028-02-29"], ["16", "2029-02-28"], ["17", "2030-02-28"], ["18", "2031-02-28"],
-    ...sharing("2026-05-31", ["14.15", "14.17", "15.10", "15.12", "16.6", "16.8", "17.2", "17.4"]),
-    ...sharing("2026-09-30", ["14.18", "14.19", "15.13", "15.14", "16.9", "16.10", "17.5", "17.6"]),
-    ["14.20", "2027-02-28"], ["14.22", "2027-02-28"], // 14.22 is "March 2027", capped at the end of 14
-    ...sharing("2027-03-31", ["15.15", "15.17", "16.11", "16.13", "17.7", "17.9"]),
+    ...sharing("2026-05-31", ["14.15", "14.17", "15.10", "15.12", "16.6", "16.8", "17.2", "17.4"]), // from the earlier copy
+    ...sharing("2026-10-31", ["14.18", "14.19", "15.13", "15.14", "16.9", "16.10", "17.5", "17.6"]),
+    ...sharing("2027-02-28", ["14.20", "14.22", "14.23", "14.24"]),
+    ...sharing("2027-03-31", ["15.15", "15.17", "16.11", "16.13", "17.7", "17.9", "18.1", "18.3"]), // "March 2027"
+    ...sharing("2027-09-30", ["15.18", "15.19", "16.14", "16.15", "17.10", "17.11", "18.4", "18.6"]), // "September 2027"
   ])("RDS for PostgreSQL %s ends standard support on %s", (version, end) => {
     expect(endOf("postgres", version)).toBe(end);
   });
@@ -116,17 +118,17 @@ describe("engine versions: release-calendar dates (research of 2026-11-23)", () 
   it.each<readonly [string, string]>([
     ["8.0", "2026-07-31"], ["8.4", "2029-07-31"],
     ...sharing("2026-05-31", ["8.0.40", "8.0.41", "8.4.3", "8.4.4"]),
-    ...sharing("2026-07-31", ["8.0.42", "8.0.43", "8.0.44", "8.0.45"]),
-    ...sharing("2026-09-30", ["8.4.5", "8.4.6"]),
-    ["8.4.7", "2026-11-30"], ["8.4.8", "2027-02-03"],
+    ...sharing("2026-07-31", ["8.0.42", "8.0.43", "8.0.44", "8.0.45", "8.0.46"]),
+    ...sharing("2026-10-31", ["8.4.5", "8.4.6"]),
+    ["8.4.7", "2026-11-30"], ["8.4.8", "2027-02-03"], ["8.4.9", "2027-05-08"], ["8.4.10", "2027-07-07"], ["8.4.11", "2027-08-21"],
   ])("RDS for MySQL %s ends standard support on %s", (version, end) => {
     expect(endOf("mysql", version)).toBe(end);
   });
 
   it.each([
-    ["aurora-postgresql", ["16.12", "16.13", "17.8", "17.9", "15.16", "14.21"]],
-    ["postgres", ["17.8", "16.12", "15.16", "14.21"]], // NO_CREATE in the RDS calendar
-    ["mysql", ["8.4.9", "8.4.10"]],
+    // Upgrade targets in AWS's Aurora table without a calendar row yet, and versions the calendar does not list.
+    ["aurora-postgresql", ["17.10", "16.14", "18.4", "16.12", "17.8", "15.16", "14.21"]],
+    ["postgres", ["18.2", "17.8", "16.12", "15.16", "14.21"]], // NO_CREATE in the RDS calendar
   ] as const)("does not offer %s versions the calendars do not list: %j", (engine, versions) => {
     for (const version of versions) expect(endOf(engine, version), `${engine} ${version}`).toBeUndefined();
   });
@@ -203,6 +205,12 @@ describe("engine features by version", () => {
     ]);
   });
 
+  it("knows Aurora PostgreSQL 18.3 with only the features read for 18: Serverless v2 (to 128 ACUs until the capacity table lists 18), no I/O-Optimized", () => {
+    expect(engineVersionFacts("aurora-postgresql", "18.3")).toMatchObject({
+      parameterGroupFamily: "aurora-postgresql18", supportsServerlessV2: true, serverlessV2MaxCapacity: 128, supportsIoOptimized: false, endOfStandardSupport: "2027-11-30",
+    });
+  });
+
   it("reads 256-ACU and class minimums from the catalog", () => {
     expect(engineVersionFacts("aurora-mysql", "8.0.mysql_aurora.3.04.3")).toMatchObject({ serverlessV2MaxCapacity: 128, supportsServerlessV2: true });
     expect(engineVersionFacts("aurora-postgresql", "16.8")).toMatchObject({ serverlessV2MaxCapacity: 256, supportsIoOptimized: true, parameterGroupFamily: "aurora-postgresql16" });
@@ -261,5 +269,58 @@ describe("Lambda runtimes", () => {
     const problems = new Problems();
     checkLambdaRuntime(runtime, new Date("2026-11-23T12:00:00Z"), problems);
     expect(problems.all.map((p) => `${p.path}: ${p.allowed}`)).toEqual([expected]);
+  });
+});
+
+describe("major upgrade paths: rows of AWS's upgrade tables (read 2026-12-07)", () => {
+  const major = (targets: readonly string[] | undefined, of: string) => (targets ?? []).filter((t) => t.startsWith(`${of}.`));
+
+  it.each([
+    ["14.19", ["17.6", "17.9", "17.10"]], // no 17.7 from 14.15–14.19
+    ["14.20", ["17.7", "17.9", "17.10"]],
+    ["15.10", ["17.4", "17.5", "17.6", "17.7", "17.9", "17.10"]],
+    ["15.17", ["17.9", "17.10"]],
+    ["16.4", ["17.4", "17.5", "17.6", "17.7", "17.9", "17.10"]],
+    ["16.6", ["17.4", "17.5", "17.6", "17.7", "17.9", "17.10"]],
+    ["16.8", ["17.4", "17.5", "17.6", "17.7", "17.9", "17.10"]],
+    ["16.9", ["17.6", "17.7", "17.9", "17.10"]],
+    ["16.10", ["17.7", "17.9", "17.10"]],
+    ["16.11", ["17.9", "17.10"]],
+    ["16.13", ["17.9", "17.10"]],
+  ])("Aurora PostgreSQL %s upgrades to the 17.x of its row: %j, and to 18.3 and 18.4", (source, targets) => {
+    expect(major(MAJOR_UPGRADE_PATHS["aurora-postgresql"]![source], "17")).toEqual(targets);
+    expect(major(MAJOR_UPGRADE_PATHS["aurora-postgresql"]![source], "18")).toEqual(["18.3", "18.4"]);
+  });
+
+  // Rows as the RDS table prints them (newest first there), checked against the release model that builds the table.
+  it.each<[string, string]>([
+    ["17.11", "18.6"],
+    ["17.8", "18.6, 18.4, 18.3, 18.2"],
+    ["17.4", "18.6, 18.4, 18.3, 18.2, 18.1"],
+    ["16.15", "18.6 | 17.11"],
+    ["16.13", "18.6, 18.4, 18.3 | 17.11, 17.10, 17.9"],
+    ["16.11", "18.6, 18.4, 18.3, 18.2, 18.1 | 17.11, 17.10, 17.9, 17.8, 17.7"],
+    ["16.8", "18.6, 18.4, 18.3, 18.2, 18.1 | 17.11, 17.10, 17.9, 17.8, 17.7, 17.6, 17.5"],
+    ["15.17", "18.6, 18.4, 18.3 | 17.11, 17.10, 17.9 | 16.15, 16.14, 16.13"],
+    ["15.14", "18.6, 18.4, 18.3, 18.2, 18.1 | 17.11, 17.10, 17.9, 17.8, 17.7, 17.6 | 16.15, 16.14, 16.13, 16.12, 16.11, 16.10"],
+    ["15.2", "18.6, 18.4, 18.3, 18.2, 18.1 | 17.11, 17.10, 17.9, 17.8, 17.7, 17.6, 17.5 | 16.15, 16.14, 16.13, 16.12, 16.11, 16.10, 16.9"],
+    ["14.21", "18.6, 18.4, 18.3, 18.2 | 17.11, 17.10, 17.9, 17.8 | 16.15, 16.14, 16.13, 16.12 | 15.19, 15.18, 15.17, 15.16"],
+    ["14.20", "18.6, 18.4, 18.3, 18.2, 18.1 | 17.11, 17.10, 17.9, 17.8, 17.7 | 16.15, 16.14, 16.13, 16.12, 16.11 | 15.19, 15.18, 15.17, 15.16, 15.15"],
+    ["13.23", "18.6, 18.4, 18.3, 18.2, 18.1 | 17.11, 17.10, 17.9, 17.8, 17.7 | 16.15, 16.14, 16.13, 16.12, 16.11 | 15.19, 15.18, 15.17, 15.16, 15.15 | 14.24, 14.23, 14.22, 14.21, 14.20"],
+    ["13.22", "18.6, 18.4, 18.3, 18.2, 18.1 | 17.11, 17.10, 17.9, 17.8, 17.7, 17.6 | 16.15, 16.14, 16.13, 16.12, 16.11, 16.10 | 15.19, 15.18, 15.17, 15.16, 15.15, 15.14 | 14.24, 14.23, 14.22, 14.21, 14.20, 14.19"],
+  ])("RDS for PostgreSQL %s upgrades to %s", (source, row) => {
+    const targets = MAJOR_UPGRADE_PATHS.postgres![source];
+    const printed = ["18", "17", "16", "15", "14"].map((m) => major(targets, m).reverse().join(", ")).filter(Boolean).join(" | ");
+    expect(printed).toBe(row);
+  });
+
+  it("has no RDS for PostgreSQL major targets for 18.x, and no 15.1 (never on RDS)", () => {
+    expect(MAJOR_UPGRADE_PATHS.postgres!["18.6"]).toBeUndefined();
+    expect(MAJOR_UPGRADE_PATHS.postgres!["15.1"]).toBeUndefined();
+  });
+
+  it("pairs each RDS for MySQL 8.0 minor with the 8.4 minors of its release or later (dbstack's pairing: AWS publishes none)", () => {
+    expect(MAJOR_UPGRADE_PATHS.mysql!["8.0.42"]).toEqual(["8.4", "8.4.5", "8.4.6", "8.4.7", "8.4.8", "8.4.9", "8.4.10", "8.4.11"]);
+    expect(MAJOR_UPGRADE_PATHS.mysql!["8.0.46"]).toEqual(["8.4", "8.4.9", "8.4.10", "8.4.11"]);
   });
 });

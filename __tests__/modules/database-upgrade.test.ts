@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { Testing } from "cdktf";
 import { DbInstance } from "@cdktf/provider-aws/lib/db-instance/index.js";
 import { DbParameterGroup } from "@cdktf/provider-aws/lib/db-parameter-group/index.js";
@@ -6,7 +6,7 @@ import { RdsCluster } from "@cdktf/provider-aws/lib/rds-cluster/index.js";
 import { RdsClusterInstance } from "@cdktf/provider-aws/lib/rds-cluster-instance/index.js";
 import { RdsClusterParameterGroup } from "@cdktf/provider-aws/lib/rds-cluster-parameter-group/index.js";
 import { Database } from "../../modules/database.ts";
-import { ENGINE_CATALOG, RDS_PROXY_MINIMUMS } from "../../modules/catalog/index.ts";
+import { ENGINE_CATALOG, RDS_PROXY_SUPPORT } from "../../modules/catalog/index.ts";
 import { DATABASE_ENGINES, rdsProxyNeedsVersion, type DatabaseEngine } from "../../modules/database-engines.ts";
 import { checkRdsProxySupport, resolveDatabaseSettings, validateDatabaseSettings, type DatabaseSettingsInput } from "../../modules/database-settings.ts";
 import { Problems, formatProblem } from "../../modules/validation.ts";
@@ -114,6 +114,19 @@ describe("upgrade validation", () => {
     expect(problemsOf({ ...RDS_MYSQL, engineVersion: "8.4.8", upgrade: { from: "8.0.42" }, originalMajorVersion: "8.0" })).toEqual([]);
   });
 
+  it("takes a version AWS no longer creates as the source of an upgrade, while refusing it for a new database", () => {
+    // RDS for MySQL 8.0.46 came out on 8 May 2026, two months before AWS stopped creating 8.0 databases.
+    expect(problemsOf({ ...RDS_MYSQL, engineVersion: "8.0.46" })[0]).toMatch(/^engineVersion: "8.0.46" — is refused for new databases since 2026-07-01/);
+    expect(problemsOf({ ...RDS_MYSQL, engineVersion: "8.4.9", upgrade: { from: "8.0.46" }, originalMajorVersion: "8.0" })).toEqual([]);
+    expect(problemsOf({ ...RDS_MYSQL, engineVersion: "8.4.8", upgrade: { from: "8.0.46" }, originalMajorVersion: "8.0" })).toEqual([
+      'engineVersion: "8.4.8" — is not a major upgrade target of 8.0.46 AWS performs in place: 8.4, 8.4.9, 8.4.10, 8.4.11 (catalog of upgrade paths; refresh with npm run catalog -- --check)',
+    ]);
+  });
+
+  it("takes Aurora PostgreSQL from 16 straight to 18, as AWS's table lists", () => {
+    expect(problemsOf({ ...AURORA_PG, engineVersion: "18.3", upgrade: { from: "16.8", allowMajor: "16->18" }, originalMajorVersion: "16", applyImmediately: true }, true)).toEqual([]);
+  });
+
   it("fails when the target is not newer than what runs", () => {
     expect(problemsOf({ ...AURORA_PG, engineVersion: "16.8", upgrade: { from: "16.9" } })).toEqual([
       'engineVersion: "16.8" — must be newer than upgrade.from (16.9): RDS does not downgrade an engine; remove upgrade to leave the version alone',
@@ -127,16 +140,20 @@ describe("upgrade validation", () => {
   });
 
   it("fails when a major upgrade is not a path in the catalog, naming the targets AWS offers", () => {
-    expect(problemsOf({ ...AURORA_PG, ...MAJOR_17, engineVersion: "17.7" })).toEqual([
-      'engineVersion: "17.7" — is not a major upgrade target of 16.8 AWS performs in place: 17.4, 17.5, 17.6 (catalog of upgrade paths; refresh with npm run catalog -- --check)',
+    // AWS's table lists 17.7 as a target of 16.4–16.10, but not of 16.11, whose lowest 17 is 17.9.
+    expect(problemsOf({ ...AURORA_PG, ...MAJOR_17, engineVersion: "17.7", upgrade: { from: "16.11" } })).toEqual([
+      'engineVersion: "17.7" — is not a major upgrade target of 16.11 AWS performs in place: 17.9, 17.10, 18.3, 18.4 (catalog of upgrade paths; refresh with npm run catalog -- --check)',
     ]);
-    expect(problemsOf({ ...AURORA_PG, ...MAJOR_17, upgrade: { from: "16.10" } })[0]).toBe(
-      'engineVersion: "17.6" — is not a major upgrade target of 16.10 in the catalog of upgrade paths (none recorded for 16.10; recorded sources: 16.4, 16.6, 16.8, 16.9); check AWS\'s targets with npm run catalog -- --check',
-    );
+    expect(problemsOf({ ...AURORA_PG, ...MAJOR_17, engineVersion: "17.7" })).toEqual([]);
+    // The table's 14.6 row was not read: nothing is recorded for it, and the message says so.
+    expect(problemsOf({ ...AURORA_PG, upgrade: { from: "14.6" }, originalMajorVersion: "14" })[0]).toMatch(new RegExp(
+      '^engineVersion: "16.8" — is not a major upgrade target of 14.6 in the catalog of upgrade paths \\(none recorded for 14.6; recorded sources: 14.15, 14.17, .*, 17.9\\); ' +
+        "check AWS's targets with npm run catalog -- --check$",
+    ));
   });
 
-  // The RDS for PostgreSQL table read lists targets up to 17.6 / 16.10, which AWS stopped creating on 2026-09-01:
-  // these cases are checked on a day the table was current.
+  // Targets such as 17.6 and 16.10 left standard support in 2026 (AWS stopped creating them the month before):
+  // these cases are checked on a day they were still created.
   const TABLE_CURRENT = new Date("2026-03-02T12:00:00Z");
 
   it("accepts RDS for PostgreSQL major upgrades on AWS's paths, skipping majors where AWS does", () => {
@@ -147,17 +164,19 @@ describe("upgrade validation", () => {
 
   it("fails when an RDS for PostgreSQL upgrade target is past the day AWS stops creating it, though the path is in the table", () => {
     expect(problemsOf({ ...RDS_PG, engineVersion: "17.6", upgrade: { from: "16.8" }, originalMajorVersion: "16" })).toEqual([
-      'engineVersion: "17.6" — is refused for new databases since 2026-09-01: AWS stops creating RDS for PostgreSQL 17.6 databases in the month before ' +
-        "its end of standard support (2026-09-30); use a version it still offers: 15, 16, 17, 18",
+      'engineVersion: "17.6" — is refused for new databases since 2026-10-01: AWS stops creating RDS for PostgreSQL 17.6 databases in the month before ' +
+        "its end of standard support (2026-10-31); use a version it still offers: 15, 15.18, 15.19, 16, 16.14, 16.15, 17, 17.10, 17.11, 18, 18.4, 18.6",
     ]);
   });
 
   it("fails when an RDS for PostgreSQL major upgrade is not on AWS's path: a major alone, or a target older than the source's", () => {
     expect(problemsOf({ ...RDS_PG, engineVersion: "17", upgrade: { from: "16.8" }, originalMajorVersion: "16" }, false, TABLE_CURRENT)).toEqual([
-      'engineVersion: "17" — is not a major upgrade target of 16.8 AWS performs in place: 17.4, 17.5, 17.6 (catalog of upgrade paths; refresh with npm run catalog -- --check)',
+      'engineVersion: "17" — is not a major upgrade target of 16.8 AWS performs in place: 17.5, 17.6, 17.7, 17.8, 17.9, 17.10, 17.11, 18.1, 18.2, 18.3, 18.4, 18.6 ' +
+        "(catalog of upgrade paths; refresh with npm run catalog -- --check)",
     ]);
     expect(problemsOf({ ...RDS_PG, engineVersion: "16.8", upgrade: { from: "15.14" }, originalMajorVersion: "15" }, false, TABLE_CURRENT)).toEqual([
-      'engineVersion: "16.8" — is not a major upgrade target of 15.14 AWS performs in place: 16.10, 17.6 (catalog of upgrade paths; refresh with npm run catalog -- --check)',
+      'engineVersion: "16.8" — is not a major upgrade target of 15.14 AWS performs in place: 16.10, 16.11, 16.12, 16.13, 16.14, 16.15, 17.6, 17.7, 17.8, 17.9, 17.10, 17.11, ' +
+        "18.1, 18.2, 18.3, 18.4, 18.6 (catalog of upgrade paths; refresh with npm run catalog -- --check)",
     ]);
   });
 
@@ -217,27 +236,65 @@ describe("RDS Proxy support of the version", () => {
     checkRdsProxySupport(engine, version, ENGINE_CATALOG[engine].label, problems);
     return problems.all.map(formatProblem);
   };
+  const auroraPostgresMinimums = (RDS_PROXY_SUPPORT["aurora-postgresql"] as { minimums: Record<string, string> }).minimums;
+  const original = { ...auroraPostgresMinimums };
+  afterEach(() => Object.assign(auroraPostgresMinimums, original));
 
   it("fails when an Aurora MySQL version is older than RDS Proxy fronts, or of a major it does not list", () => {
     expect(proxyProblems("aurora-mysql", "8.0.mysql_aurora.3.00.9")).toEqual([
       'engineVersion: "8.0.mysql_aurora.3.00.9" — is not supported by RDS Proxy, which dbstack always puts in front of the database: ' +
-        "RDS Proxy fronts Aurora MySQL 3.01.0 or later (catalog of RDS Proxy engine support, 2026-12-06)",
+        "RDS Proxy fronts Aurora MySQL 3.01.0 or later (catalog of RDS Proxy engine support, 2026-12-07)",
     ]);
     expect(proxyProblems("aurora-mysql", "8.0.mysql_aurora.4.00.0")[0]).toMatch(/^engineVersion: "8.0.mysql_aurora.4.00.0" — is not supported by RDS Proxy/);
     expect(proxyProblems("aurora-mysql", "8.0.mysql_aurora.3.01.0")).toEqual([]);
   });
 
-  it("accepts every version the catalog offers on the engines whose proxy table was read, and checks nothing on the others", () => {
+  it("fails when an Aurora PostgreSQL version is older than RDS Proxy fronts: 13.3, the first Aurora 13, predates the proxy's 13.4", () => {
+    expect(proxyProblems("aurora-postgresql", "13.3")).toEqual([
+      'engineVersion: "13.3" — is not supported by RDS Proxy, which dbstack always puts in front of the database: ' +
+        "RDS Proxy fronts Aurora PostgreSQL 12.8, 13.4, 14.3, 15.2, 16.1, 17.4, 18.3 or later (catalog of RDS Proxy engine support, 2026-12-07)",
+    ]);
+    expect(proxyProblems("aurora-postgresql", "13.4")).toEqual([]);
+    expect(proxyProblems("aurora-postgresql", "18.3")).toEqual([]);
+    // Aurora PostgreSQL 11 ("11.9 and 11.13 and higher") is not recorded; 19 is not in the table yet.
+    expect(proxyProblems("aurora-postgresql", "11.13")).toHaveLength(1);
+    expect(proxyProblems("aurora-postgresql", "19.1")).toHaveLength(1);
+  });
+
+  it("fails when an RDS version is of a major the proxy table does not list, and accepts every version of those it lists", () => {
+    expect(proxyProblems("postgres", "19.1")).toEqual([
+      'engineVersion: "19.1" — is not supported by RDS Proxy, which dbstack always puts in front of the database: ' +
+        "RDS Proxy fronts RDS for PostgreSQL versions of 10, 11, 12, 13, 14, 15, 16, 17, 18 (every minor of each) (catalog of RDS Proxy engine support, 2026-12-07)",
+    ]);
+    expect(proxyProblems("mysql", "9.4.0")).toEqual([
+      'engineVersion: "9.4.0" — is not supported by RDS Proxy, which dbstack always puts in front of the database: ' +
+        "RDS Proxy fronts RDS for MySQL versions of 5.7, 8.0, 8.4 (every minor of each) (catalog of RDS Proxy engine support, 2026-12-07)",
+    ]);
+    for (const version of ["10.1", "16.1", "18", "18.6"]) expect(proxyProblems("postgres", version), version).toEqual([]);
+    for (const version of ["5.7.44", "8.0.28", "8.4", "8.4.11"]) expect(proxyProblems("mysql", version), version).toEqual([]);
+  });
+
+  it("checks every engine, and accepts every version the catalog offers", () => {
+    expect(Object.keys(RDS_PROXY_SUPPORT).sort()).toEqual([...DATABASE_ENGINES].sort());
     for (const engine of DATABASE_ENGINES) {
-      for (const row of ENGINE_CATALOG[engine].versions) expect(rdsProxyNeedsVersion(engine, row.version), `${engine} ${row.version}`).toBeUndefined();
+      const catalog = ENGINE_CATALOG[engine];
+      for (const version of [...catalog.versions.map((row) => row.version), ...Object.keys(catalog.majors ?? {})]) {
+        expect(rdsProxyNeedsVersion(engine, version), `${engine} ${version}`).toBeUndefined();
+      }
     }
-    expect(Object.entries(RDS_PROXY_MINIMUMS).filter(([, minimums]) => minimums === undefined).map(([engine]) => engine)).toEqual(["aurora-postgresql", "postgres", "mysql"]);
   });
 
   it("refuses the version through config validation, as for a new database so for an upgrade's target", () => {
-    // The catalog offers no Aurora MySQL version below 3.01.0, so validation is shown passing on the oldest it offers.
-    const auroraMysql: DatabaseSettingsInput = { engine: "aurora-mysql", engineVersion: "8.0.mysql_aurora.3.04.0", instanceClass: "db.r6g.large", databaseName: "shop" };
-    expect(problemsOf(auroraMysql).filter((p) => p.includes("RDS Proxy"))).toEqual([]);
+    // No version the catalog offers is below the proxy's minimums, so the 16 minimum is raised for this test.
+    auroraPostgresMinimums["16"] = "16.9";
+    expect(problemsOf(AURORA_PG).filter((p) => p.includes("RDS Proxy"))).toEqual([
+      'engineVersion: "16.8" — is not supported by RDS Proxy, which dbstack always puts in front of the database: ' +
+        "RDS Proxy fronts Aurora PostgreSQL 12.8, 13.4, 14.3, 15.2, 16.9, 17.4, 18.3 or later (catalog of RDS Proxy engine support, 2026-12-07)",
+    ]);
+    auroraPostgresMinimums["17"] = "17.7";
+    expect(problemsOf({ ...AURORA_PG, ...MAJOR_17 }).filter((p) => p.includes("RDS Proxy"))).toEqual([
+      expect.stringMatching(/^engineVersion: "17.6" — is not supported by RDS Proxy, .*17\.7, 18\.3 or later/),
+    ]);
   });
 });
 

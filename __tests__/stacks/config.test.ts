@@ -109,9 +109,9 @@ const s3State = { type: "s3", bucket: "shop-terraform-state", keyPrefix: "dbstac
 const oncall = { notifications: { email: ["oncall@example.com"] } };
 const REGION_TEXT = 'an AWS region of the aws, aws-cn or aws-us-gov partitions (catalog of 2026-11-23), such as "eu-west-1"';
 /** Aurora PostgreSQL versions more than 90 days from their end of standard support on the catalog's day. */
-const AURORA_PG_CURRENT = "15.10, 15.14, 15.15, 16.8, 16.10, 16.11, 17.6, 17.7";
+const AURORA_PG_CURRENT = "15.10, 15.14, 15.15, 15.17, 16.8, 16.10, 16.11, 16.13, 17.6, 17.7, 17.9, 18.3";
 /** Of those, the ones AWS still creates on NOW and not within 90 days of stopping (14.x stops on 2027-02-01). */
-const AURORA_PG_OFFERED = "15.10, 15.14, 15.15, 16.8, 16.10, 16.11, 17.6, 17.7";
+const AURORA_PG_OFFERED = "15.10, 15.14, 15.15, 15.17, 16.8, 16.10, 16.11, 16.13, 17.6, 17.7, 17.9, 18.3";
 
 // One case per rule: the config, and the exact problem line it must produce.
 const cases: [string, EnvironmentInput | EnvironmentInput[], string][] = [
@@ -171,9 +171,9 @@ const cases: [string, EnvironmentInput | EnvironmentInput[], string][] = [
   ["adopted ssm parameter name", environment({ network: { mode: "adopt", vpcId: { ssmParameter: "bad name" }, applicationSubnetIds: ["subnet-0123456789abcdef1"], databaseSubnetIds: ["subnet-0123456789abcdef3", "subnet-0123456789abcdef4"] } }), 'test.network.vpcId.ssmParameter: "bad name" — must be an SSM parameter name such as "/network/prod/vpc-id"'],
   // Database
   ["engine", withDatabase({ engine: "oracle-ee" as never }), 'test.database.engine: "oracle-ee" — must be one of "aurora-postgresql", "aurora-mysql", "postgres", "mysql"'],
-  ["aurora postgresql version", withDatabase({ engineVersion: "9.6" }), `test.database.engineVersion: "9.6" — must be an Aurora PostgreSQL version AWS offers, written "<major>.<minor>", e.g. "16.8"; current versions (catalog of 2026-11-23): ${AURORA_PG_CURRENT}`],
-  ["aurora mysql version", withDatabase({ engine: "aurora-mysql", engineVersion: "5.7.mysql_aurora.2.11.2", instanceClass: "db.r6g.large" }), 'test.database.engineVersion: "5.7.mysql_aurora.2.11.2" — must be an Aurora MySQL version AWS offers, written "8.0.mysql_aurora.3.<minor>.<patch>", e.g. "8.0.mysql_aurora.3.10.0"; current versions (catalog of 2026-11-23): 8.0.mysql_aurora.3.10.0, 8.0.mysql_aurora.3.10.1, 8.0.mysql_aurora.3.10.2, 8.0.mysql_aurora.3.10.3, 8.0.mysql_aurora.3.10.4, 8.0.mysql_aurora.3.13.0'],
-  ["rds mysql version", withDatabase({ engine: "mysql", engineVersion: "5.7.44", instanceClass: "db.t3.micro" }), 'test.database.engineVersion: "5.7.44" — must be an RDS for MySQL version AWS offers, written "<major>" or "<major>.<patch>", e.g. "8.4" or "8.4.8"; current versions (catalog of 2026-11-23): 8.4'],
+  ["aurora postgresql version", withDatabase({ engineVersion: "9.6" }), `test.database.engineVersion: "9.6" — must be an Aurora PostgreSQL version AWS offers, written "<major>.<minor>", e.g. "16.8"; current versions (catalog of 2026-12-07): ${AURORA_PG_CURRENT}`],
+  ["aurora mysql version", withDatabase({ engine: "aurora-mysql", engineVersion: "5.7.mysql_aurora.2.11.2", instanceClass: "db.r6g.large" }), 'test.database.engineVersion: "5.7.mysql_aurora.2.11.2" — must be an Aurora MySQL version AWS offers, written "8.0.mysql_aurora.3.<minor>.<patch>", e.g. "8.0.mysql_aurora.3.10.0"; current versions (catalog of 2026-12-07): 8.0.mysql_aurora.3.10.0, 8.0.mysql_aurora.3.10.1, 8.0.mysql_aurora.3.10.2, 8.0.mysql_aurora.3.10.3, 8.0.mysql_aurora.3.10.4, 8.0.mysql_aurora.3.13.0'],
+  ["rds mysql version", withDatabase({ engine: "mysql", engineVersion: "5.7.44", instanceClass: "db.t3.micro" }), 'test.database.engineVersion: "5.7.44" — must be an RDS for MySQL version AWS offers, written "<major>" or "<major>.<patch>", e.g. "8.4" or "8.4.8"; current versions (catalog of 2026-12-07): 8.4, 8.4.9, 8.4.10, 8.4.11'],
   ["serverless v1", withDatabase({ engineMode: "serverless" }), 'test.database.engineMode: "serverless" — Aurora Serverless v1 is refused: RDS Proxy cannot front it; use serverless: { minCapacity, maxCapacity } (Serverless v2) with engineMode "provisioned"'],
   ["aurora instance class", withDatabase({ instanceClass: "db.t3.micro" }), 'test.database.instanceClass: "db.t3.micro" — must be an Aurora instance class (db.t3.medium, db.t3.large, db.t4g.medium, db.t4g.large, db.r5.large, db.r5.xlarge, …) or omitted with serverless set'],
   ["rds instance class", withDatabase({ engine: "postgres", engineVersion: "16", instanceClass: "db.x9.huge" }), 'test.database.instanceClass: "db.x9.huge" — must be an RDS instance class (db.t3.micro, db.t3.small, db.t3.medium, db.t3.large, db.t3.xlarge, db.t3.2xlarge, …)'],
@@ -340,11 +340,11 @@ const deployCases: [string, EnvironmentInput, string, Date?][] = [
     'test.parameters.motd: "4098 bytes" — value must be at most 4 KB (4096 bytes) in the SSM standard tier (AWS Systems Manager User Guide, Managing parameter tiers)'],
   // ----- Engine versions and features as data
   ["an Aurora version the calendar does not list", withDatabase({ engineVersion: "16.12" }),
-    `test.database.engineVersion: "16.12" — must be an Aurora PostgreSQL version AWS offers, written "<major>.<minor>", e.g. "16.8"; current versions (catalog of 2026-11-23): ${AURORA_PG_CURRENT}`],
+    `test.database.engineVersion: "16.12" — must be an Aurora PostgreSQL version AWS offers, written "<major>.<minor>", e.g. "16.8"; current versions (catalog of 2026-12-07): ${AURORA_PG_CURRENT}`],
   ["an RDS version AWS marked NO_CREATE", withDatabase({ engine: "postgres", engineVersion: "16.12", instanceClass: "db.t4g.medium" }),
-    'test.database.engineVersion: "16.12" — must be an RDS for PostgreSQL version AWS offers, written "<major>" or "<major>.<minor>", e.g. "16" or "16.10"; current versions (catalog of 2026-11-23): 15, 15.15, 15.17, 16, 16.11, 16.13, 17, 17.7, 17.9, 18'],
+    'test.database.engineVersion: "16.12" — must be an RDS for PostgreSQL version AWS offers, written "<major>" or "<major>.<minor>", e.g. "16" or "16.10"; current versions (catalog of 2026-12-07): 15, 15.18, 15.19, 16, 16.14, 16.15, 17, 17.10, 17.11, 18, 18.4, 18.6'],
   ["a version that was never released", withDatabase({ engineVersion: "16.7" }),
-    `test.database.engineVersion: "16.7" — must be an Aurora PostgreSQL version AWS offers, written "<major>.<minor>", e.g. "16.8"; current versions (catalog of 2026-11-23): ${AURORA_PG_CURRENT}`],
+    `test.database.engineVersion: "16.7" — must be an Aurora PostgreSQL version AWS offers, written "<major>.<minor>", e.g. "16.8"; current versions (catalog of 2026-12-07): ${AURORA_PG_CURRENT}`],
   ["a Serverless v2 capacity the version cannot reach", withDatabase({ ...auroraMysql304, instanceClass: undefined, serverless: { minCapacity: 0.5, maxCapacity: 256 } }),
     "test.database.serverless.maxCapacity: 256 — must be at most 128 on Aurora MySQL 8.0.mysql_aurora.3.04.3: 256 ACUs need 3.06.0 or later", JUNE_2026],
   ["an instance class the version does not support", withDatabase({ ...auroraMysql304, instanceClass: "db.r8g.large" }),
@@ -357,9 +357,9 @@ const deployCases: [string, EnvironmentInput, string, Date?][] = [
   ["an Aurora MySQL minor version AWS stopped creating", withDatabase({ engine: "aurora-mysql", engineVersion: "8.0.mysql_aurora.3.09.0", instanceClass: "db.r6g.large" }),
     'test.database.engineVersion: "8.0.mysql_aurora.3.09.0" — is refused for new databases since 2026-08-01: AWS stops creating Aurora MySQL 8.0.mysql_aurora.3.09.0 databases in the month before its end of standard support (2026-08-31); use a version it still offers: 8.0.mysql_aurora.3.10.0, 8.0.mysql_aurora.3.10.1, 8.0.mysql_aurora.3.10.2, 8.0.mysql_aurora.3.10.3, 8.0.mysql_aurora.3.10.4, 8.0.mysql_aurora.3.13.0'],
   ["an RDS for MySQL minor version AWS stopped creating", withDatabase({ ...rdsMysql, engineVersion: "8.4.7" }),
-    'test.database.engineVersion: "8.4.7" — is refused for new databases since 2026-11-01: AWS stops creating RDS for MySQL 8.4.7 databases in the month before its end of standard support (2026-11-30); use a version it still offers: 8.4'],
+    'test.database.engineVersion: "8.4.7" — is refused for new databases since 2026-11-01: AWS stops creating RDS for MySQL 8.4.7 databases in the month before its end of standard support (2026-11-30); use a version it still offers: 8.4, 8.4.9, 8.4.10, 8.4.11'],
   ["an RDS major version past its end of standard support", withDatabase({ ...rdsMysql, engineVersion: "8.0" }),
-    'test.database.engineVersion: "8.0" — is refused for new databases since 2026-07-01, the month before its end of standard support (2026-07-31): AWS then creates RDS for MySQL 8.0 databases only under paid RDS Extended Support, which dbstack does not opt into; use a version it still offers: 8.4'],
+    'test.database.engineVersion: "8.0" — is refused for new databases since 2026-07-01, the month before its end of standard support (2026-07-31): AWS then creates RDS for MySQL 8.0 databases only under paid RDS Extended Support, which dbstack does not opt into; use a version it still offers: 8.4, 8.4.9, 8.4.10, 8.4.11'],
   ["the Lambda runtime once AWS blocks creating functions on it", withClients({ functions: { reports: { user: "app" } } }),
     'test.clients.functions.reports.runtime: "nodejs22.x" — AWS Lambda blocks creating functions on nodejs22.x since 2027-06-01 (updates from 2027-07-01): move to a supported runtime (LAMBDA_RUNTIME in modules/clients.ts)', new Date("2027-06-01T00:00:00Z")],
   ["the migrations' Node.js after its end of life", withClients({ migrations: { user: "migrator" } }),
