@@ -198,6 +198,25 @@ describe("npm run blue-green with an RDS-managed master password", () => {
     expectPasswordNowhere();
   });
 
+  it("fails when the hand-back is refused after the switchover: says the green cluster serves with a self-managed password, and prints the config change to commit", async () => {
+    secretsMock.on(DescribeSecretCommand).rejects(notFound());
+    rdsMock.on(DescribeDBClustersCommand).resolvesOnce(clusters(cluster())).resolvesOnce(clusters(selfManaged())).resolves(clusters(selfManaged({ EngineVersion: "16.10" })));
+    deploymentSucceeds();
+    rdsMock.on(ModifyDBClusterCommand).resolvesOnce({}).rejects(Object.assign(new Error("Cluster orders-prod is not in the available state"), { name: "InvalidDBClusterStateFault" }));
+    expect(await upgrade()).toBe(EXIT.aws);
+    expect(lines.at(-1)!.split("\n")).toEqual([
+      "error: ModifyDBCluster failed: InvalidDBClusterStateFault: Cluster orders-prod is not in the available state",
+      `state: the switchover completed: orders-prod is the green cluster on 16.10; its master password is self-managed (not RDS-managed) and held in secret ${RUN_SECRET}; ` +
+        "the old blue cluster RDS renamed knows that password too",
+      `next: give management back to RDS: ${handBackCommand()}; it prints what the next deploy changes, but not this config change to commit:`,
+      '  prod: database.engineVersion: "16.10"  (was "16.8"; no database.upgrade: the cluster already runs it)',
+      "  then: npm run deploy -- prod  (the cluster's resource id changed: the rds-db:connect grants downstream follow it)",
+      `  when satisfied: aws rds delete-blue-green-deployment --blue-green-deployment-identifier ${BGD} and delete the old cluster RDS renamed "orders-prod-old1"`,
+    ]);
+    expect(secretsMock.commandCalls(DeleteSecretCommand)).toHaveLength(0);
+    expectPasswordNowhere();
+  });
+
   it("gives up when the cluster keeps its managed secret past the timeout, creating no deployment, and says a rerun reuses the stored password", async () => {
     secretsMock.on(DescribeSecretCommand).rejects(notFound());
     rdsMock.on(DescribeDBClustersCommand).resolvesOnce(clusters(cluster())).resolves(clusters(cluster({ Status: "modifying" })));

@@ -377,7 +377,8 @@ function recoveryState(plan: BlueGreenPlan, options: BlueGreenOptions, held: Han
           `next: once the deployment is SWITCHOVER_COMPLETED or SWITCHOVER_FAILED, ${handBack}`];
     case "handing-back":
       return [`state: the switchover completed: ${id} is the green cluster on ${options.to}; ${password}; the old blue cluster RDS renamed knows that password too`,
-        `next: ${handBack}; then commit the config change (npm run blue-green prints it at the end of the hand-back)`];
+        `next: ${handBack}; it prints what the next deploy changes, but not this config change to commit:`,
+        ...configChange(plan, options, deploymentId!).map((line) => `  ${line}`)];
   }
 }
 
