@@ -34,8 +34,8 @@ version, waits for the green cluster, switches over, waits for the switchover, a
 change to commit. The old (blue) cluster is kept, renamed by RDS, until you delete the deployment.
 
 RDS blue/green deployments do not support master passwords that RDS manages in Secrets Manager, and
-dbstack clusters always have one. ${RELEASE_FLAG} hands it off for the run: a new password
-(Secrets Manager GetRandomPassword) is stored first in secret <cluster>-blue-green-master (same KMS key),
+dbstack clusters always have one. ${RELEASE_FLAG} hands it off for the run: a new
+password (Secrets Manager GetRandomPassword) is stored first in secret <cluster>-blue-green-master (same KMS key),
 RDS management is turned off with that password (RDS deletes its secret), and after the switchover
 management is turned back on for the new cluster (RDS creates a new secret) and the run's secret is
 scheduled for deletion (${RECOVERY_WINDOW_DAYS} days; the old blue cluster still knows that password). While the password is
@@ -48,7 +48,8 @@ which a switchover changes; use database.blueGreenUpdate in their config.
 
   <env>                                   environment name, e.g. staging
   --to <version>                          target engine version, e.g. 16.10 or 17.6
-  ${RELEASE_FLAG}      hand the RDS-managed master password off for the run and back after it
+  ${RELEASE_FLAG}       hand the RDS-managed master password off for the run and back
+                                          after it
   --hand-back-only                        only give the master password back to RDS (after a stopped run)
   --target-cluster-parameter-group <name> green cluster's parameter group (required for a major upgrade:
                                           one of the target family)
