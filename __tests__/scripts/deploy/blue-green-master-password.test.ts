@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { mockClient } from "aws-sdk-client-mock";
 import {
   CreateBlueGreenDeploymentCommand, DescribeBlueGreenDeploymentsCommand, DescribeDBClustersCommand, ModifyDBClusterCommand, RDSClient,
@@ -12,6 +12,7 @@ import {
 } from "@aws-sdk/client-secrets-manager";
 import { EXIT, runScript } from "../../../scripts/lib/cli.ts";
 import { runBlueGreenCommand, type WaitClock } from "../../../scripts/lib/deploy/blue-green.ts";
+import { motoAvailable, startMoto } from "../../support/moto.ts";
 
 const ARN = "arn:aws:rds:eu-west-1:333333333333:cluster:orders-prod";
 const BGD = "bgd-0a1b2c3d4e5f6g7h";
@@ -370,4 +371,56 @@ describe("npm run blue-green --hand-back-only", () => {
     expect(rdsMock.commandCalls(ModifyDBClusterCommand)).toHaveLength(0);
     expect(secretsMock.commandCalls(DeleteSecretCommand)).toHaveLength(0);
   });
+});
+
+const noMoto = !motoAvailable();
+
+// moto's RDS cannot stand in (its CreateDBCluster fails on its own automated snapshot name), so RDS stays mocked;
+// Secrets Manager is the real wire: not-found detection, the stored value, the key, and DeleteSecret's recovery window.
+describe.skipIf(noMoto)("the hand-off's secret on the Secrets Manager wire (moto_server)", () => {
+  let moto: Awaited<ReturnType<typeof startMoto>>;
+  let secrets: SecretsManagerClient;
+  const rds = new RDSClient({ region: "eu-west-1" });
+  const rdsMock = mockClient(rds);
+
+  beforeAll(async () => {
+    moto = await startMoto();
+    secrets = new SecretsManagerClient({ region: "eu-west-1", endpoint: moto.endpoint, credentials: { accessKeyId: "AKIAEXAMPLEEXAMPLE00", secretAccessKey: "example-secret-not-real" } });
+  }, 60_000);
+  afterAll(async () => { secrets?.destroy(); await moto?.stop(); });
+
+  it("stores the password before the hand-off, keeps it across a failed run, and the hand-back schedules its deletion, which a new run then respects", async () => {
+    const lines: string[] = [];
+    const file = outputsFile();
+    const command = (...args: string[]) => runScript(() => runBlueGreenCommand(["prod", ...args, "--outputs", file, "--region", "eu-west-1", "--poll-seconds", "10"],
+      { rds: () => rds, secrets: () => Object.assign(secrets, { destroy: () => {} }), print: (line) => lines.push(line), clock: fakeClock() }), (line) => lines.push(line));
+    rds.destroy = () => {};
+    // GIVEN a run whose deployment fails after the hand-off
+    rdsMock.reset();
+    rdsMock.on(DescribeDBClustersCommand).resolvesOnce(clusters(cluster())).resolves(clusters(selfManaged()));
+    rdsMock.on(ModifyDBClusterCommand).resolves({});
+    rdsMock.on(CreateBlueGreenDeploymentCommand).resolves(single("PROVISIONING"));
+    rdsMock.on(DescribeBlueGreenDeploymentsCommand).resolves(deployment("INVALID_CONFIGURATION"));
+    expect(await command("--to", "16.10", "--release-managed-master-password")).toBe(EXIT.aws);
+    // THEN the password the cluster got is the one stored, under the environment's key
+    const password = rdsMock.commandCalls(ModifyDBClusterCommand)[0]!.args[0].input.MasterUserPassword!;
+    expect(password).toMatch(/^[\x21-\x7e]{32}$/);
+    expect(password).not.toMatch(/[/"@'\\`]/);
+    const stored = await secrets.send(new GetSecretValueCommand({ SecretId: RUN_SECRET }));
+    expect(JSON.parse(stored.SecretString!)).toMatchObject({ username: "dbadmin", password, dbClusterIdentifier: "orders-prod" });
+    expect((await secrets.send(new DescribeSecretCommand({ SecretId: RUN_SECRET }))).KmsKeyId).toBe(KEY);
+    // WHEN the operator hands back after deleting the deployment
+    rdsMock.reset();
+    rdsMock.on(DescribeDBClustersCommand).resolvesOnce(clusters(selfManaged())).resolvesOnce(clusters(selfManaged()))
+      .resolves(clusters(cluster({ MasterUserSecret: { SecretArn: NEW_MASTER, SecretStatus: "active", KmsKeyId: KEY } })));
+    rdsMock.on(ModifyDBClusterCommand).resolves({});
+    expect(await command("--hand-back-only")).toBe(EXIT.ok);
+    expect(rdsMock.commandCalls(ModifyDBClusterCommand)[0]!.args[0].input).toMatchObject({ ManageMasterUserPassword: true, MasterUserSecretKmsKeyId: KEY });
+    // THEN the run's secret is scheduled for deletion, and a new run refuses to reuse its name until it is gone
+    expect((await secrets.send(new DescribeSecretCommand({ SecretId: RUN_SECRET }))).DeletedDate).toBeInstanceOf(Date);
+    rdsMock.on(DescribeDBClustersCommand).resolves(clusters(cluster()));
+    expect(await command("--to", "16.10", "--release-managed-master-password")).toBe(EXIT.usage);
+    expect(lines.at(-1)).toMatch(new RegExp(`^error: secret ${RUN_SECRET} of an earlier run is scheduled for deletion on `));
+    expect(lines.join("\n")).not.toContain(password);
+  }, 60_000);
 });
