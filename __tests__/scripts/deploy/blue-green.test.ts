@@ -7,6 +7,7 @@ import {
   CreateBlueGreenDeploymentCommand, DescribeBlueGreenDeploymentsCommand, DescribeDBClustersCommand, RDSClient, SwitchoverBlueGreenDeploymentCommand,
   type BlueGreenDeployment,
 } from "@aws-sdk/client-rds";
+import { DescribeSecretCommand, ResourceNotFoundException, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { EXIT, ScriptError, runScript } from "../../../scripts/lib/cli.ts";
 import { parseBlueGreenArgs, runBlueGreenCommand, type WaitClock } from "../../../scripts/lib/deploy/blue-green.ts";
 
@@ -41,16 +42,22 @@ function fakeClock(): WaitClock & { slept: number[] } {
 describe("npm run blue-green", () => {
   const rds = new RDSClient({ region: "eu-west-1" });
   const mock = mockClient(rds);
+  const secrets = new SecretsManagerClient({ region: "eu-west-1" });
+  const secretsMock = mockClient(secrets);
   let lines: string[];
   let clock: ReturnType<typeof fakeClock>;
-  const run = (args: string[]) => runScript(() => runBlueGreenCommand([...args, "--region", "eu-west-1"], { rds: () => rds, print: (line) => lines.push(line), clock }), (line) => lines.push(line));
+  const run = (args: string[]) => runScript(() => runBlueGreenCommand([...args, "--region", "eu-west-1"], { rds: () => rds, secrets: () => secrets, print: (line) => lines.push(line), clock }), (line) => lines.push(line));
 
   beforeEach(() => {
     mock.reset();
+    secretsMock.reset();
+    // No run of this script has stored a master password (these clusters' passwords are not RDS-managed).
+    secretsMock.on(DescribeSecretCommand).rejects(new ResourceNotFoundException({ message: "Secrets Manager can't find the specified secret.", $metadata: {} }));
     lines = [];
     clock = fakeClock();
-    // destroy() is called at the end; the mocked client keeps working for the next test.
+    // destroy() is called at the end; the mocked clients keep working for the next test.
     rds.destroy = () => {};
+    secrets.destroy = () => {};
   });
 
   it("walks PROVISIONING -> AVAILABLE -> SWITCHOVER_IN_PROGRESS -> SWITCHOVER_COMPLETED, with progress, and prints the config change", async () => {
@@ -119,12 +126,15 @@ describe("npm run blue-green", () => {
     expect(lines.at(-1)).toMatch(/is still PROVISIONING after 2 minutes, waiting for AVAILABLE; nothing more was done/);
   });
 
-  it("refuses a cluster whose master password RDS manages, as every dbstack cluster's is, before creating anything", async () => {
-    mock.on(DescribeDBClustersCommand).resolves({ DBClusters: [cluster({ MasterUserSecret: { SecretArn: "arn:aws:secretsmanager:eu-west-1:333333333333:secret:rds!cluster-abc", SecretStatus: "active" } })] });
+  it("refuses a cluster whose master password RDS manages, as every dbstack cluster's is, naming the flag that hands it off, before creating anything", async () => {
+    mock.on(DescribeDBClustersCommand).resolves({ DBClusters: [cluster({ MasterUserSecret: { SecretArn: "arn:aws:secretsmanager:eu-west-1:333333333333:secret:rds!cluster-abc", SecretStatus: "active", KmsKeyId: "arn:aws:kms:eu-west-1:333333333333:key/k1" } })] });
     expect(await run(["prod", "--to", "16.10", "--outputs", outputsFile()])).toBe(EXIT.usage);
     expect(mock.commandCalls(CreateBlueGreenDeploymentCommand)).toHaveLength(0);
-    expect(lines.at(-1)).toBe("error: cluster orders-prod has its master password managed in Secrets Manager, which RDS blue/green deployments do not support " +
-      "(Aurora User Guide, Limitations for blue/green deployments); upgrade in place with database.upgrade instead");
+    expect(lines.at(-1)).toBe("error: cluster orders-prod has its master password managed by RDS in Secrets Manager (arn:aws:secretsmanager:eu-west-1:333333333333:secret:rds!cluster-abc), " +
+      "which RDS blue/green deployments do not support (Aurora User Guide, Limitations for blue/green deployments). Rerun with --release-managed-master-password to hand it off for the run: " +
+      "the script stores a new random password in secret orders-prod-blue-green-master (KMS key arn:aws:kms:eu-west-1:333333333333:key/k1), turns RDS management off " +
+      "(RDS deletes its secret and uses that password), runs the deployment, then turns management back on for the switched-over cluster (RDS creates a new secret with the same key) " +
+      "and schedules orders-prod-blue-green-master for deletion in 7 days. Or upgrade in place with database.upgrade");
   });
 
   it("needs a target-family parameter group for a major upgrade, and prints the deployment without creating it on --dry-run", async () => {
@@ -133,7 +143,13 @@ describe("npm run blue-green", () => {
     expect(lines.at(-1)).toBe("error: 16.8 -> 17.6 is a major upgrade: name the green cluster's parameter group of the target family (--target-cluster-parameter-group)");
     lines = [];
     expect(await run(["prod", "--to", "17.6", "--outputs", outputsFile(), "--target-cluster-parameter-group", "orders-prod-cluster-aurora-postgresql17", "--dry-run", "--output", "json"])).toBe(EXIT.ok);
-    expect(JSON.parse(lines[0]!)).toEqual({ BlueGreenDeploymentName: "orders-prod-to-17-6", Source: ARN, TargetEngineVersion: "17.6", TargetDBClusterParameterGroupName: "orders-prod-cluster-aurora-postgresql17" });
+    // A cluster whose password RDS does not manage: the deployment's calls only, nothing to hand off or back.
+    expect(JSON.parse(lines[0]!).calls).toEqual([
+      { call: "CreateBlueGreenDeployment", input: { BlueGreenDeploymentName: "orders-prod-to-17-6", Source: ARN, TargetEngineVersion: "17.6", TargetDBClusterParameterGroupName: "orders-prod-cluster-aurora-postgresql17" } },
+      { call: "wait: DescribeBlueGreenDeployments until AVAILABLE" },
+      { call: "SwitchoverBlueGreenDeployment", input: { BlueGreenDeploymentIdentifier: "<the created deployment>", SwitchoverTimeout: 300 } },
+      { call: "wait: DescribeBlueGreenDeployments until SWITCHOVER_COMPLETED" },
+    ]);
     expect(mock.commandCalls(CreateBlueGreenDeploymentCommand)).toHaveLength(0);
   });
 
@@ -155,6 +171,8 @@ describe("blue-green flags", () => {
     expect(usage(["--to", "16.10"])).toMatch(/^name one environment/);
     expect(usage(["prod"])).toBe('--to must be an engine version, e.g. 16.10 (got "")');
     expect(usage(["prod", "--to", "16.10", "--poll-seconds", "0"])).toBe('--poll-seconds must be a whole number from 1 to 3600, not "0"');
-    expect(parseBlueGreenArgs(["prod", "--to", "16.10"])).toMatchObject({ environment: "prod", outputs: ["prod-outputs.json"], timeoutMinutes: 240, pollSeconds: 30 });
+    expect(usage(["prod", "--hand-back-only", "--to", "16.10", "--release-managed-master-password"])).toBe("--hand-back-only runs no deployment: drop --to, --release-managed-master-password");
+    expect(parseBlueGreenArgs(["prod", "--to", "16.10"])).toMatchObject({ mode: "upgrade", environment: "prod", outputs: ["prod-outputs.json"], timeoutMinutes: 240, pollSeconds: 30, releaseManagedMasterPassword: false });
+    expect(parseBlueGreenArgs(["prod", "--hand-back-only"])).toMatchObject({ mode: "hand-back-only", environment: "prod" });
   });
 });
