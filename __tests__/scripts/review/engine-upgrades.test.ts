@@ -44,4 +44,14 @@ describe("the review of an engine version change", () => {
     expect(review.engineUpgrades).toMatchObject([{ kind: "minor", effects: ["RDS applies the minor upgrade 16.8 -> 16.10 in the next maintenance window, restarting the database (seconds to minutes)"] }]);
     expect(buildReview(base, base).engineUpgrades).toEqual([]);
   });
+
+  it.each(environments.map((e) => [e.name, e] as const))("takes shipped %s to the next major by config alone, and its review says so first", (name, env) => {
+    const upgraded: EnvironmentInput = {
+      ...env, database: { ...env.database, engineVersion: "17.7", upgrade: { from: env.database.engineVersion!, allowMajor: "16->17" }, originalMajorVersion: "16", applyImmediately: true },
+    };
+    const review = buildReview([reviewed(upgraded)], [reviewed(env)]);
+    expect(review.engineUpgrades).toMatchObject([{ environment: name, stack: `${name}-database`, from: "16.8", to: "17.7", kind: "major" }]);
+    expect(review.engineUpgrades![0]!.effects.join("\n")).toMatch(/parameter group swap: \S+-cluster \(aurora-postgresql16\) -> \S+-cluster-aurora-postgresql17 \(aurora-postgresql17\)/);
+    expect(renderMarkdown(review).indexOf("**MAJOR UPGRADE**")).toBeLessThan(renderMarkdown(review).indexOf(`## ${name}`));
+  });
 });
