@@ -107,7 +107,7 @@ export function handOffSecretInput(db: Database, kmsKeyId: string, why: string):
     Description: `Master password of ${described(db)} while RDS does not manage it (${why}). The hand-back schedules this secret for deletion; ` +
       `while it is not scheduled, the ${db.type}'s password is self-managed: run npm run blue-green -- <env> --hand-back-only. ` +
       (db.type === "cluster" ? "After the hand-back only the old blue cluster RDS renamed knows this password."
-        : "After the hand-back only the old blue instance RDS renamed knows this password, until the run deletes it."),
+        : "After the hand-back only the old blue instance RDS renamed knows this password, until that instance is deleted."),
     Tags: [{ Key: "dbstack:purpose", Value: "blue-green-master-password-hand-off" }, { Key: `dbstack:${db.type}`, Value: id }],
   };
 }

@@ -265,7 +265,8 @@ export async function runBlueGreen(clients: BlueGreenClients, plan: BlueGreenPla
   if (type === "cluster") return { ...result, configChange: configChange(plan, options, id, newMasterSecretArn) };
   const resourceId = plan.database.resourceId!;
   if (!plan.oldBlue || options.keepOldInstance) {
-    const kept = await findByResourceId(rds, resourceId);
+    // Only to print the exact name: a failed lookup must not turn a finished upgrade into an error.
+    const kept = await findByResourceId(rds, resourceId).catch(() => undefined);
     const oldName = kept?.identifier ?? `${identifier}-old1`;
     return { ...result, oldInstance: { identifier: oldName, resourceId, deleted: false }, configChange: configChange(plan, options, id, newMasterSecretArn, { kept: oldName }) };
   }
