@@ -205,6 +205,23 @@ describe("npm run blue-green on an RDS instance", () => {
     expectPasswordNowhere();
   });
 
+  it("a refused hand-back keeps the password handed off, deletes nothing, and says the old instance must go before the next plan", async () => {
+    rdsWalksTheUpgrade();
+    rdsMock.on(ModifyDBInstanceCommand).resolvesOnce({}).rejects(Object.assign(new Error("The DB instance is not in the available state"), { name: "InvalidDBInstanceState" }));
+    expect(await major()).toBe(EXIT.aws);
+    const message = lines.at(-1)!.split("\n");
+    expect(message.slice(0, 3)).toEqual([
+      "error: ModifyDBInstance failed: InvalidDBInstanceState: The DB instance is not in the available state",
+      `state: the switchover completed: orders-prod is the green instance on 17.6; its master password is self-managed (not RDS-managed) and held in secret ${RUN_SECRET}; ` +
+        "the old blue instance RDS renamed knows that password too",
+      `next: give management back to RDS: npm run blue-green -- prod --hand-back-only --outputs ${outputs} --region eu-west-1; it prints what the next deploy changes, but not this config change to commit:`,
+    ]);
+    expect(message.slice(-5, -4)[0]).toMatch(/^ {2}!!! the old blue instance orders-prod-old1 \(resource id db-BLUE\w+\) still exists: delete it BEFORE the next plan/);
+    expect(rdsMock.commandCalls(DeleteBlueGreenDeploymentCommand)).toHaveLength(0);
+    expect(secretsMock.commandCalls(DeleteSecretCommand)).toHaveLength(0);
+    expectPasswordNowhere();
+  });
+
   it("deletes nothing when the identifier still has the old resource id after the switchover", async () => {
     rdsWalksTheUpgrade();
     // GIVEN RDS reports the switchover completed, but orders-prod is still the instance with the blue's resource id
