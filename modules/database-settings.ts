@@ -342,7 +342,7 @@ export function validateDatabaseSettings(input: DatabaseSettingsInput, productio
     applyImmediately: input.applyImmediately, "performanceInsights.enabled": input.performanceInsights?.enabled, blueGreenUpdate: input.blueGreenUpdate,
   });
   if (input.blueGreenUpdate === true) {
-    if (aurora) problems.add("blueGreenUpdate", true, "applies to RDS instances only; for Aurora run `npm run blue-green -- <env> --to <version>`");
+    if (aurora) problems.add("blueGreenUpdate", true, "applies to RDS instances only; for Aurora run `npm run blue-green -- <env> --to <version> --release-managed-master-password`");
     else {
       const refusal = blueGreenRefusal();
       if (refusal) problems.add("blueGreenUpdate", true, refusal);
@@ -452,10 +452,16 @@ export function checkRdsProxySupport(engine: DatabaseEngine, version: string, la
     `RDS Proxy fronts ${label} ${needs} (catalog of ${RDS_PROXY_CATALOG.name}, ${RDS_PROXY_CATALOG.asOf})`);
 }
 
-/** Why RDS would refuse a blue/green deployment of any dbstack database, or undefined. */
+/**
+ * Why the provider's blue/green flow (`blue_green_update`) would fail on a dbstack instance, or undefined:
+ * it cannot hand the RDS-managed master password off for the deployment, so CreateBlueGreenDeployment
+ * fails; `npm run blue-green` does the hand-off.
+ */
 export function blueGreenRefusal(): string | undefined {
   const limitation = BLUE_GREEN_LIMITATIONS.find((l) => l.appliesToDbstack);
-  return limitation ? `${limitation.limitation} (${limitation.source}); ${limitation.why}` : undefined;
+  return limitation ? `${limitation.limitation} (${limitation.source}); ${limitation.why}. The provider's blue_green_update cannot hand the password off ` +
+    "for the deployment, so it would fail at CreateBlueGreenDeployment: run `npm run blue-green -- <env> --to <version> --release-managed-master-password`, " +
+    "which hands it off for the run and back after it (or upgrade in place with database.upgrade)" : undefined;
 }
 
 /**

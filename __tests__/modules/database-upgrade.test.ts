@@ -222,10 +222,12 @@ describe("upgrade validation", () => {
     expect(problemsOf({ ...RDS_MYSQL, blueGreenUpdate: true })).toEqual([
       "blueGreenUpdate: true — RDS blue/green deployments do not support master user passwords managed with AWS Secrets Manager " +
         "(Amazon RDS User Guide, Limitations for blue/green deployments, read 2026-12-06); dbstack always lets RDS manage the master password " +
-        "(manage_master_user_password), so no password ever reaches config or state; upgrade in place with database.upgrade instead",
+        "(manage_master_user_password), so no password ever reaches config or state. The provider's blue_green_update cannot hand the password off for the deployment, " +
+        "so it would fail at CreateBlueGreenDeployment: run `npm run blue-green -- <env> --to <version> --release-managed-master-password`, " +
+        "which hands it off for the run and back after it (or upgrade in place with database.upgrade)",
     ]);
     expect(problemsOf({ ...AURORA_PG, blueGreenUpdate: true })).toEqual([
-      "blueGreenUpdate: true — applies to RDS instances only; for Aurora run `npm run blue-green -- <env> --to <version>`",
+      "blueGreenUpdate: true — applies to RDS instances only; for Aurora run `npm run blue-green -- <env> --to <version> --release-managed-master-password`",
     ]);
   });
 });

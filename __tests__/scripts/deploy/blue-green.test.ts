@@ -153,9 +153,13 @@ describe("npm run blue-green", () => {
     expect(mock.commandCalls(CreateBlueGreenDeploymentCommand)).toHaveLength(0);
   });
 
-  it("refuses an RDS instance, the version already running, and an AWS error maps to the AWS exit code", async () => {
-    expect(await run(["prod", "--to", "8.4.8", "--outputs", outputsFile("mysql")])).toBe(EXIT.usage);
-    expect(lines.at(-1)).toMatch(/an RDS instance: use database.blueGreenUpdate/);
+  it("refuses an engine it does not upgrade, the instance flags on a cluster, the version already running, and an AWS error maps to the AWS exit code", async () => {
+    expect(await run(["prod", "--to", "16.10", "--outputs", outputsFile("sqlserver-ee")])).toBe(EXIT.usage);
+    expect(lines.at(-1)).toBe("error: the database of this environment is sqlserver-ee, which this script does not upgrade (Aurora, RDS for PostgreSQL or RDS for MySQL)");
+    expect(await run(["prod", "--to", "17.6", "--outputs", outputsFile(), "--target-parameter-group", "pg17", "--keep-old-instance"])).toBe(EXIT.usage);
+    expect(lines.at(-1)).toBe("error: the database of prod is an Aurora cluster: drop --target-parameter-group (an RDS instance's; for Aurora use --target-cluster-parameter-group " +
+      "and --target-instance-parameter-group), --keep-old-instance (RDS instances only: an Aurora run never deletes the old cluster)");
+    expect(mock.calls()).toHaveLength(0);
     mock.on(DescribeDBClustersCommand).resolves({ DBClusters: [cluster()] });
     expect(await run(["prod", "--to", "16.8", "--outputs", outputsFile()])).toBe(EXIT.usage);
     expect(lines.at(-1)).toBe("error: cluster orders-prod already runs 16.8: nothing to do");
