@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runBootstrap } from "../../../scripts/lib/database/bootstrap.ts";
 import { createPool, poolConfig } from "../../../scripts/lib/connection/pg-pool.ts";
 import { migrate, targetFromEnvironment, type MigrationTarget } from "../../../scripts/lib/database/migrations.ts";
+import { TABLES_WITHOUT_PRIMARY_KEY } from "../../../scripts/lib/deploy/blue-green-instance.ts";
 import { fakeSecrets } from "../../support/fake-secrets.ts";
 import { mariadbAvailable, startPostgres, startMariadb, type ServerInfo } from "../../support/servers.ts";
 
@@ -94,6 +95,30 @@ describe("against a real PostgreSQL", () => {
     await expect.poll(() => idleErrors).toEqual(["57P01"]);
     expect((await pool.query("SELECT 1 AS ok")).rows[0].ok).toBe(1);
     await pool.end();
+  }, 30_000);
+  it("finds exactly the tables without a primary key, which the blue/green note tells an operator to fix first", async () => {
+    const as = (database: string) => createPool({
+      host: server.host, port: server.port, user: server.adminUser, database, auth: { type: "password", password: server.adminPassword },
+      tls: { mode: "verify-full", caSet: "rds", caFile: server.caFile }, poolSize: 1, idleTimeoutMs: 60_000,
+    });
+    const admin = as("postgres");
+    await admin.query("CREATE DATABASE bluegreen_check");
+    await admin.end();
+    const pool = as("bluegreen_check");
+    await pool.query(`
+      CREATE SCHEMA audit;
+      CREATE TABLE orders (id bigint PRIMARY KEY, note text);
+      CREATE TABLE events (at timestamptz, body text);
+      CREATE TABLE audit.entries (id bigint UNIQUE NOT NULL);
+      CREATE TABLE sales (id bigint, sold date, PRIMARY KEY (id, sold)) PARTITION BY RANGE (sold);
+      CREATE TABLE sales_2026 PARTITION OF sales FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+      CREATE TABLE readings (at date) PARTITION BY RANGE (at);
+      CREATE TABLE readings_2026 PARTITION OF readings FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+      CREATE VIEW recent AS SELECT * FROM events;
+      CREATE MATERIALIZED VIEW totals AS SELECT count(*) FROM orders;`);
+    const { rows } = await pool.query(TABLES_WITHOUT_PRIMARY_KEY);
+    await pool.end();
+    expect(rows.map((r) => String(r.table_name)).sort()).toEqual(["audit.entries", "events", "readings", "readings_2026"]);
   }, 30_000);
 });
 

@@ -12,7 +12,7 @@ import {
 } from "@aws-sdk/client-secrets-manager";
 import { EXIT, runScript } from "../../../scripts/lib/cli.ts";
 import { runBlueGreenCommand, type WaitClock } from "../../../scripts/lib/deploy/blue-green.ts";
-import { finalSnapshotName } from "../../../scripts/lib/deploy/blue-green-instance.ts";
+import { TABLES_WITHOUT_PRIMARY_KEY, finalSnapshotName } from "../../../scripts/lib/deploy/blue-green-instance.ts";
 
 const ARN = "arn:aws:rds:eu-west-1:333333333333:db:orders-prod";
 const BGD = "bgd-0a1b2c3d4e5f6g7h";
@@ -154,6 +154,8 @@ describe("npm run blue-green on an RDS instance", () => {
     expect(lines).toContain("note: max_replication_slots is 20 and max_logical_replication_workers 4 in parameter group orders-prod-postgres16-20261101 of orders-prod: " +
       "RDS replicates each database through its own slot and worker, so each must exceed the number of databases (SELECT count(*) FROM pg_database WHERE datallowconn), " +
       'or the deployment fails with "incompatible parameter(s)" (AWS Knowledge Center, rds-postgresql-blue-green-deployment-error)');
+    expect(lines).toContain(`note: logical replication carries no UPDATE or DELETE of a table without a primary key: give every table one before the switchover (find them in each database: ${TABLES_WITHOUT_PRIMARY_KEY})`);
+    expect(lines.some((l) => l.startsWith("note: the blue instance keeps its WAL until the green side has replayed it: orders-prod needs free storage"))).toBe(true);
     expect(lines).toContain(`deleting the old blue instance orders-prod-old1 with final snapshot ${SNAPSHOT}; waiting until it is gone`);
     expect(lines.at(-1)!.split("\n")).toEqual([
       "switchover completed: orders-prod runs 17.6",

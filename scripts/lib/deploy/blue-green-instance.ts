@@ -6,10 +6,14 @@
  *   blue/green deployments": a major upgrade uses logical replication and needs the source on 16.1+, 15.4+,
  *   14.9+, 13.12+, 12.16+ or 11.21+), and the logical-replication parameters of the instance's parameter group
  *   (RDS User Guide, "Creating a blue/green deployment in Amazon RDS", section "Preparing an RDS for PostgreSQL
- *   DB instance for a blue/green deployment": rds.logical_replication turned on in a custom parameter group;
- *   AWS Knowledge Center "rds-postgresql-blue-green-deployment-error" for the "incompatible parameter(s)"
- *   failures; PostgreSQL "Logical replication: configuration settings" for max_worker_processes and
- *   max_wal_senders). RDS for MySQL needs automated backups (binary logging), checked with the cluster's check.
+ *   DB instance for a blue/green deployment with logical replication", read in full 2026-12-07:
+ *   rds.logical_replication on in a custom parameter group, max_replication_slots, max_wal_senders,
+ *   max_logical_replication_workers and max_worker_processes tuned, the instance in sync with its group (a
+ *   reboot after the change) or creation fails; every table with a primary key; room on the blue instance for
+ *   the WAL kept until the green side replays it. The AWS Knowledge Center "rds-postgresql-blue-green-
+ *   deployment-error" names the "incompatible parameter(s)" failures; PostgreSQL "Logical replication:
+ *   configuration settings" gives the max_worker_processes and max_wal_senders rules). A minor upgrade or none
+ *   replicates physically and needs only automated backups, as RDS for MySQL does (the cluster's check).
  * - retiring the old blue: Terraform tracks aws_db_instance by its resource id (DbiResourceId). After the
  *   switchover the identifier names the green instance, and the provider's refresh adopts it only once no
  *   instance has the old resource id (__tests__/terraform/instance-adoption.test.ts: while the old blue, renamed
@@ -74,6 +78,11 @@ function numberOf(p: Parameter | undefined): number | undefined {
 const shown = (p: Parameter | undefined) => p?.ParameterValue ?? "not set (engine default)";
 const staticNote = (p: Parameter | undefined) => (p?.ApplyType === "dynamic" ? "it is dynamic" : "it is static: reboot the instance after the change, before this script");
 
+/** The tables of the current database that logical replication cannot update or delete rows of: no primary key. */
+export const TABLES_WITHOUT_PRIMARY_KEY = "SELECT c.oid::regclass AS table_name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace " +
+  "WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND c.relpersistence <> 't' " +
+  "AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conrelid = c.oid AND k.contype = 'p') ORDER BY 1";
+
 /**
  * The logical-replication parameters a PostgreSQL major upgrade through blue/green needs on the source's
  * parameter group. Returns the refusals (parameter, value, what is required) and notes for what only a
@@ -109,7 +118,11 @@ export async function checkLogicalReplication(rds: RDSClient, db: Database): Pro
   }
   const notes = [`max_replication_slots is ${shown(slots)} and max_logical_replication_workers ${shown(workers)} ${where}: RDS replicates each database ` +
     `through its own slot and worker, so each must exceed the number of databases (SELECT count(*) FROM pg_database WHERE datallowconn), ` +
-    `or the deployment fails with "incompatible parameter(s)" (AWS Knowledge Center, rds-postgresql-blue-green-deployment-error)`];
+    `or the deployment fails with "incompatible parameter(s)" (AWS Knowledge Center, rds-postgresql-blue-green-deployment-error)`,
+  "logical replication carries no UPDATE or DELETE of a table without a primary key: give every table one before the switchover " +
+    `(find them in each database: ${TABLES_WITHOUT_PRIMARY_KEY})`,
+  `the blue instance keeps its WAL until the green side has replayed it: ${db.identifier} needs free storage for about a day of TransactionLogsGeneration ` +
+    "at peak (watch FreeStorageSpace, TransactionLogsDiskUsage and OldestReplicationSlotLag while the deployment runs; RDS User Guide, Preparing … with logical replication)"];
   return { problems, notes };
 }
 
