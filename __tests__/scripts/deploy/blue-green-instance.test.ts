@@ -5,7 +5,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { mockClient } from "aws-sdk-client-mock";
 import {
   CreateBlueGreenDeploymentCommand, DeleteBlueGreenDeploymentCommand, DeleteDBInstanceCommand, DescribeBlueGreenDeploymentsCommand, DescribeDBInstancesCommand,
-  DescribeDBParametersCommand, ModifyDBInstanceCommand, RDSClient, SwitchoverBlueGreenDeploymentCommand, type BlueGreenDeployment, type DBInstance, type Parameter,
+  DescribeDBParameterGroupsCommand, DescribeDBParametersCommand, ModifyDBInstanceCommand, RDSClient, SwitchoverBlueGreenDeploymentCommand, type BlueGreenDeployment, type DBInstance, type Parameter,
 } from "@aws-sdk/client-rds";
 import {
   CreateSecretCommand, DeleteSecretCommand, DescribeSecretCommand, GetRandomPasswordCommand, ResourceNotFoundException, SecretsManagerClient,
@@ -120,13 +120,15 @@ describe("npm run blue-green on an RDS instance", () => {
     secretsMock.on(GetRandomPasswordCommand).resolves({ RandomPassword: PASSWORD });
     secretsMock.on(CreateSecretCommand).resolves({ ARN: RUN_SECRET_ARN, Name: RUN_SECRET });
     secretsMock.on(DeleteSecretCommand).resolves({});
+    rdsMock.on(DescribeDBParameterGroupsCommand, { DBParameterGroupName: "orders-prod-bg-postgres17" })
+      .resolves({ DBParameterGroups: [{ DBParameterGroupName: "orders-prod-bg-postgres17", DBParameterGroupFamily: "postgres17" }] });
   });
 
   it("upgrades 16.8 -> 17.6: checks, hands off, deploys, switches over, hands back, then deletes the deployment and the old blue with a final snapshot until it is gone", async () => {
     rdsWalksTheUpgrade();
     expect(await major()).toBe(EXIT.ok);
     expect(sequence()).toEqual([
-      "rds:DescribeDBInstances", "sm:DescribeSecret", "rds:DescribeDBParameters", "rds:DescribeDBParameters",
+      "rds:DescribeDBInstances", "sm:DescribeSecret", "rds:DescribeDBParameters", "rds:DescribeDBParameters", "rds:DescribeDBParameterGroups",
       "sm:GetRandomPassword", "sm:CreateSecret", "rds:ModifyDBInstance", "rds:DescribeDBInstances",
       "rds:CreateBlueGreenDeployment", "rds:DescribeBlueGreenDeployments", "rds:SwitchoverBlueGreenDeployment", "rds:DescribeBlueGreenDeployments", "rds:DescribeBlueGreenDeployments",
       "rds:DescribeDBInstances", "rds:ModifyDBInstance", "rds:DescribeDBInstances", "sm:DeleteSecret",
@@ -249,7 +251,7 @@ describe("npm run blue-green on an RDS instance", () => {
     expect(calls[2]!.input).toEqual({ DBInstanceIdentifier: "orders-prod", ManageMasterUserPassword: false, MasterUserPassword: "<the password from GetRandomPassword; never printed>", ApplyImmediately: true });
     expect(calls[13]!.input).toEqual(BY_BLUE_ID);
     expect(calls[15]!.input).toEqual({ DBInstanceIdentifier: `<the old blue instance, found by dbi-resource-id ${BLUE}, e.g. orders-prod-old1>`, SkipFinalSnapshot: false, FinalDBSnapshotIdentifier: SNAPSHOT });
-    expect(sequence()).toEqual(["rds:DescribeDBInstances", "sm:DescribeSecret", "rds:DescribeDBParameters", "rds:DescribeDBParameters"]);
+    expect(sequence()).toEqual(["rds:DescribeDBInstances", "sm:DescribeSecret", "rds:DescribeDBParameters", "rds:DescribeDBParameters", "rds:DescribeDBParameterGroups"]);
   });
 
   it("a MySQL minor upgrade checks no PostgreSQL parameters, reports read replicas, and --hand-back-only works on the instance", async () => {
@@ -293,6 +295,25 @@ describe("npm run blue-green on an RDS instance", () => {
       outputs = outputsFile("mysql");
       expect(await refusal(["--to", "8.4.7"], instance({ Engine: "mysql", EngineVersion: "8.0.40" }))).toBe(
         "error: 8.0.40 -> 8.4.7 is a major upgrade: name the green instance's DB parameter group of the target family mysql8.4 (--target-parameter-group)");
+    });
+
+    it("fails on a --target-parameter-group RDS does not have, or of another family, before the password is handed off", async () => {
+      rdsMock.on(DescribeDBParameterGroupsCommand, { DBParameterGroupName: "orders-prod-typo" })
+        .rejects(Object.assign(new Error("DBParameterGroup not found: orders-prod-typo"), { name: "DBParameterGroupNotFoundFault" }));
+      expect(await refusal(["--to", "17.6", "--target-parameter-group", "orders-prod-typo"], instance())).toBe(
+        "error: --target-parameter-group orders-prod-typo: no DB parameter group of that name in this account and region; create it with family postgres17 first");
+      rdsMock.on(DescribeDBParameterGroupsCommand, { DBParameterGroupName: GROUP }).resolves({ DBParameterGroups: [{ DBParameterGroupName: GROUP, DBParameterGroupFamily: "postgres16" }] });
+      expect(await refusal(["--to", "17.6", "--target-parameter-group", GROUP], instance())).toBe(
+        `error: --target-parameter-group ${GROUP}: a DB parameter group of family postgres16, but the green side runs 17.6, which needs family postgres17`);
+      // A minor upgrade keeps the family: the source's own group is accepted, and any other error is AWS's (exit 5).
+      outputs = outputsFile("mysql");
+      rdsMock.on(DescribeDBInstancesCommand).resolves(instances(instance({ Engine: "mysql", EngineVersion: "8.4.3" })));
+      rdsMock.on(DescribeDBParameterGroupsCommand, { DBParameterGroupName: "orders-prod-mysql84" }).resolves({ DBParameterGroups: [{ DBParameterGroupFamily: "mysql8.4" }] });
+      expect(await run(["prod", "--to", "8.4.7", "--release-managed-master-password", "--target-parameter-group", "orders-prod-mysql84", "--dry-run"])).toBe(EXIT.ok);
+      rdsMock.on(DescribeDBParameterGroupsCommand, { DBParameterGroupName: "orders-prod-mysql84" }).rejects(Object.assign(new Error("not authorized"), { name: "AccessDenied" }));
+      expect(await run(["prod", "--to", "8.4.7", "--release-managed-master-password", "--target-parameter-group", "orders-prod-mysql84"])).toBe(EXIT.aws);
+      expect(lines.at(-1)).toBe("error: DescribeDBParameterGroups failed: AccessDenied: not authorized");
+      expect(secretsMock.commandCalls(CreateSecretCommand)).toHaveLength(0);
     });
 
     it("fails on the Aurora flags, naming the instance's flag", async () => {

@@ -4,12 +4,13 @@ import { join } from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
 import { mockClient } from "aws-sdk-client-mock";
 import {
-  CreateBlueGreenDeploymentCommand, DescribeBlueGreenDeploymentsCommand, DescribeDBClustersCommand, RDSClient, SwitchoverBlueGreenDeploymentCommand,
-  type BlueGreenDeployment,
+  CreateBlueGreenDeploymentCommand, DescribeBlueGreenDeploymentsCommand, DescribeDBClusterParameterGroupsCommand, DescribeDBClustersCommand,
+  DescribeDBParameterGroupsCommand, RDSClient, SwitchoverBlueGreenDeploymentCommand, type BlueGreenDeployment,
 } from "@aws-sdk/client-rds";
 import { DescribeSecretCommand, ResourceNotFoundException, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { EXIT, ScriptError, runScript } from "../../../scripts/lib/cli.ts";
 import { parseBlueGreenArgs, runBlueGreenCommand, type WaitClock } from "../../../scripts/lib/deploy/blue-green.ts";
+import { familyOf } from "../../../scripts/lib/deploy/blue-green-parameter-groups.ts";
 
 const ARN = "arn:aws:rds:eu-west-1:333333333333:cluster:orders-prod";
 const BGD = "bgd-0a1b2c3d4e5f6g7h";
@@ -142,6 +143,8 @@ describe("npm run blue-green", () => {
     expect(await run(["prod", "--to", "17.6", "--outputs", outputsFile()])).toBe(EXIT.usage);
     expect(lines.at(-1)).toBe("error: 16.8 -> 17.6 is a major upgrade: name the green cluster's parameter group of the target family (--target-cluster-parameter-group)");
     lines = [];
+    mock.on(DescribeDBClusterParameterGroupsCommand, { DBClusterParameterGroupName: "orders-prod-cluster-aurora-postgresql17" })
+      .resolves({ DBClusterParameterGroups: [{ DBClusterParameterGroupName: "orders-prod-cluster-aurora-postgresql17", DBParameterGroupFamily: "aurora-postgresql17" }] });
     expect(await run(["prod", "--to", "17.6", "--outputs", outputsFile(), "--target-cluster-parameter-group", "orders-prod-cluster-aurora-postgresql17", "--dry-run", "--output", "json"])).toBe(EXIT.ok);
     // A cluster whose password RDS does not manage: the deployment's calls only, nothing to hand off or back.
     expect(JSON.parse(lines[0]!).calls).toEqual([
@@ -151,6 +154,26 @@ describe("npm run blue-green", () => {
       { call: "wait: DescribeBlueGreenDeployments until SWITCHOVER_COMPLETED" },
     ]);
     expect(mock.commandCalls(CreateBlueGreenDeploymentCommand)).toHaveLength(0);
+  });
+
+  it("refuses target groups RDS does not have or of another family, naming each flag, before anything changes", async () => {
+    mock.on(DescribeDBClustersCommand).resolves({ DBClusters: [cluster()] });
+    mock.on(DescribeDBClusterParameterGroupsCommand).resolves({ DBClusterParameterGroups: [{ DBClusterParameterGroupName: "orders-prod-cluster", DBParameterGroupFamily: "aurora-postgresql16" }] });
+    mock.on(DescribeDBParameterGroupsCommand).rejects(Object.assign(new Error("DBParameterGroup not found: pg17-instances"), { name: "DBParameterGroupNotFoundFault" }));
+    expect(await run(["prod", "--to", "17.6", "--outputs", outputsFile(), "--target-cluster-parameter-group", "orders-prod-cluster", "--target-instance-parameter-group", "pg17-instances"])).toBe(EXIT.usage);
+    expect(lines.at(-1)!.split("\n")).toEqual([
+      "error: --target-cluster-parameter-group orders-prod-cluster: a DB cluster parameter group of family aurora-postgresql16, but the green side runs 17.6, which needs family aurora-postgresql17",
+      "--target-instance-parameter-group pg17-instances: no DB parameter group of that name in this account and region; create it with family aurora-postgresql17 first",
+    ]);
+    expect(mock.commandCalls(DescribeDBClusterParameterGroupsCommand)[0]!.args[0].input).toEqual({ DBClusterParameterGroupName: "orders-prod-cluster" });
+    expect(mock.commandCalls(CreateBlueGreenDeploymentCommand)).toHaveLength(0);
+  });
+
+  it("knows each engine's parameter group family", () => {
+    expect(familyOf("aurora-postgresql", "17.6")).toBe("aurora-postgresql17");
+    expect(familyOf("aurora-mysql", "8.0.mysql_aurora.3.10.0")).toBe("aurora-mysql8.0");
+    expect(familyOf("postgres", "17.6")).toBe("postgres17");
+    expect(familyOf("mysql", "8.4.7")).toBe("mysql8.4");
   });
 
   it("refuses an engine it does not upgrade, the instance flags on a cluster, the version already running, and an AWS error maps to the AWS exit code", async () => {

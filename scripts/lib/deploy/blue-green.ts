@@ -28,6 +28,7 @@ import {
   type BlueGreenClients, type HandOffSecret, type MasterPassword, type NamedDatabase, type PlannedCall, type WaitClock, type WaitSettings,
 } from "./blue-green-master-password.ts";
 
+import { checkTargetParameterGroups } from "./blue-green-parameter-groups.ts";
 import {
   HELP, RELEASE_FLAG, checkFlagsFor, databaseFromOutputs, handBackCommand, parseBlueGreenArgs, type BlueGreenOptions,
 } from "./blue-green-options.ts";
@@ -62,8 +63,9 @@ const majorFor = (type: DatabaseType, engine: string, version: string) => (type 
 /**
  * Reads the database and builds the deployment, refusing locally what RDS would refuse after a long wait
  * (or at once): a master password RDS manages unless the operator lets the run hand it off, no automated
- * backups, the version it already runs, a major upgrade without a target-family parameter group, and for
- * RDS instances what blue-green-instance.ts checks.
+ * backups, the version it already runs, a major upgrade without a target-family parameter group, a named
+ * group that is missing or of another family (blue-green-parameter-groups.ts), and for RDS instances what
+ * blue-green-instance.ts checks.
  */
 export async function planBlueGreen(rds: RDSClient, secrets: SecretsManagerClient, target: { type: DatabaseType; identifier: string; engine: string }, options: BlueGreenOptions, now: Date = new Date()): Promise<BlueGreenPlan> {
   const { type, identifier } = target;
@@ -101,6 +103,7 @@ export async function planBlueGreen(rds: RDSClient, secrets: SecretsManagerClien
   } else {
     notes.push(...await checkInstance(rds, db, target.engine, from, major, options));
   }
+  await checkTargetParameterGroups(rds, type, target.engine, options.to, options);
   const name = `${identifier}-to-${options.to.replace(/[^A-Za-z0-9]+/g, "-")}`.slice(0, 60).replace(/-+$/, "");
   const parameterGroup = type === "cluster" ? options.targetInstanceParameterGroup : options.targetParameterGroup;
   return {
