@@ -16,6 +16,8 @@ import { TABLES_WITHOUT_PRIMARY_KEY, finalSnapshotName } from "../../../scripts/
 
 const ARN = "arn:aws:rds:eu-west-1:333333333333:db:orders-prod";
 const BGD = "bgd-0a1b2c3d4e5f6g7h";
+/** The waits read the deployment by its identifier. */
+const BY_ID = { BlueGreenDeploymentIdentifier: BGD };
 const KEY = "arn:aws:kms:eu-west-1:333333333333:key/1111aaaa-2222-bbbb-3333-cccc4444dddd";
 const OLD_MASTER = "arn:aws:secretsmanager:eu-west-1:333333333333:secret:rds!db-old-AbCdEf";
 const NEW_MASTER = "arn:aws:secretsmanager:eu-west-1:333333333333:secret:rds!db-new-GhIjKl";
@@ -101,7 +103,7 @@ describe("npm run blue-green on an RDS instance", () => {
     rdsMock.on(DescribeDBParametersCommand, { DBParameterGroupName: GROUP }).resolves({ Parameters: READY.slice(0, 2), Marker: "page-2" });
     rdsMock.on(DescribeDBParametersCommand, { DBParameterGroupName: GROUP, Marker: "page-2" }).resolves({ Parameters: READY.slice(2) });
     rdsMock.on(CreateBlueGreenDeploymentCommand).resolves(single("PROVISIONING"));
-    rdsMock.on(DescribeBlueGreenDeploymentsCommand).resolvesOnce(deployment("AVAILABLE")).resolvesOnce(deployment("SWITCHOVER_IN_PROGRESS"))
+    rdsMock.on(DescribeBlueGreenDeploymentsCommand, BY_ID).resolvesOnce(deployment("AVAILABLE")).resolvesOnce(deployment("SWITCHOVER_IN_PROGRESS"))
       .resolvesOnce(deployment("SWITCHOVER_COMPLETED")).resolvesOnce(deployment("DELETING")).rejects(deploymentGone());
     rdsMock.on(SwitchoverBlueGreenDeploymentCommand).resolves(single("SWITCHOVER_IN_PROGRESS"));
     rdsMock.on(ModifyDBInstanceCommand).resolves({});
@@ -111,6 +113,8 @@ describe("npm run blue-green on an RDS instance", () => {
 
   beforeEach(() => {
     rdsMock.reset();
+    // No deployment left by an earlier run: the listing before CreateBlueGreenDeployment finds none.
+    rdsMock.on(DescribeBlueGreenDeploymentsCommand).resolves({ BlueGreenDeployments: [] });
     secretsMock.reset();
     lines = [];
     outputs = outputsFile();
@@ -128,7 +132,7 @@ describe("npm run blue-green on an RDS instance", () => {
     rdsWalksTheUpgrade();
     expect(await major()).toBe(EXIT.ok);
     expect(sequence()).toEqual([
-      "rds:DescribeDBInstances", "sm:DescribeSecret", "rds:DescribeDBParameters", "rds:DescribeDBParameters", "rds:DescribeDBParameterGroups",
+      "rds:DescribeDBInstances", "sm:DescribeSecret", "rds:DescribeDBParameters", "rds:DescribeDBParameters", "rds:DescribeDBParameterGroups", "rds:DescribeBlueGreenDeployments",
       "sm:GetRandomPassword", "sm:CreateSecret", "rds:ModifyDBInstance", "rds:DescribeDBInstances",
       "rds:CreateBlueGreenDeployment", "rds:DescribeBlueGreenDeployments", "rds:SwitchoverBlueGreenDeployment", "rds:DescribeBlueGreenDeployments", "rds:DescribeBlueGreenDeployments",
       "rds:DescribeDBInstances", "rds:ModifyDBInstance", "rds:DescribeDBInstances", "sm:DeleteSecret",
@@ -251,7 +255,7 @@ describe("npm run blue-green on an RDS instance", () => {
     expect(calls[2]!.input).toEqual({ DBInstanceIdentifier: "orders-prod", ManageMasterUserPassword: false, MasterUserPassword: "<the password from GetRandomPassword; never printed>", ApplyImmediately: true });
     expect(calls[13]!.input).toEqual(BY_BLUE_ID);
     expect(calls[15]!.input).toEqual({ DBInstanceIdentifier: `<the old blue instance, found by dbi-resource-id ${BLUE}, e.g. orders-prod-old1>`, SkipFinalSnapshot: false, FinalDBSnapshotIdentifier: SNAPSHOT });
-    expect(sequence()).toEqual(["rds:DescribeDBInstances", "sm:DescribeSecret", "rds:DescribeDBParameters", "rds:DescribeDBParameters", "rds:DescribeDBParameterGroups"]);
+    expect(sequence()).toEqual(["rds:DescribeDBInstances", "sm:DescribeSecret", "rds:DescribeDBParameters", "rds:DescribeDBParameters", "rds:DescribeDBParameterGroups", "rds:DescribeBlueGreenDeployments"]);
   });
 
   it("a MySQL minor upgrade checks no PostgreSQL parameters, reports read replicas, and --hand-back-only works on the instance", async () => {

@@ -16,6 +16,8 @@ import { motoAvailable, startMoto } from "../../support/moto.ts";
 
 const ARN = "arn:aws:rds:eu-west-1:333333333333:cluster:orders-prod";
 const BGD = "bgd-0a1b2c3d4e5f6g7h";
+/** The waits read the deployment by its identifier. */
+const BY_ID = { BlueGreenDeploymentIdentifier: BGD };
 const KEY = "arn:aws:kms:eu-west-1:333333333333:key/1111aaaa-2222-bbbb-3333-cccc4444dddd";
 const OLD_MASTER = "arn:aws:secretsmanager:eu-west-1:333333333333:secret:rds!cluster-old-AbCdEf";
 const NEW_MASTER = "arn:aws:secretsmanager:eu-west-1:333333333333:secret:rds!cluster-new-GhIjKl";
@@ -82,13 +84,15 @@ describe("npm run blue-green with an RDS-managed master password", () => {
   /** RDS walking a deployment from creation to SWITCHOVER_COMPLETED. */
   const deploymentSucceeds = () => {
     rdsMock.on(CreateBlueGreenDeploymentCommand).resolves(single("PROVISIONING"));
-    rdsMock.on(DescribeBlueGreenDeploymentsCommand).resolvesOnce(deployment("PROVISIONING")).resolvesOnce(deployment("AVAILABLE"))
+    rdsMock.on(DescribeBlueGreenDeploymentsCommand, BY_ID).resolvesOnce(deployment("PROVISIONING")).resolvesOnce(deployment("AVAILABLE"))
       .resolvesOnce(deployment("SWITCHOVER_IN_PROGRESS")).resolves(deployment("SWITCHOVER_COMPLETED"));
     rdsMock.on(SwitchoverBlueGreenDeploymentCommand).resolves(single("SWITCHOVER_IN_PROGRESS"));
   };
 
   beforeEach(() => {
     rdsMock.reset();
+    // No deployment left by an earlier run: the listing before CreateBlueGreenDeployment finds none.
+    rdsMock.on(DescribeBlueGreenDeploymentsCommand).resolves({ BlueGreenDeployments: [] });
     secretsMock.reset();
     lines = [];
     clock = fakeClock();
@@ -168,7 +172,7 @@ describe("npm run blue-green with an RDS-managed master password", () => {
     secretsMock.on(DescribeSecretCommand).rejects(notFound());
     rdsMock.on(DescribeDBClustersCommand).resolvesOnce(clusters(cluster())).resolves(clusters(selfManaged()));
     rdsMock.on(CreateBlueGreenDeploymentCommand).resolves(single("PROVISIONING"));
-    rdsMock.on(DescribeBlueGreenDeploymentsCommand).resolvesOnce(deployment("AVAILABLE")).resolvesOnce(deployment("SWITCHOVER_IN_PROGRESS"))
+    rdsMock.on(DescribeBlueGreenDeploymentsCommand, BY_ID).resolvesOnce(deployment("AVAILABLE")).resolvesOnce(deployment("SWITCHOVER_IN_PROGRESS"))
       .resolves(deployment("SWITCHOVER_FAILED", { StatusDetails: "Switchover timed out" }));
     rdsMock.on(SwitchoverBlueGreenDeploymentCommand).resolves(single("SWITCHOVER_IN_PROGRESS"));
     expect(await upgrade()).toBe(EXIT.aws);
@@ -187,7 +191,7 @@ describe("npm run blue-green with an RDS-managed master password", () => {
     secretsMock.on(DescribeSecretCommand).rejects(notFound());
     rdsMock.on(DescribeDBClustersCommand).resolvesOnce(clusters(cluster())).resolves(clusters(selfManaged()));
     rdsMock.on(CreateBlueGreenDeploymentCommand).resolves(single("PROVISIONING"));
-    rdsMock.on(DescribeBlueGreenDeploymentsCommand).resolves(deployment("INVALID_CONFIGURATION", { StatusDetails: "Replication lag is too high" }));
+    rdsMock.on(DescribeBlueGreenDeploymentsCommand, BY_ID).resolves(deployment("INVALID_CONFIGURATION", { StatusDetails: "Replication lag is too high" }));
     expect(await upgrade()).toBe(EXIT.aws);
     expect(lines.at(-1)!.split("\n").slice(1)).toEqual([
       `state: the blue cluster orders-prod still serves on 16.8; its master password is self-managed (not RDS-managed) and held in secret ${RUN_SECRET}`,
@@ -251,6 +255,42 @@ describe("npm run blue-green with an RDS-managed master password", () => {
     expect(sequence()).toEqual(["sm:DescribeSecret", "rds:CreateBlueGreenDeployment", "rds:SwitchoverBlueGreenDeployment", "rds:ModifyDBCluster", "sm:DeleteSecret"]);
     expect(lines[0]).toBe(`resuming: orders-prod's master password is already handed off, held in secret ${RUN_SECRET}`);
     expect(rdsMock.commandCalls(ModifyDBClusterCommand)[0]!.args[0].input).toEqual({ DBClusterIdentifier: "orders-prod", ManageMasterUserPassword: true, MasterUserSecretKmsKeyId: KEY, ApplyImmediately: true });
+  });
+
+  it("times out while the green side builds, says a rerun continues, and the rerun finishes that deployment with the stored password", async () => {
+    // GIVEN a first run that hands off and then gives up waiting
+    secretsMock.on(DescribeSecretCommand).rejects(notFound());
+    rdsMock.on(DescribeDBClustersCommand).resolvesOnce(clusters(cluster())).resolves(clusters(selfManaged()));
+    rdsMock.on(CreateBlueGreenDeploymentCommand).resolves(single("PROVISIONING"));
+    rdsMock.on(DescribeBlueGreenDeploymentsCommand, BY_ID).resolves(deployment("PROVISIONING"));
+    expect(await upgrade("--timeout-minutes", "1")).toBe(EXIT.aws);
+    expect(lines.at(-1)!.split("\n").slice(1)).toEqual([
+      `state: the blue cluster orders-prod still serves on 16.8; its master password is self-managed (not RDS-managed) and held in secret ${RUN_SECRET}`,
+      `next: rerun the same command to continue deployment ${BGD} (with a longer --timeout-minutes), or delete it ` +
+        `(aws rds delete-blue-green-deployment --blue-green-deployment-identifier ${BGD} --delete-target), then give management back to RDS: ${handBackCommand()}`,
+    ]);
+    // WHEN it is rerun with RDS's listing showing that deployment and the run's secret stored
+    rdsMock.reset();
+    secretsMock.reset();
+    lines = [];
+    rdsMock.on(DescribeBlueGreenDeploymentsCommand).resolves(deployment("PROVISIONING"));
+    secretsMock.on(DescribeSecretCommand).resolves({ ARN: RUN_SECRET_ARN, Name: RUN_SECRET, KmsKeyId: KEY });
+    secretsMock.on(DeleteSecretCommand).resolves({});
+    rdsMock.on(DescribeDBClustersCommand).resolvesOnce(clusters(selfManaged())).resolvesOnce(clusters(selfManaged({ EngineVersion: "16.10" })))
+      .resolves(clusters(cluster({ EngineVersion: "16.10", MasterUserSecret: { SecretArn: NEW_MASTER, SecretStatus: "active", KmsKeyId: KEY } })));
+    rdsMock.on(DescribeBlueGreenDeploymentsCommand, BY_ID).resolvesOnce(deployment("AVAILABLE")).resolvesOnce(deployment("SWITCHOVER_IN_PROGRESS"))
+      .resolves(deployment("SWITCHOVER_COMPLETED"));
+    rdsMock.on(SwitchoverBlueGreenDeploymentCommand).resolves(single("SWITCHOVER_IN_PROGRESS"));
+    rdsMock.on(ModifyDBClusterCommand).resolves({});
+    // THEN it continues that deployment: no new password, no second deployment, and hands back
+    expect(await upgrade()).toBe(EXIT.ok);
+    expect(sequence()).toEqual(["sm:DescribeSecret", "rds:SwitchoverBlueGreenDeployment", "rds:ModifyDBCluster", "sm:DeleteSecret"]);
+    expect(lines.slice(0, 3)).toEqual([
+      `note: blue/green deployment ${BGD} (orders-prod-to-16-10) is already PROVISIONING, left by an earlier run: this run continues it instead of creating one`,
+      `resuming: orders-prod's master password is already handed off, held in secret ${RUN_SECRET}`,
+      `continuing blue/green deployment ${BGD} (PROVISIONING): orders-prod 16.8 -> 16.10`,
+    ]);
+    expectPasswordNowhere();
   });
 
   it("resumes a run that stored its password but did not get the cluster to use it: the stored password, not a new one", async () => {
@@ -317,6 +357,8 @@ describe("npm run blue-green --hand-back-only", () => {
 
   beforeEach(() => {
     rdsMock.reset();
+    // No deployment left by an earlier run: the listing before CreateBlueGreenDeployment finds none.
+    rdsMock.on(DescribeBlueGreenDeploymentsCommand).resolves({ BlueGreenDeployments: [] });
     secretsMock.reset();
     lines = [];
     rds.destroy = () => {};
@@ -397,10 +439,12 @@ describe.skipIf(noMoto)("the hand-off's secret on the Secrets Manager wire (moto
     rds.destroy = () => {};
     // GIVEN a run whose deployment fails after the hand-off
     rdsMock.reset();
+    // No deployment left by an earlier run: the listing before CreateBlueGreenDeployment finds none.
+    rdsMock.on(DescribeBlueGreenDeploymentsCommand).resolves({ BlueGreenDeployments: [] });
     rdsMock.on(DescribeDBClustersCommand).resolvesOnce(clusters(cluster())).resolves(clusters(selfManaged()));
     rdsMock.on(ModifyDBClusterCommand).resolves({});
     rdsMock.on(CreateBlueGreenDeploymentCommand).resolves(single("PROVISIONING"));
-    rdsMock.on(DescribeBlueGreenDeploymentsCommand).resolves(deployment("INVALID_CONFIGURATION"));
+    rdsMock.on(DescribeBlueGreenDeploymentsCommand, BY_ID).resolves(deployment("INVALID_CONFIGURATION"));
     expect(await command("--to", "16.10", "--release-managed-master-password")).toBe(EXIT.aws);
     // THEN the password the cluster got is the one stored, under the environment's key
     const password = rdsMock.commandCalls(ModifyDBClusterCommand)[0]!.args[0].input.MasterUserPassword!;
@@ -411,6 +455,8 @@ describe.skipIf(noMoto)("the hand-off's secret on the Secrets Manager wire (moto
     expect((await secrets.send(new DescribeSecretCommand({ SecretId: RUN_SECRET }))).KmsKeyId).toBe(KEY);
     // WHEN the operator hands back after deleting the deployment
     rdsMock.reset();
+    // No deployment left by an earlier run: the listing before CreateBlueGreenDeployment finds none.
+    rdsMock.on(DescribeBlueGreenDeploymentsCommand).resolves({ BlueGreenDeployments: [] });
     rdsMock.on(DescribeDBClustersCommand).resolvesOnce(clusters(selfManaged())).resolvesOnce(clusters(selfManaged()))
       .resolves(clusters(cluster({ MasterUserSecret: { SecretArn: NEW_MASTER, SecretStatus: "active", KmsKeyId: KEY } })));
     rdsMock.on(ModifyDBClusterCommand).resolves({});

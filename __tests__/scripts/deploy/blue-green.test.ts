@@ -14,6 +14,8 @@ import { familyOf } from "../../../scripts/lib/deploy/blue-green-parameter-group
 
 const ARN = "arn:aws:rds:eu-west-1:333333333333:cluster:orders-prod";
 const BGD = "bgd-0a1b2c3d4e5f6g7h";
+/** The waits read the deployment by its identifier. */
+const BY_ID = { BlueGreenDeploymentIdentifier: BGD };
 
 /** A cluster as DescribeDBClusters returns it; a dbstack cluster also has MasterUserSecret. */
 const cluster = (overrides: Record<string, unknown> = {}) => ({ DBClusterIdentifier: "orders-prod", DBClusterArn: ARN, EngineVersion: "16.8", BackupRetentionPeriod: 35, ...overrides });
@@ -51,6 +53,8 @@ describe("npm run blue-green", () => {
 
   beforeEach(() => {
     mock.reset();
+    // No deployment left by an earlier run: the listing before CreateBlueGreenDeployment finds none.
+    mock.on(DescribeBlueGreenDeploymentsCommand).resolves({ BlueGreenDeployments: [] });
     secretsMock.reset();
     // No run of this script has stored a master password (these clusters' passwords are not RDS-managed).
     secretsMock.on(DescribeSecretCommand).rejects(new ResourceNotFoundException({ message: "Secrets Manager can't find the specified secret.", $metadata: {} }));
@@ -65,7 +69,7 @@ describe("npm run blue-green", () => {
     // GIVEN a cluster on 16.8 and RDS reporting each state in turn
     mock.on(DescribeDBClustersCommand).resolves({ DBClusters: [cluster()] });
     mock.on(CreateBlueGreenDeploymentCommand).resolves(single("PROVISIONING"));
-    mock.on(DescribeBlueGreenDeploymentsCommand)
+    mock.on(DescribeBlueGreenDeploymentsCommand, BY_ID)
       .resolvesOnce(deployment("PROVISIONING", { Tasks: [{ Name: "CREATING_READ_REPLICA_OF_SOURCE", Status: "IN_PROGRESS" }] }))
       .resolvesOnce(deployment("PROVISIONING", { Tasks: [{ Name: "CREATING_READ_REPLICA_OF_SOURCE", Status: "IN_PROGRESS" }] }))
       .resolvesOnce(deployment("AVAILABLE"))
@@ -99,7 +103,7 @@ describe("npm run blue-green", () => {
   it("fails with the AWS exit code when the green side is INVALID_CONFIGURATION, and never switches over", async () => {
     mock.on(DescribeDBClustersCommand).resolves({ DBClusters: [cluster()] });
     mock.on(CreateBlueGreenDeploymentCommand).resolves(single("PROVISIONING"));
-    mock.on(DescribeBlueGreenDeploymentsCommand).resolvesOnce(deployment("PROVISIONING"))
+    mock.on(DescribeBlueGreenDeploymentsCommand, BY_ID).resolvesOnce(deployment("PROVISIONING"))
       .resolves(deployment("INVALID_CONFIGURATION", { StatusDetails: "Replication lag is too high" }));
     expect(await run(["prod", "--to", "16.10", "--outputs", outputsFile()])).toBe(EXIT.aws);
     expect(mock.commandCalls(SwitchoverBlueGreenDeploymentCommand)).toHaveLength(0);
@@ -110,7 +114,7 @@ describe("npm run blue-green", () => {
   it("fails when the switchover fails, saying the blue cluster still serves", async () => {
     mock.on(DescribeDBClustersCommand).resolves({ DBClusters: [cluster()] });
     mock.on(CreateBlueGreenDeploymentCommand).resolves(single("PROVISIONING"));
-    mock.on(DescribeBlueGreenDeploymentsCommand).resolvesOnce(deployment("AVAILABLE")).resolvesOnce(deployment("SWITCHOVER_IN_PROGRESS"))
+    mock.on(DescribeBlueGreenDeploymentsCommand, BY_ID).resolvesOnce(deployment("AVAILABLE")).resolvesOnce(deployment("SWITCHOVER_IN_PROGRESS"))
       .resolves(deployment("SWITCHOVER_FAILED", { StatusDetails: "Switchover timed out" }));
     mock.on(SwitchoverBlueGreenDeploymentCommand).resolves(single("SWITCHOVER_IN_PROGRESS"));
     expect(await run(["prod", "--to", "16.10", "--outputs", outputsFile()])).toBe(EXIT.aws);
@@ -120,11 +124,87 @@ describe("npm run blue-green", () => {
   it("gives up (AWS exit code) when a phase outlasts the timeout, having done nothing more", async () => {
     mock.on(DescribeDBClustersCommand).resolves({ DBClusters: [cluster()] });
     mock.on(CreateBlueGreenDeploymentCommand).resolves(single("PROVISIONING"));
-    mock.on(DescribeBlueGreenDeploymentsCommand).resolves(deployment("PROVISIONING"));
+    mock.on(DescribeBlueGreenDeploymentsCommand, BY_ID).resolves(deployment("PROVISIONING"));
     expect(await run(["prod", "--to", "16.10", "--outputs", outputsFile(), "--timeout-minutes", "2", "--poll-seconds", "30"])).toBe(EXIT.aws);
     expect(clock.slept).toEqual([30000, 30000, 30000, 30000]);
     expect(mock.commandCalls(SwitchoverBlueGreenDeploymentCommand)).toHaveLength(0);
     expect(lines.at(-1)).toMatch(/is still PROVISIONING after 2 minutes, waiting for AVAILABLE; nothing more was done/);
+  });
+
+  describe("a rerun finds the deployment an earlier run left", () => {
+    /** The account's deployments as DescribeBlueGreenDeployments lists them without a filter. */
+    const listing = (...list: BlueGreenDeployment[]) => mock.on(DescribeBlueGreenDeploymentsCommand).resolves({ BlueGreenDeployments: list });
+    const ours = (Status: string, extra: Partial<BlueGreenDeployment> = {}) => deployment(Status, extra).BlueGreenDeployments[0]!;
+    const rerun = () => run(["prod", "--to", "16.10", "--outputs", outputsFile(), "--poll-seconds", "5"]);
+    const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+    it("continues one still PROVISIONING (e.g. after a timeout) instead of creating a second, which RDS would refuse by name", async () => {
+      mock.on(DescribeDBClustersCommand).resolves({ DBClusters: [cluster()] });
+      listing(ours("PROVISIONING"));
+      mock.on(DescribeBlueGreenDeploymentsCommand, BY_ID).resolvesOnce(deployment("PROVISIONING")).resolvesOnce(deployment("AVAILABLE"))
+        .resolvesOnce(deployment("SWITCHOVER_IN_PROGRESS")).resolvesOnce(deployment("SWITCHOVER_COMPLETED"));
+      mock.on(SwitchoverBlueGreenDeploymentCommand).resolves(single("SWITCHOVER_IN_PROGRESS"));
+      expect(await rerun()).toBe(EXIT.ok);
+      expect(mock.commandCalls(CreateBlueGreenDeploymentCommand)).toHaveLength(0);
+      expect(mock.commandCalls(SwitchoverBlueGreenDeploymentCommand).map((c) => c.args[0].input)).toEqual([{ BlueGreenDeploymentIdentifier: BGD, SwitchoverTimeout: 300 }]);
+      expect(lines.slice(0, 3)).toEqual([
+        `note: blue/green deployment ${BGD} (orders-prod-to-16-10) is already PROVISIONING, left by an earlier run: this run continues it instead of creating one`,
+        `continuing blue/green deployment ${BGD} (PROVISIONING): orders-prod 16.8 -> 16.10`,
+        "  PROVISIONING",
+      ]);
+      expect(lines.at(-1)).toMatch(/^switchover completed: orders-prod runs 16.10/);
+    });
+
+    it("only waits for one already SWITCHOVER_IN_PROGRESS, never asking for a second switchover", async () => {
+      mock.on(DescribeDBClustersCommand).resolves({ DBClusters: [cluster()] });
+      listing(ours("SWITCHOVER_IN_PROGRESS"));
+      mock.on(DescribeBlueGreenDeploymentsCommand, BY_ID).resolvesOnce(deployment("SWITCHOVER_IN_PROGRESS")).resolvesOnce(deployment("SWITCHOVER_COMPLETED"));
+      expect(await rerun()).toBe(EXIT.ok);
+      expect(mock.commandCalls(CreateBlueGreenDeploymentCommand)).toHaveLength(0);
+      expect(mock.commandCalls(SwitchoverBlueGreenDeploymentCommand)).toHaveLength(0);
+      expect(lines).toContain("  SWITCHOVER_COMPLETED");
+    });
+
+    it("says on --dry-run that it continues the deployment, and follows the listing's pages", async () => {
+      mock.on(DescribeDBClustersCommand).resolves({ DBClusters: [cluster()] });
+      mock.on(DescribeBlueGreenDeploymentsCommand).resolves({ BlueGreenDeployments: [ours("AVAILABLE", { BlueGreenDeploymentIdentifier: "bgd-other", BlueGreenDeploymentName: "billing-to-17", Source: "arn:aws:rds:eu-west-1:333333333333:cluster:billing" })], Marker: "m2" });
+      mock.on(DescribeBlueGreenDeploymentsCommand, { Marker: "m2" }).resolves({ BlueGreenDeployments: [ours("AVAILABLE")] });
+      expect(await run(["prod", "--to", "16.10", "--outputs", outputsFile(), "--dry-run", "--output", "json"])).toBe(EXIT.ok);
+      expect(JSON.parse(lines[0]!).calls).toEqual([
+        { call: `wait: DescribeBlueGreenDeployments (${BGD}, now AVAILABLE) until AVAILABLE` },
+        { call: "SwitchoverBlueGreenDeployment", input: { BlueGreenDeploymentIdentifier: BGD, SwitchoverTimeout: 300 } },
+        { call: "wait: DescribeBlueGreenDeployments until SWITCHOVER_COMPLETED" },
+      ]);
+    });
+
+    it("leaves a finished earlier upgrade's deployment alone and creates its own", async () => {
+      mock.on(DescribeDBClustersCommand).resolves({ DBClusters: [cluster()] });
+      listing(ours("SWITCHOVER_COMPLETED", { BlueGreenDeploymentIdentifier: "bgd-last-year", BlueGreenDeploymentName: "orders-prod-to-16-8" }));
+      mock.on(CreateBlueGreenDeploymentCommand).resolves(single("PROVISIONING"));
+      mock.on(DescribeBlueGreenDeploymentsCommand, BY_ID).resolvesOnce(deployment("AVAILABLE")).resolvesOnce(deployment("SWITCHOVER_COMPLETED"));
+      mock.on(SwitchoverBlueGreenDeploymentCommand).resolves(single("SWITCHOVER_IN_PROGRESS"));
+      expect(await rerun()).toBe(EXIT.ok);
+      expect(mock.commandCalls(CreateBlueGreenDeploymentCommand)).toHaveLength(1);
+    });
+
+    it("refuses, before anything changes, one of another name on the same cluster, one that failed its switchover, and one RDS found invalid", async () => {
+      mock.on(DescribeDBClustersCommand).resolves({ DBClusters: [cluster()] });
+      const remove = (id: string) => `aws rds delete-blue-green-deployment --blue-green-deployment-identifier ${id} --delete-target`;
+      listing(ours("AVAILABLE", { BlueGreenDeploymentIdentifier: "bgd-by-hand", BlueGreenDeploymentName: "console-test" }));
+      expect(await rerun()).toBe(EXIT.usage);
+      expect(lines.at(-1)).toBe(`error: cluster orders-prod already has blue/green deployment bgd-by-hand (console-test, AVAILABLE), not this run's orders-prod-to-16-10: ` +
+        `finish or delete it first (${remove("bgd-by-hand")}), then rerun`);
+      listing(ours("SWITCHOVER_FAILED"));
+      expect(await rerun()).toBe(EXIT.usage);
+      expect(lines.at(-1)).toMatch(new RegExp(`^${escape(`error: blue/green deployment ${BGD} (orders-prod-to-16-10) is SWITCHOVER_FAILED: RDS rolled it back and the blue cluster serves on 16.8; ` +
+        `retry the switchover (aws rds switchover-blue-green-deployment --blue-green-deployment-identifier ${BGD}) or delete it (${remove(BGD)}); ` +
+        "then, if the master password is still handed off, npm run blue-green -- prod --hand-back-only --outputs ")}\\S+ --region eu-west-1$`));
+      listing(ours("INVALID_CONFIGURATION"));
+      expect(await rerun()).toBe(EXIT.usage);
+      expect(lines.at(-1)).toBe(`error: blue/green deployment ${BGD} (orders-prod-to-16-10) is INVALID_CONFIGURATION: delete it (${remove(BGD)}) and fix the cause, then rerun`);
+      expect(mock.commandCalls(CreateBlueGreenDeploymentCommand)).toHaveLength(0);
+      expect(mock.commandCalls(SwitchoverBlueGreenDeploymentCommand)).toHaveLength(0);
+    });
   });
 
   it("refuses a cluster whose master password RDS manages, as every dbstack cluster's is, naming the flag that hands it off, before creating anything", async () => {

@@ -27,7 +27,8 @@ RDS management is turned off with that password (RDS deletes its secret), and af
 management is turned back on for the green database (RDS creates a new secret) and the run's secret is
 scheduled for deletion (${RECOVERY_WINDOW_DAYS} days; an old blue cluster still knows that password). While the password is
 handed off, nothing that reads RDS's master secret works (the setup function, the proxy's master login).
-A rerun after a stop reuses the stored password; --hand-back-only gives management back after a failed
+A rerun after a stop reuses the stored password and continues the run's own deployment while it is still
+PROVISIONING, AVAILABLE or SWITCHOVER_IN_PROGRESS; --hand-back-only gives management back after a failed
 or rolled-back deployment (delete the deployment first unless you will retry its switchover).
 
   <env>                                   environment name, e.g. staging

@@ -55,6 +55,51 @@ export interface BlueGreenPlan {
   readonly oldBlue?: OldBlue;
   /** What the operator should know and the checks could not decide (printed before the run). */
   readonly notes: readonly string[];
+  /** A deployment of this run's name that an earlier run created and left unfinished: the run continues it. */
+  readonly existing?: ExistingDeployment;
+}
+
+/** A blue/green deployment already there for the database (DescribeBlueGreenDeployments). */
+export interface ExistingDeployment {
+  readonly id: string;
+  readonly name: string;
+  readonly status: string;
+}
+
+/** Statuses of an unfinished deployment a rerun can continue: waiting for the green side, or for the switchover. */
+const RESUMABLE = ["PROVISIONING", "AVAILABLE", "SWITCHOVER_IN_PROGRESS"];
+
+/**
+ * The unfinished deployment of this database, by its source ARN or this run's name (a SWITCHOVER_COMPLETED
+ * deployment is a finished earlier upgrade and is left alone). A rerun continues one of its own name that
+ * is still resumable; anything else is refused before the hand-off, with what to do: RDS would refuse a
+ * second deployment of the same name, and a stray one of another name is not this script's to drive.
+ */
+async function findExistingDeployment(rds: RDSClient, db: Database, name: string, options: BlueGreenOptions): Promise<ExistingDeployment | undefined> {
+  const found: BlueGreenDeployment[] = [];
+  let marker: string | undefined;
+  do {
+    const page = await awsCall("DescribeBlueGreenDeployments", () => rds.send(new DescribeBlueGreenDeploymentsCommand(marker ? { Marker: marker } : {})));
+    found.push(...(page.BlueGreenDeployments ?? []).filter((d) => (d.Source === db.arn || d.BlueGreenDeploymentName === name) && d.Status !== "SWITCHOVER_COMPLETED"));
+    marker = page.Marker;
+  } while (marker);
+  const deployment = found[0];
+  if (!deployment?.BlueGreenDeploymentIdentifier) return undefined;
+  const existing = { id: deployment.BlueGreenDeploymentIdentifier, name: deployment.BlueGreenDeploymentName ?? "", status: deployment.Status ?? "" };
+  const remove = `aws rds delete-blue-green-deployment --blue-green-deployment-identifier ${existing.id} --delete-target`;
+  if (existing.name !== name) {
+    throw new ScriptError(EXIT.usage, `${db.type} ${db.identifier} already has blue/green deployment ${existing.id} (${existing.name}, ${existing.status}), not this run's ${name}: ` +
+      `finish or delete it first (${remove}), then rerun`);
+  }
+  if (existing.status === "SWITCHOVER_FAILED") {
+    throw new ScriptError(EXIT.usage, `blue/green deployment ${existing.id} (${name}) is SWITCHOVER_FAILED: RDS rolled it back and the blue ${db.type} serves on ${db.engineVersion}; ` +
+      `retry the switchover (aws rds switchover-blue-green-deployment --blue-green-deployment-identifier ${existing.id}) or delete it (${remove}); ` +
+      `then, if the master password is still handed off, ${handBackCommand(options)}`);
+  }
+  if (!RESUMABLE.includes(existing.status)) {
+    throw new ScriptError(EXIT.usage, `blue/green deployment ${existing.id} (${name}) is ${existing.status}: delete it (${remove}) and fix the cause, then rerun`);
+  }
+  return existing;
 }
 
 /** The major of a version, as config writes it. */
@@ -105,9 +150,11 @@ export async function planBlueGreen(rds: RDSClient, secrets: SecretsManagerClien
   }
   await checkTargetParameterGroups(rds, type, target.engine, options.to, options);
   const name = `${identifier}-to-${options.to.replace(/[^A-Za-z0-9]+/g, "-")}`.slice(0, 60).replace(/-+$/, "");
+  const existing = await findExistingDeployment(rds, db, name, options);
+  if (existing) notes.push(`blue/green deployment ${existing.id} (${name}) is already ${existing.status}, left by an earlier run: this run continues it instead of creating one`);
   const parameterGroup = type === "cluster" ? options.targetInstanceParameterGroup : options.targetParameterGroup;
   return {
-    type, identifier, database: db, engine: target.engine, fromVersion: from, major, masterPassword, notes,
+    type, identifier, database: db, engine: target.engine, fromVersion: from, major, masterPassword, notes, ...(existing ? { existing } : {}),
     ...(type === "instance" ? { oldBlue: { identifier, resourceId: db.resourceId!, snapshot: finalSnapshotName(identifier, options.to, now) } } : {}),
     input: {
       BlueGreenDeploymentName: name,
@@ -165,11 +212,14 @@ export function plannedCalls(plan: BlueGreenPlan, options: BlueGreenOptions): Pl
       { call: `wait: ${API[type].describe} until ${id}'s MasterUserSecret is active` },
       { call: "DeleteSecret", input: { SecretId: password.kind === "handed-off" ? password.secret.arn : password.stored?.arn ?? handOffSecretName(id), RecoveryWindowInDays: RECOVERY_WINDOW_DAYS } });
   }
-  return [...handOff,
-    { call: "CreateBlueGreenDeployment", input: { ...plan.input } },
-    { call: "wait: DescribeBlueGreenDeployments until AVAILABLE" },
-    { call: "SwitchoverBlueGreenDeployment", input: { BlueGreenDeploymentIdentifier: "<the created deployment>", SwitchoverTimeout: options.switchoverTimeoutSeconds } },
-    { call: "wait: DescribeBlueGreenDeployments until SWITCHOVER_COMPLETED" },
+  const existing = plan.existing;
+  const deployment: PlannedCall[] = existing?.status === "SWITCHOVER_IN_PROGRESS" ? [] : [
+    ...(existing ? [] : [{ call: "CreateBlueGreenDeployment", input: { ...plan.input } }]),
+    { call: `wait: DescribeBlueGreenDeployments${existing ? ` (${existing.id}, now ${existing.status})` : ""} until AVAILABLE` },
+    { call: "SwitchoverBlueGreenDeployment", input: { BlueGreenDeploymentIdentifier: existing?.id ?? "<the created deployment>", SwitchoverTimeout: options.switchoverTimeoutSeconds } },
+  ];
+  return [...handOff, ...deployment,
+    { call: `wait: DescribeBlueGreenDeployments${existing?.status === "SWITCHOVER_IN_PROGRESS" ? ` (${existing.id}, now SWITCHOVER_IN_PROGRESS)` : ""} until SWITCHOVER_COMPLETED` },
     ...handBack,
     ...(plan.oldBlue && !options.keepOldInstance ? retirePlannedCalls(plan.oldBlue) : [])];
 }
@@ -246,15 +296,19 @@ export async function runBlueGreen(clients: BlueGreenClients, plan: BlueGreenPla
       print(`resuming: ${identifier}'s master password is already handed off, held in secret ${held.name}`);
     }
     stage = "deploying";
-    const created = await awsCall("CreateBlueGreenDeployment", () => rds.send(new CreateBlueGreenDeploymentCommand(plan.input)));
-    id = created.BlueGreenDeployment?.BlueGreenDeploymentIdentifier;
-    if (!id) throw new ScriptError(EXIT.aws, "CreateBlueGreenDeployment returned no identifier");
-    print(`created blue/green deployment ${id}: ${identifier} ${plan.fromVersion} -> ${options.to}; waiting for the green ${type}`);
-    await waitFor(rds, id, "AVAILABLE", wait, seen, type);
-    print(`switching over (RDS rolls back after ${options.switchoverTimeoutSeconds} s)`);
+    const deploymentId = plan.existing ? plan.existing.id : await createDeployment(rds, plan, options, print);
+    id = deploymentId;
+    if (plan.existing) print(`continuing blue/green deployment ${deploymentId} (${plan.existing.status}): ${identifier} ${plan.fromVersion} -> ${options.to}`);
+    const alreadySwitching = plan.existing?.status === "SWITCHOVER_IN_PROGRESS";
+    if (!alreadySwitching) {
+      await waitFor(rds, deploymentId, "AVAILABLE", wait, seen, type);
+      print(`switching over (RDS rolls back after ${options.switchoverTimeoutSeconds} s)`);
+    }
     stage = "switching-over";
-    await awsCall("SwitchoverBlueGreenDeployment", () => rds.send(new SwitchoverBlueGreenDeploymentCommand({ BlueGreenDeploymentIdentifier: id, SwitchoverTimeout: options.switchoverTimeoutSeconds })));
-    await waitFor(rds, id, "SWITCHOVER_COMPLETED", wait, seen, type);
+    if (!alreadySwitching) {
+      await awsCall("SwitchoverBlueGreenDeployment", () => rds.send(new SwitchoverBlueGreenDeploymentCommand({ BlueGreenDeploymentIdentifier: deploymentId, SwitchoverTimeout: options.switchoverTimeoutSeconds })));
+    }
+    await waitFor(rds, deploymentId, "SWITCHOVER_COMPLETED", wait, seen, type);
     stage = "handing-back";
     newMasterSecretArn = held ? await handBackMasterPassword(rds, secrets, type, identifier, held, wait) : undefined;
   } catch (error) {
@@ -291,6 +345,14 @@ export async function runBlueGreen(clients: BlueGreenClients, plan: BlueGreenPla
   }
 }
 
+async function createDeployment(rds: RDSClient, plan: BlueGreenPlan, options: BlueGreenOptions, print: (line: string) => void): Promise<string> {
+  const created = await awsCall("CreateBlueGreenDeployment", () => rds.send(new CreateBlueGreenDeploymentCommand(plan.input)));
+  const id = created.BlueGreenDeployment?.BlueGreenDeploymentIdentifier;
+  if (!id) throw new ScriptError(EXIT.aws, "CreateBlueGreenDeployment returned no identifier");
+  print(`created blue/green deployment ${id}: ${plan.identifier} ${plan.fromVersion} -> ${options.to}; waiting for the green ${plan.type}`);
+  return id;
+}
+
 /** Where things stand after a failure while the run holds the master password: who serves, where the password is, what to run. */
 function recoveryState(plan: BlueGreenPlan, options: BlueGreenOptions, held: HandOffSecret, stage: Stage, deploymentId: string | undefined, status: string | undefined): string[] {
   const { type, identifier: id } = plan;
@@ -303,14 +365,16 @@ function recoveryState(plan: BlueGreenPlan, options: BlueGreenOptions, held: Han
         `next: rerun the same command to continue (it reuses the stored password), or ${handBack}`];
     case "deploying":
       return [`state: the blue ${type} ${id} still serves on ${plan.fromVersion}; ${password}`,
-        deploymentId ? `next: delete the deployment (${deleteDeployment}), then ${handBack}` : `next: fix the cause and rerun the same command, or ${handBack}`];
+        !deploymentId ? `next: fix the cause and rerun the same command, or ${handBack}`
+          : RESUMABLE.includes(status ?? "") ? `next: rerun the same command to continue deployment ${deploymentId} (with a longer --timeout-minutes), or delete it (${deleteDeployment}), then ${handBack}`
+            : `next: delete the deployment (${deleteDeployment}), then ${handBack}`];
     case "switching-over":
       return status === "SWITCHOVER_FAILED"
         ? [`state: RDS rolled the switchover back: the blue ${type} ${id} still serves on ${plan.fromVersion}; ${password}`,
           `next: retry the switchover (aws rds switchover-blue-green-deployment --blue-green-deployment-identifier ${deploymentId}) then ${handBack}; or delete the deployment (${deleteDeployment}), then ${handBack}`]
         : [`state: the switchover of ${deploymentId} did not finish in time: if aws rds describe-blue-green-deployments shows SWITCHOVER_COMPLETED, ${id} is the green ${type} on ${options.to}, ` +
           `otherwise the blue ${type} on ${plan.fromVersion} still serves; either way ${password}`,
-          `next: once the deployment is SWITCHOVER_COMPLETED or SWITCHOVER_FAILED, ${handBack}`];
+          `next: rerun the same command to keep waiting for it, or once the deployment is SWITCHOVER_COMPLETED or SWITCHOVER_FAILED, ${handBack}`];
     case "handing-back":
       return [`state: the switchover completed: ${id} is the green ${type} on ${options.to}; ${password}; the old blue ${type} RDS renamed knows that password too`,
         `next: ${handBack}; it prints what the next deploy changes, but not this config change to commit:`,
