@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,7 +10,7 @@ import {
 } from "@aws-sdk/client-rds";
 import { DescribeSecretCommand, ResourceNotFoundException, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { EXIT, ScriptError, runScript } from "../../../scripts/lib/cli.ts";
-import { parseBlueGreenArgs, runBlueGreenCommand, type WaitClock } from "../../../scripts/lib/deploy/blue-green.ts";
+import { databaseFromOutputs, handBackCommand, parseBlueGreenArgs, runBlueGreenCommand, type HandBackOptions, type WaitClock } from "../../../scripts/lib/deploy/blue-green.ts";
 import { familyOf } from "../../../scripts/lib/deploy/blue-green-parameter-groups.ts";
 
 const ARN = "arn:aws:rds:eu-west-1:333333333333:cluster:orders-prod";
@@ -281,5 +282,34 @@ describe("blue-green flags", () => {
     expect(usage(["prod", "--hand-back-only", "--to", "16.10", "--release-managed-master-password"])).toBe("--hand-back-only runs no deployment: drop --to, --release-managed-master-password");
     expect(parseBlueGreenArgs(["prod", "--to", "16.10"])).toMatchObject({ mode: "upgrade", environment: "prod", outputs: ["prod-outputs.json"], timeoutMinutes: 240, pollSeconds: 30, releaseManagedMasterPassword: false });
     expect(parseBlueGreenArgs(["prod", "--hand-back-only"])).toMatchObject({ mode: "hand-back-only", environment: "prod" });
+  });
+
+  it("refuses what RDS or a pasted command would not take: a switchover timeout outside 30..3600 s, a number in another notation, a region that is no Region's name", () => {
+    const usage = (args: string[]) => { try { parseBlueGreenArgs(args); } catch (e) { return (e as ScriptError).message; } return "no error"; };
+    expect(usage(["prod", "--to", "16.10", "--switchover-timeout-seconds", "10"])).toBe('--switchover-timeout-seconds must be a whole number from 30 to 3600, not "10"');
+    expect(usage(["prod", "--to", "16.10", "--switchover-timeout-seconds", "3601"])).toBe('--switchover-timeout-seconds must be a whole number from 30 to 3600, not "3601"');
+    expect(usage(["prod", "--to", "16.10", "--timeout-minutes", "1e3"])).toBe('--timeout-minutes must be a whole number from 1 to 1440, not "1e3"');
+    expect(usage(["prod", "--to", "16.10", "--region", "eu-west-1; rm -rf ~"])).toBe('--region must be an AWS Region such as eu-west-1, not "eu-west-1; rm -rf ~"');
+    for (const region of ["eu-west-1", "us-gov-west-1", "cn-north-1", "ap-southeast-5", "eusc-de-east-1"]) {
+      expect(parseBlueGreenArgs(["prod", "--hand-back-only", "--region", region])).toMatchObject({ region });
+    }
+    expect(parseBlueGreenArgs(["prod", "--to", "16.10", "--switchover-timeout-seconds", "30"])).toMatchObject({ switchoverTimeoutSeconds: 30 });
+  });
+
+  it("refuses an outputs file whose database_identifier is not an RDS identifier", () => {
+    expect(() => databaseFromOutputs({ database_identifier: "orders-prod; aws rds delete-db-cluster", database_engine: "aurora-postgresql" })).toThrow(
+      'the outputs\' database_identifier "orders-prod; aws rds delete-db-cluster" is not an RDS DB identifier (1 to 63 letters, digits or hyphens, first a letter)');
+    for (const bad of ["1orders", "orders--prod", "orders-", "o".repeat(64)]) expect(() => databaseFromOutputs({ database_identifier: bad, database_engine: "postgres" })).toThrow(ScriptError);
+    expect(databaseFromOutputs({ database_identifier: "orders-prod", database_engine: "postgres" })).toEqual({ type: "instance", identifier: "orders-prod", engine: "postgres" });
+  });
+
+  it("prints a hand-back command whose --outputs path a shell reads back as the same word", () => {
+    const path = "/home/ops/it's my env/prod outputs.json";
+    const options = { ...(parseBlueGreenArgs(["prod", "--hand-back-only", "--outputs", path, "--region", "eu-west-1"]) as HandBackOptions) };
+    const command = handBackCommand(options);
+    expect(command).toBe(`npm run blue-green -- prod --hand-back-only --outputs '/home/ops/it'\\''s my env/prod outputs.json' --region eu-west-1`);
+    const words = execFileSync("sh", ["-c", `printf '%s\\n' ${command.replace(/^npm run blue-green -- /, "")}`], { encoding: "utf8" }).trimEnd().split("\n");
+    expect(words).toEqual(["prod", "--hand-back-only", "--outputs", path, "--region", "eu-west-1"]);
+    expect(handBackCommand(parseBlueGreenArgs(["prod", "--hand-back-only", "--outputs", "prod-outputs.json"]) as HandBackOptions)).toBe("npm run blue-green -- prod --hand-back-only --outputs prod-outputs.json");
   });
 });

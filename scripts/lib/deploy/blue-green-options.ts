@@ -48,7 +48,7 @@ or rolled-back deployment (delete the deployment first unless you will retry its
   --region <region>                       AWS region (default AWS_REGION)
   --timeout-minutes <n>                   give up waiting for each phase after n minutes (default 240)
   --poll-seconds <n>                      seconds between status reads (default 30)
-  --switchover-timeout-seconds <n>        RDS rolls the switchover back after this (default 300, RDS's)
+  --switchover-timeout-seconds <n>        RDS rolls the switchover back after this, 30 to 3600 (default 300, RDS's)
   --dry-run                               check the database and print every call it would make
   --output <format>                       text (default) or json
   -h, --help
@@ -102,10 +102,27 @@ const parseBlueGreenFlags = (argv: readonly string[]) => parseArgs({
   },
 });
 
-function positiveInteger(flag: string, value: string, max: number): number {
+function wholeNumber(flag: string, value: string, min: number, max: number): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > max) throw new ScriptError(EXIT.usage, `--${flag} must be a whole number from 1 to ${max}, not ${JSON.stringify(value)}`);
+  if (!/^\d+$/.test(value) || n < min || n > max) throw new ScriptError(EXIT.usage, `--${flag} must be a whole number from ${min} to ${max}, not ${JSON.stringify(value)}`);
   return n;
+}
+
+/** An AWS Region's name: eu-west-1, us-gov-west-1, cn-north-1, eusc-de-east-1. */
+const REGION = /^[a-z]{2,4}(-[a-z]+)+-\d{1,2}$/;
+
+/** A region from --region or AWS_REGION, refused (exit 2) unless it has a Region's shape: it is printed in commands to paste. */
+export function checkRegion(region: string, source: string): string {
+  if (!REGION.test(region)) throw new ScriptError(EXIT.usage, `${source} must be an AWS Region such as eu-west-1, not ${JSON.stringify(region)}`);
+  return region;
+}
+
+/** An RDS DB identifier (cluster or instance): 1 to 63 letters, digits or hyphens, first a letter, no "--", no hyphen at the end. */
+const DB_IDENTIFIER = /^[A-Za-z](?!.*--)[A-Za-z0-9-]{0,62}$/;
+
+/** A word for a command line to paste: as it is when it has only safe characters, else in single quotes. */
+export function shellWord(word: string): string {
+  return /^[A-Za-z0-9_./:=@%+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
 /** The command line as options, or "help"; a usage error (exit 2) otherwise. */
@@ -127,9 +144,9 @@ export function parseBlueGreenArgs(argv: readonly string[]): BlueGreenOptions | 
     environment,
     outputs: values.outputs.length > 0 ? values.outputs : [`${environment}-outputs.json`],
     outputsGiven: values.outputs.length > 0,
-    ...(values.region ? { region: values.region } : {}),
-    timeoutMinutes: positiveInteger("timeout-minutes", values["timeout-minutes"], 24 * 60),
-    pollSeconds: positiveInteger("poll-seconds", values["poll-seconds"], 3600),
+    ...(values.region !== undefined ? { region: checkRegion(values.region, "--region") } : {}),
+    timeoutMinutes: wholeNumber("timeout-minutes", values["timeout-minutes"], 1, 24 * 60),
+    pollSeconds: wholeNumber("poll-seconds", values["poll-seconds"], 1, 3600),
     dryRun: values["dry-run"],
     output: values.output,
   };
@@ -150,8 +167,8 @@ export function parseBlueGreenArgs(argv: readonly string[]): BlueGreenOptions | 
     ...(values["target-instance-parameter-group"] ? { targetInstanceParameterGroup: values["target-instance-parameter-group"] } : {}),
     ...(values["target-parameter-group"] ? { targetParameterGroup: values["target-parameter-group"] } : {}),
     keepOldInstance: values["keep-old-instance"],
-    // RDS accepts 30..3600 seconds for SwitchoverTimeout.
-    switchoverTimeoutSeconds: Math.max(30, positiveInteger("switchover-timeout-seconds", values["switchover-timeout-seconds"], 3600)),
+    // RDS accepts 30..3600 seconds for SwitchoverTimeout (API reference, SwitchoverBlueGreenDeployment).
+    switchoverTimeoutSeconds: wholeNumber("switchover-timeout-seconds", values["switchover-timeout-seconds"], 30, 3600),
   };
 }
 
@@ -159,6 +176,9 @@ export function parseBlueGreenArgs(argv: readonly string[]): BlueGreenOptions | 
 export function databaseFromOutputs(outputs: Outputs): { type: DatabaseType; identifier: string; engine: string } {
   const engine = requireString(outputs, "database_engine");
   const identifier = requireString(outputs, "database_identifier");
+  if (!DB_IDENTIFIER.test(identifier) || identifier.endsWith("-")) {
+    throw new ScriptError(EXIT.usage, `the outputs' database_identifier ${JSON.stringify(identifier)} is not an RDS DB identifier (1 to 63 letters, digits or hyphens, first a letter)`);
+  }
   if (engine.startsWith("aurora-")) return { type: "cluster", identifier, engine };
   if (engine === "postgres" || engine === "mysql") return { type: "instance", identifier, engine };
   throw new ScriptError(EXIT.usage, `the database of this environment is ${engine}, which this script does not upgrade (Aurora, RDS for PostgreSQL or RDS for MySQL)`);
@@ -178,7 +198,7 @@ export function checkFlagsFor(type: DatabaseType, options: BlueGreenOptions | Ha
 
 /** The command that gives the master password back, with the flags this run was given. */
 export function handBackCommand(options: CommonOptions): string {
-  return [`npm run blue-green -- ${options.environment} --hand-back-only`, ...(options.outputsGiven ? options.outputs.map((f) => `--outputs ${f}`) : []),
+  return [`npm run blue-green -- ${options.environment} --hand-back-only`, ...(options.outputsGiven ? options.outputs.map((f) => `--outputs ${shellWord(f)}`) : []),
     ...(options.region ? [`--region ${options.region}`] : [])].join(" ");
 }
 

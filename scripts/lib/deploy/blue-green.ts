@@ -30,7 +30,7 @@ import {
 
 import { checkTargetParameterGroups } from "./blue-green-parameter-groups.ts";
 import {
-  HELP, RELEASE_FLAG, checkFlagsFor, databaseFromOutputs, handBackCommand, parseBlueGreenArgs, type BlueGreenOptions,
+  HELP, RELEASE_FLAG, checkFlagsFor, checkRegion, databaseFromOutputs, handBackCommand, parseBlueGreenArgs, type BlueGreenOptions,
 } from "./blue-green-options.ts";
 
 export type { BlueGreenClients, PlannedCall, WaitClock } from "./blue-green-master-password.ts";
@@ -441,7 +441,7 @@ export async function runBlueGreenCommand(argv: readonly string[], deps: BlueGre
   }
   const database = databaseFromOutputs(readOutputs(options.outputs, options.environment));
   checkFlagsFor(database.type, options);
-  const region = options.region ?? process.env.AWS_REGION;
+  const region = options.region ?? (process.env.AWS_REGION ? checkRegion(process.env.AWS_REGION, "AWS_REGION") : undefined);
   if (!region) throw new ScriptError(EXIT.usage, "--region or AWS_REGION is required");
   const clients: BlueGreenClients = {
     rds: deps.rds ? deps.rds(region) : await defaultRds(region),
