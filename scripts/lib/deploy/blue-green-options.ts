@@ -118,7 +118,7 @@ export function checkRegion(region: string, source: string): string {
 }
 
 /** An RDS DB identifier (cluster or instance): 1 to 63 letters, digits or hyphens, first a letter, no "--", no hyphen at the end. */
-const DB_IDENTIFIER = /^[A-Za-z](?!.*--)[A-Za-z0-9-]{0,62}$/;
+const DB_IDENTIFIER = /^[A-Za-z](?!.*--)(?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
 
 /** A word for a command line to paste: as it is when it has only safe characters, else in single quotes. */
 export function shellWord(word: string): string {
@@ -176,7 +176,7 @@ export function parseBlueGreenArgs(argv: readonly string[]): BlueGreenOptions | 
 export function databaseFromOutputs(outputs: Outputs): { type: DatabaseType; identifier: string; engine: string } {
   const engine = requireString(outputs, "database_engine");
   const identifier = requireString(outputs, "database_identifier");
-  if (!DB_IDENTIFIER.test(identifier) || identifier.endsWith("-")) {
+  if (!DB_IDENTIFIER.test(identifier)) {
     throw new ScriptError(EXIT.usage, `the outputs' database_identifier ${JSON.stringify(identifier)} is not an RDS DB identifier (1 to 63 letters, digits or hyphens, first a letter)`);
   }
   if (engine.startsWith("aurora-")) return { type: "cluster", identifier, engine };

@@ -27,7 +27,6 @@ import {
   handOffSecretName, masterPasswordOf, masterSecretChanged, namedDatabase, realClock, releaseInput, releaseMasterPassword, runHandBackOnly, storeHandOffPassword,
   type BlueGreenClients, type HandOffSecret, type MasterPassword, type NamedDatabase, type PlannedCall, type WaitClock, type WaitSettings,
 } from "./blue-green-master-password.ts";
-
 import { checkTargetParameterGroups } from "./blue-green-parameter-groups.ts";
 import {
   HELP, RELEASE_FLAG, checkFlagsFor, checkRegion, databaseFromOutputs, handBackCommand, parseBlueGreenArgs, type BlueGreenOptions,
